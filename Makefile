@@ -1,0 +1,34 @@
+# The course's commands. `make run` executes the course, `make test` runs every check.
+# Both create .venv/ and install everything on first use (tools/bootstrap.py).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export OMP_WAIT_POLICY := PASSIVE
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test lab notebooks readme bench clean
+
+install:
+	@$(PYTHON) tools/bootstrap.py $(VENV)
+
+run: install  ## execute every notebook headless into build/
+	@$(BIN)/python -m companion.course run
+
+test: install  ## the whole test suite (package, tiny model, notebooks, README)
+	@$(BIN)/python -m pytest
+
+lab: install  ## open the course in JupyterLab
+	@$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+notebooks: install  ## (authors) regenerate notebooks from notebooks/src and re-execute them
+	@$(BIN)/python tools/build_notebooks.py --execute
+
+readme: install  ## (authors) regenerate the README's notebook table
+	@$(BIN)/python tools/readme_table.py --write
+
+bench: install  ## benchmarks: speed and memory, printed and written to build/bench.json
+	@$(BIN)/python -m companion.bench --json build/bench.json
+
+clean:
+	rm -rf build/

