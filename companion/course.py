@@ -1,0 +1,113 @@
+"""Execute the course's notebooks headless with papermill: `python -m companion.course run`.
+
+This is what `make run` does; the tests and `companion.bench` use `run_notebook` too.
+Each notebook is executed from its own folder into `build/executed/<lang>/`, one
+progress line per notebook, and a summary at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_ROOT = REPOSITORY_ROOT / "notebooks"
+DEFAULT_OUTPUT = REPOSITORY_ROOT / "build" / "executed"
+
+
+@dataclass
+class NotebookRun:
+    """The result of executing one notebook."""
+
+    notebook: Path
+    output: Path
+    seconds: float
+    error: str | None = None
+
+
+def notebook_paths(language: str = "en") -> list[Path]:
+    """The notebooks of one language edition, in reading order (01_..., 02_..., ...)."""
+    folder = NOTEBOOK_ROOT / language
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"No notebooks folder {folder}: run this from a clone of the course repository."
+        )
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def run_notebook(notebook: Path, output: Path, parameters: dict | None = None) -> NotebookRun:
+    """Execute `notebook` with papermill into `output`; errors are caught and reported, not raised."""
+    import papermill
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters or {},
+            kernel_name="python3",
+            cwd=str(notebook.parent),
+            progress_bar=False,
+        )
+    except Exception as exception:  # papermill raises PapermillExecutionError with the cell's error
+        error = f"{type(exception).__name__}: {str(exception).strip().splitlines()[-1] if str(exception).strip() else ''}"
+    return NotebookRun(notebook, output, time.perf_counter() - start, error)
+
+
+def run_course(
+    language: str = "en", output_dir: Path = DEFAULT_OUTPUT, parameters: dict | None = None, verbose: bool = True
+) -> list[NotebookRun]:
+    """Execute every notebook of one edition in order; print a line each and a summary."""
+    paths = notebook_paths(language)
+    runs = []
+    if not paths:
+        if verbose:
+            print(f"No notebooks in notebooks/{language}/ yet: nothing to execute.")
+        return runs
+    for number, path in enumerate(paths, start=1):
+        run = run_notebook(path, Path(output_dir) / language / path.name, parameters)
+        runs.append(run)
+        if verbose:
+            status = "ok" if run.error is None else f"FAILED: {run.error}"
+            print(f"[{number}/{len(paths)}] {path.name:<40} {run.seconds:6.1f} s  {status}", flush=True)
+    if verbose:
+        failed = [run for run in runs if run.error]
+        total = sum(run.seconds for run in runs)
+        print(f"{len(runs) - len(failed)} of {len(runs)} notebooks ran without errors in {total:.1f} s; "
+              f"executed copies are in {Path(output_dir).resolve() / language}")
+    return runs
+
+
+def parse_parameter(text: str) -> tuple[str, object]:
+    """Parse NAME=VALUE; VALUE is read as a Python literal when it is one (50, None, '4bit')."""
+    import ast
+
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    name, value = text.split("=", 1)
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m companion.course", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="execute every notebook")
+    run_parser.add_argument("--language", default="en")
+    run_parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    run_parser.add_argument("-p", "--parameter", type=parse_parameter, action="append", default=[],
+                            help="override a notebook parameter, e.g. -p MODEL=smollm2-135m")
+    arguments = parser.parse_args(argv)
+    runs = run_course(arguments.language, arguments.output, dict(arguments.parameter))
+    return 1 if any(run.error for run in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

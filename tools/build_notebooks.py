@@ -1,0 +1,175 @@
+"""Build the course's .ipynb files from their one source per notebook, and optionally execute them.
+
+    python tools/build_notebooks.py            # write notebooks/<lang>/*.ipynb (no outputs)
+    python tools/build_notebooks.py --execute  # ... and execute them, keeping the outputs
+    python tools/build_notebooks.py --check    # exit 1 if a committed notebook's cells differ
+
+Source format (`notebooks/src/NN_name.py`): cells begin with a line `# %%`.
+- `# %% [markdown] lang=en` is prose in one language; its lines start with `# `.
+  Every language gets its own markdown cells; code cells are shared by all languages,
+  so code cannot drift between editions.
+- `# %%` is a code cell; `# %% tags=parameters,nbval-ignore-output` adds cell tags.
+The languages are those that appear in `lang=` (today: en; de follows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIR = ROOT / "notebooks" / "src"
+NOTEBOOK_ROOT = ROOT / "notebooks"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def parse_header(header: str) -> tuple[str, dict[str, str]]:
+    """Parse '# %% [markdown] lang=en tags=a,b' into ('markdown', {'lang': 'en', 'tags': 'a,b'})."""
+    words = header[len("# %%"):].split()
+    kind = "code"
+    attributes = {}
+    for word in words:
+        if word == "[markdown]":
+            kind = "markdown"
+        elif "=" in word:
+            key, value = word.split("=", 1)
+            attributes[key] = value
+        else:
+            raise ValueError(f"Cannot read cell header {header!r}")
+    return kind, attributes
+
+
+def parse_source(path: Path) -> list[dict]:
+    """Return the cells of a source file: dicts with kind, lang, tags and text."""
+    cells = []
+    current = None
+    for line in path.read_text().splitlines():
+        if line.startswith("# %%"):
+            kind, attributes = parse_header(line)
+            current = {
+                "kind": kind,
+                "lang": attributes.get("lang"),
+                "tags": [tag for tag in attributes.get("tags", "").split(",") if tag],
+                "lines": [],
+            }
+            if kind == "markdown" and current["lang"] is None:
+                raise ValueError(f"{path.name}: markdown cell without lang=: {line!r}")
+            cells.append(current)
+        elif current is None:
+            if line.strip():
+                raise ValueError(f"{path.name}: text before the first '# %%' line")
+        elif current["kind"] == "markdown":
+            if line.strip() and not line.startswith("#"):
+                raise ValueError(f"{path.name}: markdown line must start with '#': {line!r}")
+            current["lines"].append(line[2:] if line.startswith("# ") else line[1:])
+        else:
+            current["lines"].append(line)
+    for cell in cells:
+        cell["text"] = "\n".join(cell.pop("lines")).strip("\n")
+    return cells
+
+
+def languages(cells: list[dict]) -> list[str]:
+    """The languages a source file has prose for, in order of first appearance."""
+    found = []
+    for cell in cells:
+        if cell["lang"] and cell["lang"] not in found:
+            found.append(cell["lang"])
+    return found
+
+
+def build_notebook(source: Path, language: str) -> nbformat.NotebookNode:
+    """The notebook for one language: its markdown cells plus all code cells, no outputs."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata = {
+        "kernelspec": dict(KERNELSPEC),
+        "language_info": {"name": "python"},
+    }
+    for index, cell in enumerate(parse_source(source)):
+        if cell["kind"] == "markdown":
+            if cell["lang"] != language:
+                continue
+            new_cell = nbformat.v4.new_markdown_cell(cell["text"])
+        else:
+            new_cell = nbformat.v4.new_code_cell(cell["text"])
+        new_cell.id = f"{source.stem[:2]}-{index:03d}"  # stable ids keep diffs small
+        if cell["tags"]:
+            new_cell.metadata["tags"] = cell["tags"]
+        notebook.cells.append(new_cell)
+    return notebook
+
+
+def sources() -> list[Path]:
+    """All notebook sources, in reading order."""
+    return sorted(SOURCE_DIR.glob("[0-9][0-9]_*.py"))
+
+
+def target_path(source: Path, language: str) -> Path:
+    """Where the .ipynb of `source` in `language` lives."""
+    return NOTEBOOK_ROOT / language / f"{source.stem}.ipynb"
+
+
+def cell_inputs(notebook) -> list[tuple]:
+    """What a notebook's author wrote: type, source and tags of each cell (outputs ignored)."""
+    return [
+        (cell.cell_type, cell.source, tuple(cell.metadata.get("tags", [])))
+        for cell in notebook.cells
+    ]
+
+
+def clean_executed(notebook) -> None:
+    """Drop the run-specific metadata that execution adds (timings, widget state)."""
+    for key in ("papermill", "widgets"):
+        notebook.metadata.pop(key, None)
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+
+
+def execute(notebook, path: Path) -> None:
+    """Execute a notebook in place with the python3 kernel, from its own folder."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()
+    clean_executed(notebook)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--execute", action="store_true", help="execute and keep outputs")
+    parser.add_argument("--check", action="store_true", help="only compare with committed notebooks")
+    parser.add_argument("names", nargs="*", help="only these sources (e.g. 01 03)")
+    arguments = parser.parse_args()
+    stale = []
+    for source in sources():
+        if arguments.names and not any(source.stem.startswith(name) for name in arguments.names):
+            continue
+        for language in languages(parse_source(source)):
+            notebook = build_notebook(source, language)
+            path = target_path(source, language)
+            relative = path.relative_to(ROOT)
+            if arguments.check:
+                committed = nbformat.read(path, as_version=4) if path.exists() else None
+                if committed is None or cell_inputs(committed) != cell_inputs(notebook):
+                    stale.append(str(relative))
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if arguments.execute:
+                print(f"executing {relative} ...", flush=True)
+                execute(notebook, path)
+            nbformat.write(notebook, path)
+            print(f"wrote {relative}")
+    if stale:
+        print("Out of date (run `make notebooks`):", *stale, sep="\n  ")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
