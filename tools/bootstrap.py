@@ -37,6 +37,11 @@ def install_plan(pyproject: dict) -> list[list[str]]:
     ]
 
 
+def has_torch(python: Path) -> bool:
+    """True if the environment already has a torch (e.g. a CPU or CUDA build chosen by the user)."""
+    return subprocess.run([str(python), "-c", "import torch"], capture_output=True).returncode == 0
+
+
 def main() -> None:
     venv_folder = ROOT / (sys.argv[1] if len(sys.argv) > 1 else ".venv")
     pyproject_text = (ROOT / "pyproject.toml").read_text()
@@ -50,6 +55,9 @@ def main() -> None:
         print(f"Creating the virtual environment {venv_folder.name}/ ...", flush=True)
         venv.create(venv_folder, with_pip=True)
     for arguments in install_plan(tomllib.loads(pyproject_text)):
+        if arguments[1].startswith("torch") and has_torch(python):
+            print("torch is already installed: keeping it", flush=True)
+            continue
         print("pip", " ".join(arguments), flush=True)
         subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments[1:]],
