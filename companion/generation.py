@@ -101,8 +101,9 @@ def check_max_new_tokens(max_new_tokens) -> int:
     """Return `max_new_tokens` if it is a positive int, else raise a CompanionError that says why."""
     if max_new_tokens is None:
         raise CompanionError(
-            "Pass max_new_tokens=... (e.g. 30). Without it generate() stops after the default "
-            "20 tokens in total, which silently cuts answers short (notebook 02)."
+            "Pass max_new_tokens=... (e.g. 30). Without it generate() falls back to a default "
+            "length (20 new tokens in transformers 5, 20 tokens including the prompt in older "
+            "versions), which silently cuts answers short (notebook 02)."
         )
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise CompanionError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}.")
@@ -138,6 +139,8 @@ def generate_ids(
     if pad_token_id is None:
         pad_token_id = tokenizer.eos_token_id
     generate_kwargs.setdefault("pad_token_id", pad_token_id)
+    if generate_kwargs.get("stop_strings"):
+        generate_kwargs.setdefault("tokenizer", tokenizer)  # generate() needs it to match stop strings
     with torch.inference_mode():
         sequences = model.generate(
             **model_inputs, max_new_tokens=max_new_tokens, do_sample=do_sample, **generate_kwargs

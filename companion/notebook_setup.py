@@ -31,6 +31,9 @@ def apply_quiet_environment() -> None:
     """Set QUIET_ENVIRONMENT variables that the user has not set already."""
     for name, value in QUIET_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
+    # tqdm.auto warns once in a kernel without ipywidgets, when transformers is imported;
+    # widget progress bars would be noise in the committed outputs anyway.
+    warnings.filterwarnings("ignore", message="IProgress not found")
 
 
 def set_cpu_threads() -> None:
@@ -75,8 +78,6 @@ def silence_known_noise() -> None:
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
-    # Colab's and Jupyter's own chatter about widgets; generation warnings stay visible.
-    warnings.filterwarnings("ignore", message="IProgress not found")
 
 
 def setup_notebook(seed: int = 0, *, verbose: bool = True) -> NotebookEnvironment:

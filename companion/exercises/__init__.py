@@ -7,8 +7,25 @@ all of them report through `report` so that every exercise reads the same way.
 from __future__ import annotations
 
 
-def report(correct: bool, praise: str, hint: str) -> bool:
-    """Print the verdict on an answer and return whether it was correct.
+class Verdict:
+    """The outcome of a check: truthy when correct. Jupyter shows nothing for it,
+    so an exercise cell's output is just the printed verdict line."""
+
+    def __init__(self, correct: bool):
+        self.correct = bool(correct)
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        return f"Verdict(correct={self.correct})"
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: `report` has already printed the verdict."""
+
+
+def report(correct: bool, praise: str, hint: str) -> Verdict:
+    """Print the verdict on an answer and return it (truthy when correct).
 
     Args:
         correct: the result of the exercise's check.
@@ -19,4 +36,4 @@ def report(correct: bool, praise: str, hint: str) -> bool:
         print(f"Correct! {praise}")
     else:
         print(f"Not yet. Hint: {hint}")
-    return correct
+    return Verdict(correct)

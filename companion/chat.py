@@ -1,0 +1,156 @@
+"""Prompting an instruct model in the format it was trained on: chat templates.
+
+Taught in notebook 05 (wrong prompt format). An instruct model such as `smollm2-135m`
+was fine-tuned on conversations written in a fixed format with special tokens
+(`<|im_start|>user ... <|im_end|>` for SmolLM2). Its tokenizer carries that format as a
+*chat template*; `tokenizer.apply_chat_template(messages, add_generation_prompt=True)`
+turns a list of messages into the text the model expects, ending with the header of the
+assistant's turn so that the model answers instead of continuing the question.
+
+A chat is a list of messages, each a dict {"role": "system" | "user" | "assistant",
+"content": text} (templates may accept more roles and keys, e.g. "tool"). Every helper here handles a batch of chats, padded on the left by
+`companion.generate_text`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from companion.errors import CompanionError
+from companion.generation import generate_text
+
+INSTRUCT_MODEL = "smollm2-135m"
+ROLES = ("system", "user", "assistant", "tool")
+
+
+def require_chat_template(tokenizer) -> None:
+    """Raise a CompanionError if the tokenizer has no chat template (a base model, not an instruct model).
+
+    Args:
+        tokenizer: a transformers tokenizer.
+    Used in notebook 05 before any chat is formatted.
+    """
+    if getattr(tokenizer, "chat_template", None) is None:
+        # The folder's last part names the model without exposing where it lives on this machine.
+        name = Path(str(getattr(tokenizer, "name_or_path", "") or "this model")).name
+        raise CompanionError(
+            f"The tokenizer of {name!r} has no chat template: it belongs to a base model, which was "
+            "trained to continue text, not to answer chats. Use an instruct model, such as "
+            f'companion.load_model("{INSTRUCT_MODEL}"), or write the prompt as plain text to continue.'
+        )
+
+
+def chat_messages(user_message: str, system: str | None = None) -> list[dict[str, str]]:
+    """A one-turn chat: an optional system message, then the user's message.
+
+    Returns:
+        list of message dicts, e.g. [{"role": "system", ...}, {"role": "user", ...}].
+    """
+    messages = []
+    if system is not None:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": user_message})
+    return messages
+
+
+def check_messages(messages) -> list[dict[str, str]]:
+    """Return `messages` as a list if it is a valid chat, else raise a CompanionError that says why."""
+    if isinstance(messages, (str, dict)) or not isinstance(messages, Sequence):
+        raise CompanionError(
+            "A chat is a list of messages, each a dict like {'role': 'user', 'content': 'Hello'}; "
+            f"got {type(messages).__name__}. For one question use companion.chat.chat_messages(text)."
+        )
+    message_list = list(messages)
+    if not message_list:
+        raise CompanionError("The chat has no messages: add at least one {'role': 'user', 'content': ...}.")
+    for message in message_list:
+        if not isinstance(message, dict) or "role" not in message or "content" not in message:
+            raise CompanionError(f"Each message needs the keys 'role' and 'content', got {message!r}.")
+        if message["role"] not in ROLES:
+            raise CompanionError(f"A message's role is one of {ROLES}, got {message['role']!r}.")
+    return message_list
+
+
+def tokenizer_adds_bos(tokenizer) -> bool:
+    """True if `tokenizer(text)` puts a BOS token in front of the text by itself."""
+    if tokenizer.bos_token_id is None:
+        return False
+    token_ids = tokenizer("a")["input_ids"]
+    return len(token_ids) > 0 and token_ids[0] == tokenizer.bos_token_id
+
+
+def render_chat(tokenizer, messages: Sequence[dict[str, str]], *, add_generation_prompt: bool = True) -> str:
+    """The text of a chat in the model's own format, ready to be tokenized.
+
+    Args:
+        tokenizer: the tokenizer of an instruct model (one with a chat template).
+        messages: one chat, a list of {"role": ..., "content": ...} dicts.
+        add_generation_prompt: True (default) ends the text with the header of the
+            assistant's turn, so that the model writes the answer next.
+    Returns:
+        the text of `tokenizer.apply_chat_template(messages, tokenize=False, ...)`. Templates
+        that begin with the BOS token are for tokenizing without special tokens; if this
+        tokenizer adds a BOS by itself, that first BOS is left out here, so that
+        `tokenizer(text)` holds exactly one (the ids equal `apply_chat_template(..., tokenize=True)`).
+    Used in notebook 05.
+    """
+    require_chat_template(tokenizer)
+    message_list = check_messages(messages)
+    text = tokenizer.apply_chat_template(message_list, tokenize=False, add_generation_prompt=add_generation_prompt)
+    bos_token = tokenizer.bos_token
+    if bos_token and text.startswith(bos_token) and tokenizer_adds_bos(tokenizer):
+        text = text[len(bos_token):]
+    return text
+
+
+def chat_prompt(tokenizer, user_message: str, system: str | None = None) -> str:
+    """The prompt text for one question to an instruct model (with the assistant's header at the end).
+
+    Args:
+        tokenizer: the tokenizer of an instruct model.
+        user_message: the question or instruction.
+        system: an optional system message (the template may add a default one).
+    Returns:
+        the rendered text, see `render_chat`.
+    Used in notebook 05.
+    """
+    return render_chat(tokenizer, chat_messages(user_message, system=system))
+
+
+def as_chat_batch(messages_batch) -> list[list[dict[str, str]]]:
+    """Accept one chat (a list of message dicts) or a batch of chats; return a list of chats."""
+    if isinstance(messages_batch, Sequence) and messages_batch and isinstance(messages_batch[0], dict):
+        return [check_messages(messages_batch)]
+    if isinstance(messages_batch, (str, dict)) or not isinstance(messages_batch, Sequence) or not messages_batch:
+        raise CompanionError("Pass one chat (a list of message dicts) or a non-empty list of chats.")
+    return [check_messages(messages) for messages in messages_batch]
+
+
+def chat(
+    model,
+    tokenizer,
+    messages_batch,
+    *,
+    max_new_tokens: int | None = None,
+    do_sample: bool = False,
+    **generate_kwargs,
+) -> list[str]:
+    """Answer a batch of chats with an instruct model and return only the answers.
+
+    Args:
+        model, tokenizer: an instruct model, e.g. `companion.load_model("smollm2-135m")`.
+        messages_batch: a list of b chats (each a list of message dicts), or one chat.
+        max_new_tokens: required; the most tokens of each answer.
+        do_sample: False = greedy decoding (default), True = sampling.
+        **generate_kwargs: passed on to `model.generate()`.
+    Returns:
+        list of b answers (the assistant's new text, special tokens dropped), in order.
+    Each chat is rendered with `render_chat` (add_generation_prompt=True) and the batch is
+    generated by `companion.generate_text` (left padding, attention mask passed).
+    Taught in notebook 05.
+    """
+    prompts = [render_chat(tokenizer, messages) for messages in as_chat_batch(messages_batch)]
+    return generate_text(
+        model, tokenizer, prompts, max_new_tokens=max_new_tokens, do_sample=do_sample, **generate_kwargs
+    )

@@ -1,0 +1,198 @@
+"""Looking inside generation: the next-token distribution and the autoregressive loop by hand.
+
+Taught in notebook 01 (generating text): a causal language model returns logits of shape
+(batch, length, vocab); the last position holds the scores for the *next* token, and
+`generate()` is a loop that picks one token from them, appends it and asks again.
+Notebook 03 reuses `next_token_logits` to show what sampling settings do to the distribution.
+
+Every function takes one prompt or a batch. Batches are padded on the left (see
+`companion.tokenize_batch`), so the last column is a real token in every row, and the
+attention mask and matching position ids are passed to the model, as `generate()` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from companion.errors import CompanionError
+from companion.generation import check_left_padded, check_max_new_tokens, tokenize_batch
+
+
+@dataclass(frozen=True)
+class TokenProbability:
+    """One row of a next-token table: a candidate token and how likely the model finds it."""
+
+    rank: int  # 1 = most likely
+    token_id: int  # index into the vocabulary (the last axis of the logits)
+    token: str  # the token decoded on its own, e.g. " green" (leading space included)
+    probability: float  # between 0 and 1
+
+
+def position_ids_for(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position of each token counted from the row's first real token, as `generate()` computes it.
+
+    Args:
+        attention_mask: LongTensor of shape (b, t); 1 = real token, 0 = left padding.
+    Returns:
+        LongTensor of shape (b, t): 0, 1, 2, ... from the first real token; 0 on padding.
+    Without it, a left-padded row would start counting at its padding.
+    """
+    position_ids = attention_mask.long().cumsum(dim=-1) - 1
+    return position_ids.masked_fill(attention_mask == 0, 0)
+
+
+def forward_last_position(model, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """One forward pass over a left-padded batch; return the logits at the last position.
+
+    Args:
+        input_ids, attention_mask: LongTensors of shape (b, t), padded on the left.
+    Returns:
+        FloatTensor of shape (b, vocab): the scores for the token that comes next.
+    """
+    check_left_padded(attention_mask)
+    with torch.inference_mode():
+        outputs = model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids_for(attention_mask),
+            use_cache=False,
+        )
+    # outputs.logits has shape (b, t, vocab): one score vector per position.
+    return outputs.logits[:, -1, :].float()
+
+
+def next_token_logits(model, tokenizer, prompts: str | Sequence[str]) -> torch.Tensor:
+    """The model's raw scores (logits) for the token after each prompt.
+
+    Args:
+        model, tokenizer: as returned by `companion.load_model`.
+        prompts: one string or a list of b strings.
+    Returns:
+        FloatTensor of shape (b, vocab) on the CPU; row i belongs to prompts[i].
+    Used in notebooks 01 and 03.
+    """
+    model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
+    logits = forward_last_position(model, model_inputs["input_ids"], model_inputs["attention_mask"])
+    return logits.cpu()
+
+
+def next_token_distribution(model, tokenizer, prompts: str | Sequence[str]) -> torch.Tensor:
+    """The probability of every vocabulary token being the next one, for each prompt.
+
+    Args:
+        model, tokenizer: as returned by `companion.load_model`.
+        prompts: one string or a list of b strings.
+    Returns:
+        FloatTensor of shape (b, vocab); each row sums to 1 (softmax of the last logits).
+    Taught in notebook 01.
+    """
+    return torch.softmax(next_token_logits(model, tokenizer, prompts), dim=-1)
+
+
+def top_tokens(probabilities: torch.Tensor, tokenizer, top_k: int = 10) -> list[TokenProbability]:
+    """The `top_k` most likely tokens of one distribution, most likely first.
+
+    Args:
+        probabilities: FloatTensor of shape (vocab,), e.g. one row of `next_token_distribution`.
+        tokenizer: decodes the token ids to text.
+        top_k: how many rows to return (fewer if the vocabulary is smaller).
+    Returns:
+        list of TokenProbability, sorted by probability (ties: lower token id first).
+    """
+    if probabilities.dim() != 1:
+        raise CompanionError(
+            f"top_tokens takes one distribution of shape (vocab,), got shape {tuple(probabilities.shape)}; "
+            "pass one row, e.g. probabilities[0]."
+        )
+    if not isinstance(top_k, int) or top_k < 1:
+        raise CompanionError(f"top_k must be a positive integer, got {top_k!r}.")
+    top_k = min(top_k, probabilities.shape[0])
+    values, token_ids = torch.topk(probabilities, top_k)
+    rows = []
+    for rank, (probability, token_id) in enumerate(zip(values.tolist(), token_ids.tolist()), start=1):
+        rows.append(TokenProbability(rank, token_id, tokenizer.decode([token_id]), probability))
+    return rows
+
+
+def next_token_probabilities(
+    model, tokenizer, prompts: str | Sequence[str], top_k: int = 10
+) -> list[list[TokenProbability]]:
+    """The `top_k` most likely next tokens after each prompt, with their probabilities.
+
+    Args:
+        model, tokenizer: as returned by `companion.load_model`.
+        prompts: one string or a list of b strings (padded on the left internally).
+        top_k: how many candidate tokens to list per prompt.
+    Returns:
+        list of b lists of TokenProbability, most likely first; one list per prompt.
+    Taught in notebook 01 (the table and bar chart of the next token).
+    """
+    distribution = next_token_distribution(model, tokenizer, prompts)
+    return [top_tokens(row, tokenizer, top_k) for row in distribution]
+
+
+def format_token_table(rows: Sequence[TokenProbability]) -> str:
+    """A plain-text table of next-token candidates (rank, id, token, probability in %).
+
+    Tokens are shown with repr() so that leading spaces and newlines stay visible.
+    """
+    lines = [f"{'rank':>4}  {'token id':>8}  {'token':<14}  {'probability':>11}"]
+    for row in rows:
+        lines.append(f"{row.rank:>4}  {row.token_id:>8}  {row.token!r:<14}  {row.probability:>10.1%}")
+    return "\n".join(lines)
+
+
+def end_of_sequence_ids(model, tokenizer) -> list[int]:
+    """The token ids that end a generation: the generation config's EOS id(s), else the tokenizer's."""
+    eos_token_id = model.generation_config.eos_token_id
+    if eos_token_id is None:
+        eos_token_id = tokenizer.eos_token_id
+    if eos_token_id is None:
+        return []
+    if isinstance(eos_token_id, int):
+        return [eos_token_id]
+    return list(eos_token_id)
+
+
+def greedy_generate_by_hand(
+    model, tokenizer, prompts: str | Sequence[str], *, max_new_tokens: int | None = None
+) -> torch.Tensor:
+    """Greedy decoding written as a plain loop: forward pass, pick the argmax, append, repeat.
+
+    Gives the same ids as `model.generate(**inputs, max_new_tokens=..., do_sample=False)`
+    for a model whose generation config adds no logits processors (both course models):
+    a row that has produced an EOS token gets padding afterwards, and the loop stops
+    early once every row has finished. It recomputes the whole sequence at every step
+    (no key/value cache), which is slower than `generate()` but easy to follow.
+
+    Args:
+        model, tokenizer: as returned by `companion.load_model`.
+        prompts: one string or a list of b strings (padded on the left internally).
+        max_new_tokens: required; the most tokens to add to each prompt.
+    Returns:
+        LongTensor of shape (b, t + n) on the CPU, n <= max_new_tokens: the left-padded
+        prompts followed by the new tokens, laid out like `generate()`'s output.
+    Taught in notebook 01; tested token for token against `generate()`.
+    """
+    check_max_new_tokens(max_new_tokens)
+    model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
+    input_ids = model_inputs["input_ids"]
+    attention_mask = model_inputs["attention_mask"]
+    stop_ids = torch.tensor(end_of_sequence_ids(model, tokenizer), device=input_ids.device)
+    pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+    for _ in range(max_new_tokens):
+        logits = forward_last_position(model, input_ids, attention_mask)  # (b, vocab)
+        next_ids = logits.argmax(dim=-1)  # (b,): the most likely token of each row
+        if pad_token_id is not None:
+            # Rows that already ended keep receiving padding, as in generate().
+            next_ids = torch.where(finished, torch.full_like(next_ids, pad_token_id), next_ids)
+        input_ids = torch.cat([input_ids, next_ids[:, None]], dim=-1)
+        attention_mask = torch.cat([attention_mask, torch.ones_like(next_ids)[:, None]], dim=-1)
+        finished = finished | torch.isin(next_ids, stop_ids)
+        if finished.all():
+            break
+    return input_ids.cpu()
