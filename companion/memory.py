@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import resource
 import sys
+from pathlib import Path
 
 MEBIBYTE = 1024 * 1024
 
@@ -16,7 +17,27 @@ def footprint_mb(model) -> float:
     return model.get_memory_footprint() / MEBIBYTE
 
 
+def proc_status_mb(field: str) -> float | None:
+    """A memory figure ("VmHWM" = peak, "VmRSS" = now) of this process from /proc/self/status,
+    in MiB; None where there is no /proc (macOS, Windows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss_mb() -> float:
-    """Return this process's peak resident memory so far, in MiB (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / MEBIBYTE if sys.platform == "darwin" else peak / 1024
+    """Return this process's peak resident memory so far, in MiB.
+
+    On Linux this is VmHWM, which belongs to this process alone: `ru_maxrss` is carried
+    over from the parent through fork and exec, so a child of a 1 GB parent would report
+    at least 1 GB. Elsewhere `ru_maxrss` (macOS reports bytes, others KiB).
+    """
+    peak = proc_status_mb("VmHWM")
+    if peak is not None:
+        return peak
+    maximum = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maximum / MEBIBYTE if sys.platform == "darwin" else maximum / 1024

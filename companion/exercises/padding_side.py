@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 
 from companion.errors import PaddingError
-from companion.exercises import report
+from companion.exercises import Verdict, report
 from companion.generation import check_left_padded
 from companion.inspection import position_ids_for
 
 
-def check_batch_ready_for_generation(answer) -> bool:
+def check_batch_ready_for_generation(answer) -> Verdict:
     """Exercise 1: a tokenized batch of prompts of different lengths that `generate()` can continue.
 
     Args:
@@ -43,7 +43,7 @@ def check_batch_ready_for_generation(answer) -> bool:
     )
 
 
-def check_position_ids(attention_mask: torch.Tensor, answer) -> bool:
+def check_position_ids(attention_mask: torch.Tensor, answer) -> Verdict:
     """Exercise 2: the position ids `generate()` derives from a left-padded attention mask.
 
     Args:

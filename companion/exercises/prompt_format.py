@@ -6,10 +6,10 @@ from typing import Sequence
 
 import torch
 
-from companion.exercises import report
+from companion.exercises import Verdict, report
 
 
-def check_generation_prompt(tokenizer, messages: Sequence[dict], answer) -> bool:
+def check_generation_prompt(tokenizer, messages: Sequence[dict], answer) -> Verdict:
     """Exercise 1: the prompt text for `messages`, ending where the assistant's answer begins.
 
     Args:
@@ -41,7 +41,7 @@ def check_generation_prompt(tokenizer, messages: Sequence[dict], answer) -> bool
     return report(False, "", "Pass the whole `messages` list to tokenizer.apply_chat_template.")
 
 
-def check_answers_only(tokenizer, sequences: torch.Tensor, prompt_ids: torch.Tensor, answer) -> bool:
+def check_answers_only(tokenizer, sequences: torch.Tensor, prompt_ids: torch.Tensor, answer) -> Verdict:
     """Exercise 2: decode only the new tokens of a generated batch, without special tokens.
 
     Args:
