@@ -32,13 +32,24 @@ def as_prompt_list(prompts: str | Sequence[str]) -> list[str]:
     return prompt_list
 
 
-@contextmanager
-def left_padding(tokenizer) -> Iterator[None]:
-    """Temporarily pad on the left, with EOS as pad token if there is none.
+PADDING_SIDES = ("left", "right")
 
-    The learner's tokenizer is restored afterwards, so notebook 04 can still show what
-    the unmodified tokenizer does.
+
+def check_padding_side(side: str) -> str:
+    """Return `side` if it is "left" or "right", else raise a CompanionError."""
+    if side not in PADDING_SIDES:
+        raise CompanionError(f"side must be 'left' or 'right', got {side!r}.")
+    return side
+
+
+@contextmanager
+def padding_on(tokenizer, side: str) -> Iterator[None]:
+    """Temporarily pad on `side` ("left" or "right"), with EOS as pad token if there is none.
+
+    The learner's tokenizer is restored afterwards (padding side and pad token), so
+    notebook 04 can still show what the unmodified tokenizer does.
     """
+    check_padding_side(side)
     saved_side = tokenizer.padding_side
     saved_pad_token = tokenizer.pad_token
     if tokenizer.pad_token is None:
@@ -48,7 +59,7 @@ def left_padding(tokenizer) -> Iterator[None]:
                 "Set one before batching, e.g. tokenizer.pad_token = tokenizer.unk_token."
             )
         tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "left"
+    tokenizer.padding_side = side
     try:
         yield
     finally:
@@ -68,7 +79,7 @@ def tokenize_batch(tokenizer, prompts: str | Sequence[str], device=None) -> dict
         t is the longest prompt and shorter prompts carry padding on the left.
     """
     prompt_list = as_prompt_list(prompts)
-    with left_padding(tokenizer):
+    with padding_on(tokenizer, "left"):
         model_inputs = tokenizer(prompt_list, padding=True, return_tensors="pt")
     model_inputs = {name: model_inputs[name] for name in ("input_ids", "attention_mask")}
     if device is not None:

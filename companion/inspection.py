@@ -44,15 +44,20 @@ def position_ids_for(attention_mask: torch.Tensor) -> torch.Tensor:
     return position_ids.masked_fill(attention_mask == 0, 0)
 
 
-def forward_last_position(model, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+def forward_last_position(
+    model, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, allow_right_padding: bool = False
+) -> torch.Tensor:
     """One forward pass over a left-padded batch; return the logits at the last position.
 
     Args:
         input_ids, attention_mask: LongTensors of shape (b, t), padded on the left.
+        allow_right_padding: skip the left-padding check (notebook 04 looks at what a
+            right-padded batch predicts, on purpose).
     Returns:
         FloatTensor of shape (b, vocab): the scores for the token that comes next.
     """
-    check_left_padded(attention_mask)
+    if not allow_right_padding:
+        check_left_padded(attention_mask)
     with torch.inference_mode():
         outputs = model(
             input_ids=input_ids,

@@ -21,42 +21,16 @@ from typing import Iterator, Sequence
 
 import torch
 
-from companion.errors import CompanionError, PaddingError
-from companion.generation import as_prompt_list, check_max_new_tokens
-from companion.inspection import position_ids_for
+from companion.errors import CompanionError
+from companion.generation import (  # noqa: F401  (PADDING_SIDES, check_padding_side: re-exported)
+    PADDING_SIDES,
+    as_prompt_list,
+    check_max_new_tokens,
+    check_padding_side,
+    padding_on,
+)
+from companion.inspection import forward_last_position, position_ids_for
 
-PADDING_SIDES = ("left", "right")
-
-
-def check_padding_side(side: str) -> str:
-    """Return `side` if it is "left" or "right", else raise a CompanionError."""
-    if side not in PADDING_SIDES:
-        raise CompanionError(f"side must be 'left' or 'right', got {side!r}.")
-    return side
-
-
-@contextmanager
-def padding_on(tokenizer, side: str) -> Iterator[None]:
-    """Temporarily pad on `side` ("left" or "right"), with EOS as pad token if there is none.
-
-    The tokenizer's own padding side and pad token are restored on exit.
-    """
-    check_padding_side(side)
-    saved_side = tokenizer.padding_side
-    saved_pad_token = tokenizer.pad_token
-    if tokenizer.pad_token is None:
-        if tokenizer.eos_token is None:
-            raise PaddingError(
-                "The tokenizer has neither a pad token nor an EOS token to stand in for it. "
-                "Set one before batching, e.g. tokenizer.pad_token = tokenizer.unk_token."
-            )
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = side
-    try:
-        yield
-    finally:
-        tokenizer.padding_side = saved_side
-        tokenizer.pad_token = saved_pad_token
 
 
 def pad_batch(tokenizer, prompts: str | Sequence[str], side: str) -> dict[str, torch.Tensor]:
@@ -171,15 +145,8 @@ def predicted_next_tokens(model, tokenizer, model_inputs: dict[str, torch.Tensor
     """
     input_ids = model_inputs["input_ids"].to(model.device)
     attention_mask = model_inputs["attention_mask"].to(model.device)
-    with torch.inference_mode():
-        outputs = model(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=position_ids_for(attention_mask),
-            use_cache=False,
-        )
-    # outputs.logits has shape (b, t, vocab); the last column predicts the next token.
-    next_token_ids = outputs.logits[:, -1, :].argmax(dim=-1)
+    # The last column of each row predicts the next token; with right padding that is padding.
+    next_token_ids = forward_last_position(model, input_ids, attention_mask, allow_right_padding=True).argmax(dim=-1)
     pairs = []
     for row in range(input_ids.shape[0]):
         last_token = readable_token(tokenizer, int(input_ids[row, -1]))
