@@ -16,6 +16,9 @@ from pathlib import Path
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_ROOT = REPOSITORY_ROOT / "notebooks"
 DEFAULT_OUTPUT = REPOSITORY_ROOT / "build" / "executed"
+# The kernel's own log (e.g. "Kernel is running over TCP without encryption") goes to the
+# terminal, not the notebook; errors still show.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 @dataclass
@@ -53,6 +56,7 @@ def run_notebook(notebook: Path, output: Path, parameters: dict | None = None) -
             kernel_name="python3",
             cwd=str(notebook.parent),
             progress_bar=False,
+            extra_arguments=KERNEL_ARGUMENTS,
         )
     except Exception as exception:  # papermill raises PapermillExecutionError with the cell's error
         error = f"{type(exception).__name__}: {str(exception).strip().splitlines()[-1] if str(exception).strip() else ''}"

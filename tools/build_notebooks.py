@@ -134,7 +134,11 @@ def execute(notebook, path: Path) -> None:
     from nbclient import NotebookClient
 
     client = NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # the kernel's log is not part of the notebook
     )
     client.execute()
     clean_executed(notebook)
