@@ -115,17 +115,20 @@ def build_smollm2_folder(gguf_path: Path, target: Path) -> None:
         )
 
 
+def smollm2_source_key(gguf_path: Path) -> str:
+    """What the cached conversion depends on: the GGUF file and transformers' conversion code."""
+    import transformers
+
+    return f"{gguf_path.name}:{gguf_path.stat().st_size}:transformers-{transformers.__version__}"
+
+
 def smollm2_folder() -> Path:
     """Return a folder with SmolLM2-135M-Instruct as safetensors, converting it on first use."""
     from companion.cache import cached_folder
 
     gguf_path = smollm2_gguf_path()
-    import transformers
-
-    # Rebuild when the GGUF file or the transformers version (its conversion code) changes.
-    source_key = f"{gguf_path.name}:{gguf_path.stat().st_size}:transformers-{transformers.__version__}"
     folder, _ = cached_folder(
-        SMOLLM2_135M.name, source_key, lambda target: build_smollm2_folder(gguf_path, target)
+        SMOLLM2_135M.name, smollm2_source_key(gguf_path), lambda target: build_smollm2_folder(gguf_path, target)
     )
     return folder
 

@@ -31,40 +31,30 @@ def test_smollm2_generates_and_has_a_chat_template(smollm2):
 
 
 def test_smollm2_second_load_uses_the_cache(smollm2):
-    source_key_folder = models.smollm2_folder()  # the fixture has built (or found) the entry
-    assert cache.is_valid_entry(source_key_folder, _smollm2_source_key())
+    folder = models.smollm2_folder()  # the fixture has built (or found) the entry
+    assert cache.is_valid_entry(folder, models.smollm2_source_key(models.smollm2_gguf_path()))
+    manifest_written = (folder / cache.MANIFEST_NAME).stat().st_mtime_ns
     start = time.perf_counter()
     model, _ = companion.load_model("smollm2-135m")
     seconds = time.perf_counter() - start
+    assert (folder / cache.MANIFEST_NAME).stat().st_mtime_ns == manifest_written  # not rebuilt
     assert seconds < 10, f"cached load took {seconds:.1f} s"  # ~1 s here; generous for slow CI disks
     assert torch.equal(model.lm_head.weight, smollm2[0].lm_head.weight)
 
 
-def _smollm2_source_key():
-    import json
-
-    manifest = json.loads((models.smollm2_folder() / cache.MANIFEST_NAME).read_text())
-    return manifest["source_key"]
-
-
 def test_corrupted_smollm2_cache_is_rebuilt(smollm2, tmp_path, monkeypatch):
     good = models.smollm2_folder()
+    source_key = models.smollm2_source_key(models.smollm2_gguf_path())
     monkeypatch.setenv("COMPANION_CACHE", str(tmp_path))
     shutil.copytree(good, tmp_path / "smollm2-135m")
     weights = tmp_path / "smollm2-135m" / "model.safetensors"
     with open(weights, "r+b") as handle:  # damage the middle of the weights, keep the size
         handle.seek(weights.stat().st_size // 2)
         handle.write(b"\xff" * 64)
-    assert not cache.is_valid_entry(tmp_path / "smollm2-135m", _source_key_of(good))
+    assert not cache.is_valid_entry(tmp_path / "smollm2-135m", source_key)
     model, tokenizer = companion.load_model("smollm2-135m")  # converts the GGUF file again
-    assert cache.is_valid_entry(tmp_path / "smollm2-135m", _source_key_of(good))
+    assert cache.is_valid_entry(tmp_path / "smollm2-135m", source_key)
     assert torch.equal(model.lm_head.weight, smollm2[0].lm_head.weight)
-
-
-def _source_key_of(folder):
-    import json
-
-    return json.loads((folder / cache.MANIFEST_NAME).read_text())["source_key"]
 
 
 @pytest.mark.parametrize(
