@@ -67,6 +67,14 @@ def padding_on(tokenizer, side: str) -> Iterator[None]:
         tokenizer.pad_token = saved_pad_token
 
 
+def pad_token_id_or_eos(tokenizer) -> int | None:
+    """The id `generate()` should pad finished rows with: the pad token's, else EOS's
+    (Llama tokenizers such as tutorial-tiny's have no pad token)."""
+    if tokenizer.pad_token_id is not None:
+        return tokenizer.pad_token_id
+    return tokenizer.eos_token_id
+
+
 def tokenize_batch(tokenizer, prompts: str | Sequence[str], device=None) -> dict[str, torch.Tensor]:
     """Tokenize prompts into a left-padded batch ready for `model.generate()`.
 
@@ -146,10 +154,7 @@ def generate_ids(
     if "max_length" in generate_kwargs:
         raise CompanionError("Use max_new_tokens instead of max_length: max_length counts the prompt too.")
     model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
-    pad_token_id = tokenizer.pad_token_id
-    if pad_token_id is None:
-        pad_token_id = tokenizer.eos_token_id
-    generate_kwargs.setdefault("pad_token_id", pad_token_id)
+    generate_kwargs.setdefault("pad_token_id", pad_token_id_or_eos(tokenizer))
     if generate_kwargs.get("stop_strings"):
         generate_kwargs.setdefault("tokenizer", tokenizer)  # generate() needs it to match stop strings
     with torch.inference_mode():

@@ -18,7 +18,7 @@ from typing import Sequence
 import torch
 
 from companion.errors import CompanionError
-from companion.generation import check_left_padded, check_max_new_tokens, tokenize_batch
+from companion.generation import check_left_padded, check_max_new_tokens, pad_token_id_or_eos, tokenize_batch
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def greedy_generate_by_hand(
     input_ids = model_inputs["input_ids"]
     attention_mask = model_inputs["attention_mask"]
     stop_ids = torch.tensor(end_of_sequence_ids(model, tokenizer), device=input_ids.device)
-    pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad_token_id = pad_token_id_or_eos(tokenizer)
     finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
     for _ in range(max_new_tokens):
         logits = forward_last_position(model, input_ids, attention_mask)  # (b, vocab)

@@ -27,6 +27,7 @@ from companion.generation import (  # noqa: F401  (PADDING_SIDES, check_padding_
     as_prompt_list,
     check_max_new_tokens,
     check_padding_side,
+    pad_token_id_or_eos,
     padding_on,
 )
 from companion.inspection import forward_last_position, position_ids_for
@@ -114,7 +115,7 @@ def generate_padded(
     check_max_new_tokens(max_new_tokens)
     if "attention_mask" not in model_inputs:
         raise CompanionError("model_inputs has no attention_mask: always pass it with a padded batch.")
-    pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad_token_id = pad_token_id_or_eos(tokenizer)
     generate_kwargs.setdefault("pad_token_id", pad_token_id)
     input_ids = model_inputs["input_ids"].to(model.device)
     attention_mask = model_inputs["attention_mask"].to(model.device)
@@ -173,6 +174,15 @@ class PaddingComparison:
     def left_matches(self) -> bool:
         """True if left padding gave the same text as generating the prompt alone."""
         return self.left_padded == self.unbatched
+
+    def report(self) -> str:
+        """Four lines for notebook 04: the prompt and its three continuations, side by side."""
+        return "\n".join([
+            f"prompt {self.prompt!r}",
+            f"  alone       : {self.unbatched!r}",
+            f"  right padded: {self.right_padded!r}   same as alone: {self.right_matches}",
+            f"  left padded : {self.left_padded!r}   same as alone: {self.left_matches}",
+        ])
 
 
 def compare_padding_sides(

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from companion.generation import as_prompt_list, check_max_new_tokens, generate_ids
+from companion.generation import as_prompt_list, check_max_new_tokens, generate_ids, pad_token_id_or_eos
 
 # Sixteen prompts of different lengths, so that a batch really needs padding.
 BATCH_PROMPTS = [
@@ -46,12 +46,7 @@ BATCH_PROMPTS = [
 
 def median_seconds(function: Callable[[], object], repeats: int) -> float:
     """Call `function()` `repeats` times and return the median wall-clock time in seconds."""
-    durations = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        durations.append(time.perf_counter() - start)
-    return statistics.median(durations)
+    return median_seconds_and_result(function, repeats)[0]
 
 
 def fastest_seconds(function: Callable[[], object], repeats: int) -> float:
@@ -211,7 +206,7 @@ def decode_ms_per_token(
     """
     check_max_new_tokens(new_tokens)
     model_inputs = {name: tensor.to(model.device) for name, tensor in tokenizer(prompt, return_tensors="pt").items()}
-    pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad_token_id = pad_token_id_or_eos(tokenizer)
 
     def generate(count: int) -> Callable[[], object]:
         def run():

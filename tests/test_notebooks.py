@@ -6,7 +6,6 @@ Strict output comparison is nbval's job (pyproject.toml runs `--nbval` on notebo
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -170,3 +170,9 @@ def test_transformers_warnings_collects_and_restores(tiny):
 def test_comparison_properties():
     comparison = PaddingComparison("p", unbatched="a", right_padded="b", left_padded="a")
     assert comparison.left_matches and not comparison.right_matches
+    assert comparison.report().splitlines() == [
+        "prompt 'p'",
+        "  alone       : 'a'",
+        "  right padded: 'b'   same as alone: False",
+        "  left padded : 'a'   same as alone: True",
+    ]

@@ -17,7 +17,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported
 
 import pytest
 import torch
-import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from companion.tiny import MODEL_DIR, is_built

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from companion.exercises import Verdict, report
-from companion.generation import generate_text, tokenize_batch
+from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 
 # transformers' model-agnostic default when neither the call nor the model's generation
 # config sets a length: max_length = prompt length + 20 (transformers 5; earlier
@@ -81,7 +81,7 @@ def check_stop_string(answer, model, tokenizer, prompt: str, stop_string: str, m
         sequences = model.generate(
             **model_inputs, max_new_tokens=max_new_tokens, do_sample=False,
             stop_strings=[stop_string], tokenizer=tokenizer,
-            pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
+            pad_token_id=pad_token_id_or_eos(tokenizer),
         )
     expected = tokenizer.batch_decode(sequences, skip_special_tokens=True)[0]
     full = generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False,

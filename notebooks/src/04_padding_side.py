@@ -87,10 +87,7 @@ print(padding_table(tokenizer, left_batch, title="Padding on the left"))
 # %%
 comparisons = compare_padding_sides(model, tokenizer, PROMPTS, max_new_tokens=MAX_NEW_TOKENS)
 for comparison in comparisons:
-    print(f"prompt {comparison.prompt!r}")
-    print(f"  alone       : {comparison.unbatched!r}")
-    print(f"  right padded: {comparison.right_padded!r}   same as alone: {comparison.right_matches}")
-    print(f"  left padded : {comparison.left_padded!r}   same as alone: {comparison.left_matches}")
+    print(comparison.report())
 
 # %% [markdown] lang=en
 # The long prompt has no padding, so both batches continue it correctly. The short prompt is different: padded on the left it gives exactly what it gives alone, token for token; padded on the right its continuation goes wrong. (The guide's 7B model returned an empty string there; compare the tiny model's right-padded line with its line alone.)
@@ -156,10 +153,7 @@ if REAL_MODEL:
     real_model, real_tokenizer = companion.load_model(REAL_MODEL)
     real_comparisons = compare_padding_sides(real_model, real_tokenizer, PROMPTS, max_new_tokens=MAX_NEW_TOKENS)
     for comparison in real_comparisons:
-        print(f"prompt {comparison.prompt!r}")
-        print(f"  alone       : {comparison.unbatched!r}")
-        print(f"  right padded: {comparison.right_padded!r}   same as alone: {comparison.right_matches}")
-        print(f"  left padded : {comparison.left_padded!r}   same as alone: {comparison.left_matches}")
+        print(comparison.report())
 
 # %% [markdown] lang=en
 # The real model, too, continues its short prompt from padding when padded on the right, and goes somewhere else entirely; padded on the left, it gives the same text as alone.
