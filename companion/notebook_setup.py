@@ -71,20 +71,37 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def format_warning_without_location(message, category, filename, lineno, line=None) -> str:
+    """`warnings.formatwarning` without the file path and line number.
+
+    Python's default format starts with the absolute path of the library file that raised
+    the warning, which differs between machines and versions; the committed notebooks
+    would change with every install. The category and the message are what teaches.
+    """
+    return f"{category.__name__}: {message}\n"
+
+
 def silence_known_noise() -> None:
-    """Silence progress bars and log lines that carry no lesson and vary between runs."""
+    """Silence progress bars and log lines that carry no lesson and vary between runs.
+
+    transformers' own warnings stay on (its default verbosity, WARNING): the pitfalls of
+    notebooks 02-05 (default length, right padding, a missing attention mask, a sampling
+    flag without `do_sample=True`) announce themselves through them, in the cell that
+    makes the mistake. Python warnings are printed without the library's file path.
+    """
     import transformers
 
-    transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)  # one line per layer when loading 8-bit
+    warnings.formatwarning = format_warning_without_location
 
 
 def setup_notebook(seed: int = 0, *, verbose: bool = True) -> NotebookEnvironment:
     """Prepare a notebook: quiet, seeded, CPU threads set up; print where it runs.
 
     Args:
-        seed: passed to `transformers.set_seed` (Python, NumPy and torch generators).
+        seed: passed to `transformers.set_seed` (Python, NumPy and torch generators);
+            notebooks call this right after their parameters cell with `seed=SEED`.
         verbose: print the environment summary.
     Returns:
         NotebookEnvironment with on_colab, device ("cuda"/"cpu"), seed and versions.

@@ -54,9 +54,10 @@ def test_notebook_structure(path):
     assert "what you will learn" in first.source.lower()
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     assert 'google.colab' in sources[0], "first code cell installs the package on Colab"
-    assert "companion.setup_notebook(" in sources[1]
     parameter_cells = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
     assert len(parameter_cells) == 1
+    assert sources[1] == parameter_cells[0].source, "the parameters cell comes right after the Colab cell"
+    assert "companion.setup_notebook(seed=SEED)" in sources[2], "setup uses the SEED parameter, after papermill's injection"
     assert "MODEL =" in parameter_cells[0].source and "QUANTIZATION =" in parameter_cells[0].source
     exercise_checks = sum(source.count("check_") for source in sources)
     assert exercise_checks >= 4, "at least two exercises, each checked twice (attempt and solution)"

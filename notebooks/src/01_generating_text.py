@@ -16,16 +16,16 @@
 
 # %% [colab-install]
 
-# %% tags=nbval-ignore-output
-import companion
-
-environment = companion.setup_notebook(seed=0)
-
 # %% tags=parameters
 MODEL = "tutorial-tiny"  # or "smollm2-135m" (real small LLM, CPU); "openlm-research/open_llama_7b" in 4-bit on a GPU
 QUANTIZATION = None  # None for full precision; "4bit" or "8bit" for bitsandbytes quantization (far less memory)
 MAX_NEW_TOKENS = 30  # upper bound on new tokens per generate() call
-SEED = 0  # set_seed(SEED) makes sampling repeatable (this notebook decodes greedily)
+SEED = 0  # setup_notebook(seed=SEED) seeds Python, NumPy and torch, so sampling is repeatable
+
+# %% tags=nbval-ignore-output
+import companion
+
+companion.setup_notebook(seed=SEED)
 
 # %% [markdown] lang=en
 # ## Loading the model

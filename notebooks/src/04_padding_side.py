@@ -12,17 +12,17 @@
 
 # %% [colab-install]
 
-# %% tags=nbval-ignore-output
-import companion
-
-environment = companion.setup_notebook(seed=0)
-
 # %% tags=parameters
 MODEL = "tutorial-tiny"      # or "smollm2-135m" (a real small LLM on CPU), or "openlm-research/open_llama_7b" in 4-bit on a GPU
 QUANTIZATION = None          # None, "4bit" or "8bit"
 MAX_NEW_TOKENS = 10          # upper bound on new tokens per generate() call
 SEED = 0                     # set_seed(SEED) makes sampling repeatable (this notebook decodes greedily)
 REAL_MODEL = "smollm2-135m"  # a real LLM that shows the same effect at the end; None skips that part
+
+# %% tags=nbval-ignore-output
+import companion
+
+companion.setup_notebook(seed=SEED)
 
 # %%
 from transformers import set_seed

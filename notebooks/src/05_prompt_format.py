@@ -12,16 +12,16 @@
 
 # %% [colab-install]
 
-# %% tags=nbval-ignore-output
-import companion
-
-environment = companion.setup_notebook(seed=0)
-
 # %% tags=parameters
 MODEL = "smollm2-135m"  # an instruct model with a chat template; on a GPU e.g. "HuggingFaceTB/SmolLM2-1.7B-Instruct"
 QUANTIZATION = None     # None, "4bit" or "8bit"
 MAX_NEW_TOKENS = 30     # upper bound on new tokens per generate() call
 SEED = 0                # set_seed(SEED) makes sampling repeatable (this notebook decodes greedily)
+
+# %% tags=nbval-ignore-output
+import companion
+
+companion.setup_notebook(seed=SEED)
 
 # %%
 from transformers import set_seed

@@ -16,18 +16,18 @@
 
 # %% [colab-install]
 
-# %% tags=nbval-ignore-output
-import companion
-
-environment = companion.setup_notebook(seed=0)
-
 # %% tags=parameters
 MODEL = "smollm2-135m"  # a real small LLM on CPU; or "tutorial-tiny" (instant); "openlm-research/open_llama_7b" in 4-bit on a GPU
 QUANTIZATION = None  # None for full precision; "4bit" or "8bit" for bitsandbytes quantization
 MAX_NEW_TOKENS = 12  # upper bound on new tokens per generate() call (kept small: we time things)
 BATCH_SIZE = 8  # how many prompts go into one batch in the throughput experiment (at most 16)
 QUANTIZATIONS_TO_COMPARE = [None, "8bit", "4bit"]  # each is loaded once to measure it; drop None for a 7B model
-SEED = 0  # set_seed(SEED) makes sampling repeatable (this notebook decodes greedily)
+SEED = 0  # setup_notebook(seed=SEED) seeds Python, NumPy and torch, so sampling is repeatable
+
+# %% tags=nbval-ignore-output
+import companion
+
+companion.setup_notebook(seed=SEED)
 
 # %%
 from transformers import TextStreamer
