@@ -69,6 +69,17 @@ def test_readme_notebook_table_is_current():
     assert completed.returncode == 0, completed.stdout
 
 
+def test_readme_summaries_are_whole_first_sentences():
+    import readme_table
+
+    for path in sorted((ROOT / "notebooks" / "en").glob("[0-9][0-9]_*.ipynb")):
+        title, summary = readme_table.title_and_summary(path)
+        assert title.startswith(path.name[:2]), path.name
+        assert summary.endswith((".", "!", "?")), f"{path.name}: summary cut mid-sentence: {summary!r}"
+        assert "what you will learn" not in summary.lower(), path.name
+        assert len(summary.split()) >= 5, f"{path.name}: {summary!r}"
+
+
 def test_colab_install_cells_use_the_repository_url():
     url = PYPROJECT["project"]["urls"]["Repository"]
     for path in sorted((ROOT / "notebooks" / "en").glob("*.ipynb")):

@@ -41,16 +41,31 @@ def colab_url(notebook: Path) -> str:
     return f"https://colab.research.google.com/github/{github_path}/blob/main/{notebook.relative_to(ROOT).as_posix()}"
 
 
+def first_sentence(paragraph: str) -> str:
+    """The first sentence of a paragraph: up to the first ., ! or ? that ends a sentence."""
+    match = re.search(r"^(.+?[.!?])(?=\s+[A-Z0-9\"'(]|$)", paragraph)
+    return match.group(1) if match else paragraph
+
+
 def title_and_summary(notebook: Path) -> tuple[str, str]:
-    """The first heading of the notebook and the first sentence of prose under it."""
+    """The first heading of the notebook and the first sentence of its introduction.
+
+    The introduction is the first paragraph of plain prose in the first cell: headings,
+    the "What you will learn" label and bullet lists are skipped, and the paragraph's
+    lines are joined before its first sentence is taken, so a summary never stops mid-line.
+    """
     first_cell = nbformat.read(notebook, as_version=4).cells[0].source
-    lines = [line.strip() for line in first_cell.splitlines() if line.strip()]
-    title = lines[0].lstrip("# ").strip()
+    paragraphs = [" ".join(line.strip() for line in block.splitlines()) for block in re.split(r"\n\s*\n", first_cell)]
+    title = paragraphs[0].lstrip("# ").strip()
     summary = ""
-    for line in lines[1:]:
-        if not line.startswith("#"):
-            summary = re.sub(r"[*_`]", "", line.lstrip("> ")).strip()
-            break
+    for paragraph in paragraphs[1:]:
+        plain = re.sub(r"[*_`]", "", paragraph).strip()
+        if not plain or paragraph.startswith(("#", "-", "*", ">")) and not paragraph.startswith("**"):
+            continue
+        if plain.lower().startswith("what you will learn") or paragraph.lstrip().startswith(("- ", "* ", "1. ")):
+            continue
+        summary = first_sentence(plain)
+        break
     return title, summary
 
 
