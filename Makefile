@@ -3,9 +3,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export OMP_WAIT_POLICY := PASSIVE
-export HF_HUB_DISABLE_PROGRESS_BARS := 1
-export TOKENIZERS_PARALLELISM := false
+# CPU threads and quiet start-up are set in one place, companion.notebook_setup.QUIET_ENVIRONMENT,
+# applied when `companion` is imported (before torch); notebook kernels inherit it.
 
 .PHONY: install run test lab notebooks readme bench clean
 

@@ -32,7 +32,7 @@ class BuiltinModel:
 
 TUTORIAL_TINY = BuiltinModel(
     name="tutorial-tiny",
-    description="the course's own tiny Llama (~150K parameters), trained to reproduce the guide's examples",
+    description="the course's own tiny Llama (~156K parameters), trained to reproduce the guide's examples",
     source="shipped inside the companion package (companion/tiny/tutorial-tiny)",
     licence="Apache-2.0",
 )

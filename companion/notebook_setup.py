@@ -7,7 +7,6 @@ notebook runs (Colab or not, GPU or CPU) and with which library versions.
 
 from __future__ import annotations
 
-import logging
 import os
 import platform
 import sys
@@ -91,8 +90,10 @@ def silence_known_noise() -> None:
     """
     import transformers
 
+    from companion.models import quiet_bitsandbytes
+
     transformers.utils.logging.disable_progress_bar()
-    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)  # one line per layer when loading 8-bit
+    quiet_bitsandbytes()
     warnings.formatwarning = format_warning_without_location
 
 

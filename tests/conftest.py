@@ -1,13 +1,10 @@
 """Shared fixtures: the course's models, loaded once per test session, offline."""
 
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported anywhere
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+# First, before anything imports torch: importing companion applies its quiet environment
+# (OMP_WAIT_POLICY=PASSIVE, no progress bars), which the notebooks' kernels inherit too.
+import companion  # noqa: I001
 
 import pytest  # noqa: E402
-
-import companion  # noqa: E402
 
 
 @pytest.fixture(scope="session")

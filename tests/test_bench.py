@@ -6,7 +6,6 @@ targets: timings on a shared machine are noisy.
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +27,6 @@ def quick_results(tmp_path_factory):
     completed = subprocess.run(
         [sys.executable, "-m", "companion.bench", "--quick", "--json", str(json_path)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE"),
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "Targets:" in completed.stdout

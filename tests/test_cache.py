@@ -51,13 +51,11 @@ def test_interrupted_build_leaves_no_valid_entry(cache_dir):
     assert list(cache_dir.iterdir()) == []  # the temporary folder is gone too
 
 
-@pytest.mark.parametrize("damage", ["flip_byte", "truncate", "delete_file", "delete_manifest"])
-def test_corrupt_entry_is_rebuilt(cache_dir, damage):
+@pytest.mark.parametrize("damage", ["truncate", "delete_file", "delete_manifest"])
+def test_damaged_entry_is_rebuilt(cache_dir, damage):
     cache.cached_folder("entry", "key-1", write_files)
     weights = cache_dir / "entry" / "weights.bin"
-    if damage == "flip_byte":
-        weights.write_bytes(b"\x01" * 500 + b"\x02" + b"\x01" * 499)  # same size, other content
-    elif damage == "truncate":
+    if damage == "truncate":
         weights.write_bytes(b"\x01" * 10)
     elif damage == "delete_file":
         weights.unlink()
@@ -65,8 +63,30 @@ def test_corrupt_entry_is_rebuilt(cache_dir, damage):
         (cache_dir / "entry" / cache.MANIFEST_NAME).unlink()
     assert not cache.is_valid_entry(cache_dir / "entry", "key-1")
     folder, built = cache.cached_folder("entry", "key-1", write_files)
-    assert built and cache.is_valid_entry(folder, "key-1")
+    assert built and cache.is_valid_entry(folder, "key-1", full=True)
     assert weights.read_bytes() == b"\x01" * 1000
+
+
+def test_same_size_corruption_is_caught_by_a_full_verify_only(cache_dir, monkeypatch):
+    cache.cached_folder("entry", "key-1", write_files)
+    weights = cache_dir / "entry" / "weights.bin"
+    weights.write_bytes(b"\x01" * 500 + b"\x02" + b"\x01" * 499)  # same size, other content
+    assert cache.is_valid_entry(cache_dir / "entry", "key-1")  # the quick check trusts sizes
+    assert not cache.is_valid_entry(cache_dir / "entry", "key-1", full=True)
+    monkeypatch.setenv(cache.FULL_VERIFY_VARIABLE, "1")
+    folder, built = cache.cached_folder("entry", "key-1", write_files)
+    assert built and weights.read_bytes() == b"\x01" * 1000
+
+
+def test_the_quick_check_reads_no_file_contents(cache_dir, monkeypatch):
+    cache.cached_folder("entry", "key-1", write_files)
+
+    def no_hashing(path):
+        raise AssertionError(f"hashed {path.name} on a quick load")
+
+    monkeypatch.setattr(cache, "file_sha256", no_hashing)
+    _, built = cache.cached_folder("entry", "key-1", write_files)
+    assert not built
 
 
 def test_changed_source_key_forces_rebuild(cache_dir):

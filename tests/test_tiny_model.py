@@ -5,20 +5,17 @@ check every behaviour the notebooks rely on. The training tests retrain a
 reduced configuration twice and compare file hashes.
 """
 
-import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported
-
 import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from companion.cache import file_sha256
 from companion.tiny import MODEL_DIR, is_built
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +31,8 @@ BATCH_PROMPTS = ["1, 2, 3", "A, B, C, D, E"]
 
 # Run in a fresh interpreter: seeded sampling must give the same text every time.
 SAMPLING_SCRIPT = """
-import os, sys
-os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+import sys
+import companion  # its quiet environment (OMP_WAIT_POLICY=PASSIVE, ...) before torch starts
 import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
 model_dir = sys.argv[1]
@@ -74,10 +71,6 @@ def numbers_in(text):
     return [int(number) for number in re.findall(r"\d+", text)]
 
 
-def sha256_of(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 # ---------------------------------------------------------------- shipped files
 
 
@@ -89,8 +82,8 @@ def test_model_is_built_and_small():
 
 def test_shipped_files_match_recorded_hashes():
     facts = json.loads((MODEL_DIR / "training_facts.json").read_text())
-    assert sha256_of(MODEL_DIR / "model.safetensors") == facts["sha256"]["model.safetensors"]
-    assert sha256_of(MODEL_DIR / "tokenizer.json") == facts["sha256"]["tokenizer.json"]
+    assert file_sha256(MODEL_DIR / "model.safetensors") == facts["sha256"]["model.safetensors"]
+    assert file_sha256(MODEL_DIR / "tokenizer.json") == facts["sha256"]["tokenizer.json"]
     for library in ("torch", "transformers", "tokenizers", "python"):
         assert library in facts["versions"]
 
@@ -150,12 +143,11 @@ def test_greedy_repeats_itself(model, tokenizer):
 
 
 def test_seeded_sampling_is_varied_and_reproducible_across_processes(model, tokenizer):
-    environment = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
     results = []
     for _ in range(2):
         completed = subprocess.run(
             [sys.executable, "-c", SAMPLING_SCRIPT, str(MODEL_DIR)],
-            capture_output=True, text=True, env=environment, timeout=120, check=True,
+            capture_output=True, text=True, timeout=120, check=True,
         )
         result_lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT:")]
         results.append(result_lines[-1][len("RESULT:"):])
@@ -204,12 +196,12 @@ def test_retraining_is_deterministic(tmp_path):
         output_dir = tmp_path / run
         subprocess.run(
             [sys.executable, "-m", "companion.tiny.train", "--quick", "--output-dir", str(output_dir)],
-            cwd=REPO_ROOT, env=dict(os.environ, OMP_WAIT_POLICY="PASSIVE"),
+            cwd=REPO_ROOT,
             capture_output=True, text=True, timeout=120, check=True,
         )
         facts = json.loads((output_dir / "training_facts.json").read_text())
-        model_hash = sha256_of(output_dir / "model.safetensors")
-        tokenizer_hash = sha256_of(output_dir / "tokenizer.json")
+        model_hash = file_sha256(output_dir / "model.safetensors")
+        tokenizer_hash = file_sha256(output_dir / "tokenizer.json")
         assert facts["sha256"] == {"model.safetensors": model_hash, "tokenizer.json": tokenizer_hash}
         hashes.append((model_hash, tokenizer_hash))
     assert hashes[0] == hashes[1]

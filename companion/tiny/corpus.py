@@ -1,7 +1,7 @@
 """Seeded synthetic training corpus for the course's tiny model `tutorial-tiny`.
 
 Every document is a short plain-text string (no special tokens). The corpus is
-deliberately made of a handful of very regular patterns, so that a ~150K
+deliberately made of a handful of very regular patterns, so that a ~156K
 parameter model learns them in a couple of minutes on a laptop CPU and then
 shows, on cue, the behaviours the notebooks talk about:
 

@@ -14,18 +14,12 @@ number of CPU threads is fixed (a different thread count may change the
 float rounding, so results are reproducible *for that thread count*).
 
 The notebooks never need to run this: they load the shipped result
-(see `companion.tiny.MODEL_DIR`). Notebook 0 explains where the model comes from.
+(see `companion.tiny.MODEL_DIR`); the README's table of models says where it comes from.
 """
 
-import os
-
-# Must be set before torch starts its thread pool: with the default "spin while
-# waiting" policy two CPU threads are about three times slower.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
+# `python -m companion.tiny.train` imports the companion package first, which sets
+# OMP_WAIT_POLICY=PASSIVE before torch starts its thread pool (companion.notebook_setup).
 import argparse
-import hashlib
 import json
 import math
 import platform
@@ -37,6 +31,8 @@ import tokenizers
 import torch
 import transformers
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+from companion.cache import file_sha256
 
 from companion.tiny.corpus import make_corpus
 from companion.tiny.tokenizer import train_tokenizer
@@ -116,11 +112,6 @@ def learning_rate_at(step, total_steps):
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     cosine = 0.5 * (1 + math.cos(math.pi * progress))
     return LEARNING_RATE * (FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) * cosine)
-
-
-def sha256_of(path):
-    """Hex sha256 (str) of the file at `path`."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def train(output_dir=SHIPPED_DIR, steps=None, seed=0, quick=False, log_every=100):
@@ -215,8 +206,8 @@ def train(output_dir=SHIPPED_DIR, steps=None, seed=0, quick=False, log_every=100
         "training_seconds": round(training_seconds, 1),
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "transformers": transformers.__version__, "tokenizers": tokenizers.__version__},
-        "sha256": {"model.safetensors": sha256_of(output_dir / "model.safetensors"),
-                   "tokenizer.json": sha256_of(output_dir / "tokenizer.json")},
+        "sha256": {"model.safetensors": file_sha256(output_dir / "model.safetensors"),
+                   "tokenizer.json": file_sha256(output_dir / "tokenizer.json")},
     }
     (output_dir / "training_facts.json").write_text(json.dumps(facts, indent=2) + "\n")
     return facts
