@@ -28,7 +28,7 @@ from companion.generation import (  # noqa: E402
     tokenize_batch,
 )
 from companion.memory import footprint_mb, peak_rss_mb  # noqa: E402
-from companion.models import BUILTIN_MODELS, GUIDE_HUB_MODEL, load_model  # noqa: E402
+from companion.models import BUILTIN_MODELS, load_model  # noqa: E402
 from companion.notebook_setup import setup_notebook  # noqa: E402
 
 __version__ = "0.1.0"

