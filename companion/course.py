@@ -41,25 +41,36 @@ def notebook_paths(language: str = "en") -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
 
 
-def run_notebook(notebook: Path, output: Path, parameters: dict | None = None) -> NotebookRun:
-    """Execute `notebook` with papermill into `output`; errors are caught and reported, not raised."""
+def execute_notebook(notebook: Path, output: Path, parameters: dict | None = None) -> None:
+    """Execute `notebook` with papermill into `output`, from the notebook's own folder.
+
+    The one way the project executes a notebook: `make run`, the tests, the benchmarks and
+    the notebook builder (`tools/build_notebooks.py --execute`) all come here.
+    Raises papermill's PapermillExecutionError (with the failing cell's error) on failure.
+    """
     import papermill
 
     output.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters=parameters or {},
+        kernel_name="python3",
+        cwd=str(notebook.parent),
+        progress_bar=False,
+        extra_arguments=KERNEL_ARGUMENTS,
+    )
+
+
+def run_notebook(notebook: Path, output: Path, parameters: dict | None = None) -> NotebookRun:
+    """Execute `notebook` into `output`; an error is caught and reported in the result, not raised."""
     start = time.perf_counter()
     error = None
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=parameters or {},
-            kernel_name="python3",
-            cwd=str(notebook.parent),
-            progress_bar=False,
-            extra_arguments=KERNEL_ARGUMENTS,
-        )
+        execute_notebook(notebook, output, parameters)
     except Exception as exception:  # papermill raises PapermillExecutionError with the cell's error
-        error = f"{type(exception).__name__}: {str(exception).strip().splitlines()[-1] if str(exception).strip() else ''}"
+        message = str(exception).strip()
+        error = f"{type(exception).__name__}: {message.splitlines()[-1] if message else ''}"
     return NotebookRun(notebook, output, time.perf_counter() - start, error)
 
 

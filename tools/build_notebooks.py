@@ -151,27 +151,30 @@ def cell_inputs(notebook) -> list[tuple]:
 
 
 def clean_executed(notebook) -> None:
-    """Drop the run-specific metadata that execution adds (timings, widget state)."""
+    """Drop the run-specific metadata that execution adds (timings, papermill's records, widget state)."""
     for key in ("papermill", "widgets"):
         notebook.metadata.pop(key, None)
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("papermill", None)
+        if cell.metadata.get("tags") == []:
+            del cell.metadata["tags"]  # papermill adds an empty list to every untagged cell
 
 
 def execute(notebook, path: Path) -> None:
-    """Execute a notebook in place with the python3 kernel, from its own folder."""
-    from nbclient import NotebookClient
+    """Execute a built notebook in place at `path`, from its own folder, and keep it clean.
 
-    client = NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # the kernel's log is not part of the notebook
-    )
-    client.execute()
-    clean_executed(notebook)
+    Runs through `companion.course.execute_notebook`, the project's one notebook runner
+    (papermill, the same kernel flags as `make run` and the tests).
+    """
+    from companion.course import execute_notebook
+
+    nbformat.write(notebook, path)
+    execute_notebook(path, path)
+    executed = nbformat.read(path, as_version=4)
+    clean_executed(executed)
+    notebook.cells = executed.cells
+    notebook.metadata = executed.metadata
 
 
 def main() -> int:
