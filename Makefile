@@ -14,14 +14,17 @@ install:
 run: install  ## execute every notebook headless into build/
 	@$(BIN)/python -m companion.course run
 
+# pytest workers side by side, one CPU thread each; a test file or notebook stays on one worker.
+TEST_JOBS ?= 2
+
 test: install  ## the whole test suite (package, tiny model, notebooks, README)
-	@$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 lab: install  ## open the course in JupyterLab
 	@$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-notebooks: install  ## (authors) regenerate notebooks from notebooks/src and re-execute them
-	@$(BIN)/python tools/build_notebooks.py --execute
+notebooks: install  ## (authors) rebuild and re-execute notebooks from notebooks/src; one only: make notebooks NOTEBOOK=03
+	@$(BIN)/python tools/build_notebooks.py --execute $(NOTEBOOK)
 
 readme: install  ## (authors) regenerate the README's notebook table
 	@$(BIN)/python tools/readme_table.py --write

@@ -8,6 +8,7 @@ progress line per notebook, and a summary at the end.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -74,26 +75,63 @@ def run_notebook(notebook: Path, output: Path, parameters: dict | None = None) -
     return NotebookRun(notebook, output, time.perf_counter() - start, error)
 
 
+def kernel_threads_for(jobs: int) -> None:
+    """Give each notebook kernel one CPU thread when `jobs` notebooks run side by side.
+
+    Kernels inherit this process's environment. Two kernels with two threads each on two
+    cores would fight over them; one thread each uses both cores, and matrix products on
+    one thread give the same outputs as the committed ones (strict nbval runs this way too,
+    see tests/conftest.py).
+    """
+    if jobs > 1:
+        os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def default_jobs() -> int:
+    """Notebooks to execute at once: one per CPU core, at most two (memory stays modest)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def run_course(
-    language: str = "en", output_dir: Path = DEFAULT_OUTPUT, parameters: dict | None = None, verbose: bool = True
+    language: str = "en",
+    output_dir: Path = DEFAULT_OUTPUT,
+    parameters: dict | None = None,
+    verbose: bool = True,
+    jobs: int = 1,
 ) -> list[NotebookRun]:
-    """Execute every notebook of one edition in order; print a line each and a summary."""
+    """Execute every notebook of one edition, `jobs` at a time; print a line each and a summary.
+
+    Args:
+        language: the edition's folder under notebooks/ ("en").
+        output_dir: executed copies go to output_dir/<language>/.
+        parameters: papermill parameters for every notebook, e.g. {"MODEL": "smollm2-135m"}.
+        jobs: notebooks executed side by side (each kernel then gets one CPU thread).
+    Returns:
+        one NotebookRun per notebook, in reading order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     paths = notebook_paths(language)
-    runs = []
     if not paths:
         if verbose:
             print(f"No notebooks in notebooks/{language}/ yet: nothing to execute.")
-        return runs
-    for number, path in enumerate(paths, start=1):
+        return []
+    kernel_threads_for(jobs)
+    start = time.perf_counter()
+
+    def run_and_report(path: Path) -> NotebookRun:
         run = run_notebook(path, Path(output_dir) / language / path.name, parameters)
-        runs.append(run)
         if verbose:
             status = "ok" if run.error is None else f"FAILED: {run.error}"
-            print(f"[{number}/{len(paths)}] {path.name:<40} {run.seconds:6.1f} s  {status}", flush=True)
+            print(f"{path.name:<45} {run.seconds:6.1f} s  {status}", flush=True)
+        return run
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        runs = list(pool.map(run_and_report, paths))  # each papermill run waits on its own kernel
     if verbose:
         failed = [run for run in runs if run.error]
-        total = sum(run.seconds for run in runs)
-        print(f"{len(runs) - len(failed)} of {len(runs)} notebooks ran without errors in {total:.1f} s; "
+        print(f"{len(runs) - len(failed)} of {len(runs)} notebooks ran without errors in "
+              f"{time.perf_counter() - start:.1f} s ({jobs} at a time); "
               f"executed copies are in {Path(output_dir).resolve() / language}")
     return runs
 
@@ -117,10 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = commands.add_parser("run", help="execute every notebook")
     run_parser.add_argument("--language", default="en")
     run_parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    run_parser.add_argument("-j", "--jobs", type=int, default=default_jobs(),
+                            help="notebooks executed at once (default: one per core, at most 2)")
     run_parser.add_argument("-p", "--parameter", type=parse_parameter, action="append", default=[],
                             help="override a notebook parameter, e.g. -p MODEL=smollm2-135m")
     arguments = parser.parse_args(argv)
-    runs = run_course(arguments.language, arguments.output, dict(arguments.parameter))
+    if arguments.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {arguments.jobs}")
+    runs = run_course(arguments.language, arguments.output, dict(arguments.parameter), jobs=arguments.jobs)
     return 1 if any(run.error for run in runs) else 0
 
 

@@ -1,8 +1,16 @@
 """Shared fixtures: the course's models, loaded once per test session, offline."""
 
-# First, before anything imports torch: importing companion applies its quiet environment
+import os
+
+# `make test` runs two pytest workers side by side (pytest-xdist); each worker, and each
+# notebook kernel it starts for nbval, then uses one CPU thread, as `make run` does.
+# Strict nbval thus also proves that this gives the committed (sequentially built) outputs.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+# Before anything imports torch: importing companion applies its quiet environment
 # (OMP_WAIT_POLICY=PASSIVE, no progress bars), which the notebooks' kernels inherit too.
-import companion  # noqa: I001
+import companion  # noqa: E402,I001
 
 import pytest  # noqa: E402
 
