@@ -123,3 +123,16 @@ def test_notebook_runs_with_the_other_builtin_model(path, tmp_path):
 def test_notebook_runs_in_4bit(path, tmp_path):
     run = run_notebook(path, tmp_path / path.name, parameters={"QUANTIZATION": "4bit"})
     assert run.error is None, run.error
+
+
+@pytest.mark.notebooks
+def test_the_template_for_new_notebooks_builds_runs_and_meets_the_contract(tmp_path):
+    """notebooks/src/_template.py (README, "Adding a notebook") is a valid starting point."""
+    sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
+    import build_notebooks
+
+    built = tmp_path / "99_template.ipynb"
+    nbformat.write(build_notebooks.build_notebook(REPOSITORY_ROOT / "notebooks" / "src" / "_template.py", "en"), built)
+    run = run_notebook(built, built)
+    assert run.error is None, run.error
+    test_notebook_structure(built)
