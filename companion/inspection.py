@@ -12,13 +12,20 @@ attention mask and matching position ids are passed to the model, as `generate()
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 
 from companion.errors import CompanionError
-from companion.generation import check_left_padded, check_max_new_tokens, pad_token_id_or_eos, tokenize_batch
+from companion.generation import (
+    end_of_sequence_ids,
+    pad_token_id_or_eos,
+    require_left_padded,
+    require_max_new_tokens,
+    tokenize_batch,
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ def forward_last_position(
         FloatTensor of shape (b, vocab): the scores for the token that comes next.
     """
     if not allow_right_padding:
-        check_left_padded(attention_mask)
+        require_left_padded(attention_mask)
     with torch.inference_mode():
         outputs = model(
             input_ids=input_ids,
@@ -139,27 +146,79 @@ def next_token_probabilities(
     return [top_tokens(row, tokenizer, top_k) for row in distribution]
 
 
+def format_probability(probability: float) -> str:
+    """A probability in percent, with as many decimals as it takes not to read as 0% or 100%.
+
+    Args:
+        probability: a float between 0 and 1.
+    Returns:
+        e.g. "97.6%", "99.98%" (not "100.0%" while it is below 1), "0.012%" (two significant
+        digits for anything below 0.1%), "0%" only for exactly zero.
+    Used by `format_token_table` (notebook 01): rows of "0.0%" would hide how likely the
+    runners-up still are.
+    """
+    percent = probability * 100
+    if percent == 0:
+        return "0%"
+    if percent >= 0.1:
+        decimals = 1
+        # 99.98% rounds to "100.0"; add decimals until the text shows that it is below 100.
+        while percent < 100 and f"{percent:.{decimals}f}" == f"{100:.{decimals}f}" and decimals < 6:
+            decimals += 1
+        return f"{percent:.{decimals}f}%"
+    # Two significant digits: 0.0123 -> "0.012", 0.000456 -> "0.00046".
+    decimals = 1 - math.floor(math.log10(percent))
+    if decimals > 8:
+        return f"{percent:.1e}%"
+    return f"{percent:.{decimals}f}%"
+
+
 def format_token_table(rows: Sequence[TokenProbability]) -> str:
     """A plain-text table of next-token candidates (rank, id, token, probability in %).
 
-    Tokens are shown with repr() so that leading spaces and newlines stay visible.
+    Tokens are shown with repr() so that leading spaces and newlines stay visible; small
+    probabilities keep two significant digits (see `format_probability`).
     """
     lines = [f"{'rank':>4}  {'token id':>8}  {'token':<14}  {'probability':>11}"]
     for row in rows:
-        lines.append(f"{row.rank:>4}  {row.token_id:>8}  {row.token!r:<14}  {row.probability:>10.1%}")
+        lines.append(f"{row.rank:>4}  {row.token_id:>8}  {row.token!r:<14}  {format_probability(row.probability):>11}")
     return "\n".join(lines)
 
 
-def end_of_sequence_ids(model, tokenizer) -> list[int]:
-    """The token ids that end a generation: the generation config's EOS id(s), else the tokenizer's."""
-    eos_token_id = model.generation_config.eos_token_id
-    if eos_token_id is None:
-        eos_token_id = tokenizer.eos_token_id
-    if eos_token_id is None:
-        return []
-    if isinstance(eos_token_id, int):
-        return [eos_token_id]
-    return list(eos_token_id)
+@dataclass(frozen=True)
+class GreedyStep:
+    """One turn of the autoregressive loop, as drawn by `companion.plots.plot_autoregressive_loop`."""
+
+    input_ids: list[int]  # what the model read at this step: the prompt plus the tokens picked so far
+    new_tokens: int  # how many of input_ids (at the end) were picked in earlier steps
+    candidates: list[TokenProbability]  # the most likely next tokens, most likely first
+    picked: TokenProbability  # the token greedy decoding appends: candidates[0]
+
+
+def greedy_steps(model, tokenizer, prompt: str, steps: int, top_k: int = 3) -> list[GreedyStep]:
+    """Run `steps` turns of greedy decoding on one prompt and record what happens in each.
+
+    Args:
+        model, tokenizer: as returned by `companion.load_model`.
+        prompt: one string (no batch: this is for looking at, not for speed).
+        steps: how many tokens to append (a positive int); no early stop at EOS.
+        top_k: how many candidates to keep per step.
+    Returns:
+        list of `steps` GreedyStep; step i read the prompt's ids plus i picked tokens.
+    The picked tokens are those of `model.generate(**inputs, max_new_tokens=steps,
+    do_sample=False)` until an EOS token (tested). Used in notebook 01 for the loop diagram.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise CompanionError(f"steps must be a positive integer (how many tokens to append), got {steps!r}.")
+    input_ids = tokenizer(prompt, return_tensors="pt")["input_ids"].to(model.device)  # (1, t)
+    records = []
+    for step in range(steps):
+        logits = forward_last_position(model, input_ids, torch.ones_like(input_ids))  # (1, vocab)
+        candidates = top_tokens(torch.softmax(logits[0], dim=-1).cpu(), tokenizer, top_k)
+        records.append(GreedyStep(input_ids[0].tolist(), step, candidates, candidates[0]))
+        next_id = torch.tensor([[candidates[0].token_id]], device=input_ids.device)
+        input_ids = torch.cat([input_ids, next_id], dim=-1)  # append the pick and ask again
+    return records
 
 
 def greedy_generate_by_hand(
@@ -182,7 +241,7 @@ def greedy_generate_by_hand(
         prompts followed by the new tokens, laid out like `generate()`'s output.
     Taught in notebook 01; tested token for token against `generate()`.
     """
-    check_max_new_tokens(max_new_tokens)
+    require_max_new_tokens(max_new_tokens)
     model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
     input_ids = model_inputs["input_ids"]
     attention_mask = model_inputs["attention_mask"]

@@ -56,6 +56,9 @@ class NotebookEnvironment:
     seed: int
     versions: dict[str, str]
 
+    def _ipython_display_(self) -> None:
+        """Display nothing as a cell's last value: `setup_notebook` has printed the summary."""
+
 
 def library_versions() -> dict[str, str]:
     """Versions of Python and the libraries the course depends on."""

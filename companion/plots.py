@@ -95,3 +95,96 @@ def plot_sampling_settings(
     all_axes[0][0].invert_yaxis()
     figure.tight_layout()
     return figure
+
+
+PROMPT_TOKEN_COLOR = "#DDDDDD"
+NEW_TOKEN_COLOR = "#A8C6E8"
+
+
+def loop_token_label(tokenizer, token_id: int) -> str:
+    """One token as it appears in a box of the loop diagram: its text, newlines written as \\n."""
+    return tokenizer.decode([token_id]).replace("\n", "\\n")
+
+
+def plot_autoregressive_loop(steps, tokenizer):
+    """A diagram of greedy generation: one row per step, tokens -> model -> distribution -> pick.
+
+    Args:
+        steps: list of `companion.inspection.GreedyStep`, from `greedy_steps(model, tokenizer, prompt, n)`.
+        tokenizer: decodes the token ids for the boxes.
+    Returns:
+        matplotlib Figure with one Axes (axis hidden). Each row shows the ids the model read
+        (prompt tokens grey, tokens picked in earlier steps blue), the top candidates with their
+        probabilities, and the picked token, which is appended in the row below.
+    Drawn in notebook 01. Everything is placed on a grid of character widths, so the same steps
+    always give the same picture.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    from companion.inspection import format_probability
+
+    character = 0.75  # one character of the monospace font, in data units
+    gap = 0.6  # space between two token boxes
+    row_height = 3.2
+
+    def box_width(label: str) -> float:
+        return (len(label) + 1) * character
+
+    widest_context = 0.0
+    for step in steps:
+        width = sum(box_width(loop_token_label(tokenizer, token_id)) + gap for token_id in step.input_ids)
+        widest_context = max(widest_context, width)
+    candidate_width = max(
+        len(f"{row.token!r} {format_probability(row.probability)}") for step in steps for row in step.candidates
+    )
+    model_x = widest_context + 3.0
+    distribution_x = model_x + 9.0
+    pick_x = distribution_x + candidate_width + 4.0
+    total_width = pick_x + 14.0
+    rows_height = row_height * len(steps)
+
+    figure, axes = plt.subplots(figsize=(0.1 * (total_width + 5.0), 1.0 * len(steps) + 0.6))
+    axes.set_xlim(-5.0, total_width)
+    axes.set_ylim(-rows_height + 0.6, 2.4)
+    axes.axis("off")
+    text_style = {"family": "monospace", "fontsize": 8, "va": "center"}
+    arrow_style = {"arrowstyle": "->", "color": "#444444", "lw": 1.0}
+
+    for index, step in enumerate(steps):
+        y = -index * row_height
+        axes.text(-5.0, y, f"step {index + 1}", ha="left", **{**text_style, "fontsize": 7})
+        x = 0.0
+        prompt_length = len(step.input_ids) - step.new_tokens
+        for position, token_id in enumerate(step.input_ids):
+            label = loop_token_label(tokenizer, token_id)
+            color = PROMPT_TOKEN_COLOR if position < prompt_length else NEW_TOKEN_COLOR
+            axes.add_patch(FancyBboxPatch((x, y - 0.7), box_width(label), 1.4, boxstyle="round,pad=0.05",
+                                          facecolor=color, edgecolor="#888888", lw=0.6))
+            axes.text(x + box_width(label) / 2, y, label, ha="center", **text_style)
+            x += box_width(label) + gap
+        axes.annotate("", xy=(model_x, y), xytext=(x + 0.3, y), arrowprops=arrow_style)
+        axes.add_patch(FancyBboxPatch((model_x, y - 0.8), 6.0, 1.6, boxstyle="round,pad=0.1",
+                                      facecolor="#FFF2CC", edgecolor="#B08800", lw=0.8))
+        axes.text(model_x + 3.0, y, "model", ha="center", **text_style)
+        axes.annotate("", xy=(distribution_x - 0.4, y), xytext=(model_x + 6.3, y), arrowprops=arrow_style)
+        line_height = 2.4 / max(len(step.candidates), 1)
+        for rank, row in enumerate(step.candidates):
+            line_y = y + 1.2 - line_height * (rank + 0.5)
+            weight = "bold" if rank == 0 else "normal"
+            axes.text(distribution_x, line_y, f"{row.token!r} {format_probability(row.probability)}",
+                      ha="left", fontweight=weight, **{**text_style, "fontsize": 7})
+        axes.annotate("", xy=(pick_x, y), xytext=(distribution_x + candidate_width + 0.8, y), arrowprops=arrow_style)
+        label = loop_token_label(tokenizer, step.picked.token_id)
+        axes.add_patch(FancyBboxPatch((pick_x, y - 0.7), box_width(label), 1.4, boxstyle="round,pad=0.05",
+                                      facecolor=NEW_TOKEN_COLOR, edgecolor="#2F5D8A", lw=1.0))
+        axes.text(pick_x + box_width(label) / 2, y, label, ha="center", **text_style)
+        if index + 1 < len(steps):
+            axes.text(pick_x + box_width(label) + 1.0, y, "append,\nask again", ha="left",
+                      **{**text_style, "fontsize": 7})
+    header_style = {**text_style, "fontsize": 7, "color": "#444444"}
+    axes.text(0, 1.9, "token ids the model reads (grey: prompt, blue: picked earlier)", ha="left", **header_style)
+    axes.text(distribution_x, 1.9, "most likely next tokens", ha="left", **header_style)
+    axes.text(pick_x, 1.9, "greedy pick", ha="left", **header_style)
+    figure.tight_layout()
+    return figure

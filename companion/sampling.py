@@ -1,10 +1,11 @@
-"""Temperature, top-k and top-p applied by hand to a next-token distribution, to see what they do.
+"""Temperature, top-k, top-p and min-p applied by hand to a next-token distribution, to see what they do.
 
 Taught in notebook 03 (wrong generation mode). With `do_sample=True`, `generate()` reshapes
 the logits of every step before it draws a token: first temperature, then top-k, then
-top-p (that is the order transformers applies its `TemperatureLogitsWarper`,
-`TopKLogitsWarper` and `TopPLogitsWarper`). These functions do the same on a tensor you
-can print and plot; the tests check them against transformers' own warpers.
+top-p, then min-p (the order in which transformers 5.24's `GenerationMixin._get_logits_processor`
+adds its `TemperatureLogitsWarper`, `TopKLogitsWarper`, `TopPLogitsWarper` and
+`MinPLogitsWarper`). These functions do the same on a tensor you can print and plot; the
+tests check them against transformers' own warpers.
 
 Shapes: `logits` is a FloatTensor of shape (vocab,) or (b, vocab); every function keeps it.
 A token that a filter removes gets the logit -inf, i.e. probability 0 after softmax.
@@ -68,25 +69,49 @@ def keep_top_p(logits: torch.Tensor, top_p: float | None, min_tokens_to_keep: in
     return logits.masked_fill(~keep, float("-inf"))
 
 
+def keep_min_p(logits: torch.Tensor, min_p: float | None, min_tokens_to_keep: int = 1) -> torch.Tensor:
+    """Min-p filtering: keep the tokens at least `min_p` times as likely as the most likely token.
+
+    The threshold moves with the model's confidence: when the top token has 60 %, min_p=0.1
+    keeps tokens from 6 % up; when it has 10 %, it keeps tokens from 1 % up. At least
+    `min_tokens_to_keep` tokens (the most likely ones) always survive. `min_p=None` keeps
+    everything, as in `generate()`. (Nguyen et al. 2024, arXiv:2407.01082.)
+    """
+    if min_p is None:
+        return logits
+    if isinstance(min_p, bool) or not isinstance(min_p, (int, float)) or not 0 <= min_p <= 1:
+        raise CompanionError(f"min_p must be a number in [0, 1] (typical: 0.05 to 0.2), got {min_p!r}.")
+    probabilities = torch.softmax(logits, dim=-1)
+    top_probability = probabilities.max(dim=-1, keepdim=True).values
+    keep = probabilities >= min_p * top_probability
+    # The most likely tokens stay even if they fall below the threshold (only possible when
+    # min_tokens_to_keep > 1): their positions are set to True.
+    most_likely_ids = torch.topk(probabilities, min(min_tokens_to_keep, logits.shape[-1]), dim=-1).indices
+    keep = keep.scatter(-1, most_likely_ids, True)
+    return logits.masked_fill(~keep, float("-inf"))
+
+
 def warp_logits(
     logits: torch.Tensor,
     *,
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
+    min_p: float | None = None,
 ) -> torch.Tensor:
-    """Apply temperature, then top-k, then top-p, in the order `generate()` uses when sampling.
+    """Apply temperature, then top-k, then top-p, then min-p, in the order `generate()` uses when sampling.
 
     Args:
         logits: FloatTensor of shape (vocab,) or (b, vocab).
-        temperature, top_k, top_p: as in `model.generate(do_sample=True, ...)`; the defaults
-            change nothing (note that `generate()` itself defaults to top_k=50).
+        temperature, top_k, top_p, min_p: as in `model.generate(do_sample=True, ...)`; the
+            defaults change nothing (note that `generate()` itself defaults to top_k=50).
     Returns:
         FloatTensor of the same shape; removed tokens hold -inf.
     """
     warped = apply_temperature(logits, temperature)
     warped = keep_top_k(warped, top_k)
-    return keep_top_p(warped, top_p)
+    warped = keep_top_p(warped, top_p)
+    return keep_min_p(warped, min_p)
 
 
 def sampling_distribution(
@@ -95,18 +120,20 @@ def sampling_distribution(
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
+    min_p: float | None = None,
 ) -> torch.Tensor:
     """The distribution `generate(do_sample=True, ...)` draws the next token from.
 
     Args:
         logits: FloatTensor of shape (vocab,) or (b, vocab), e.g. from
             `companion.inspection.next_token_logits`.
-        temperature, top_k, top_p: the sampling settings (see `warp_logits`).
+        temperature, top_k, top_p, min_p: the sampling settings (see `warp_logits`).
     Returns:
         FloatTensor of the same shape with probabilities; each row sums to 1.
     Taught in notebook 03.
     """
-    return torch.softmax(warp_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p), dim=-1)
+    warped = warp_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p)
+    return torch.softmax(warped, dim=-1)
 
 
 def count_candidates(probabilities: torch.Tensor) -> torch.Tensor | int:
@@ -133,7 +160,7 @@ def compare_settings_table(
         logits: FloatTensor of shape (vocab,) for one prompt.
         tokenizer: decodes token ids for the first column.
         settings: column title -> keyword arguments of `sampling_distribution`,
-            e.g. {"original": {}, "T=0.5": {"temperature": 0.5}, "top_k=3": {"top_k": 3}}.
+            e.g. {"original": {}, "T=0.5": {"temperature": 0.5}, "min_p=0.1": {"min_p": 0.1}}.
         top: how many tokens (rows) to show, taken from the unchanged distribution.
     Returns:
         the table as a string, probabilities in % ("removed" where a filter set a token

@@ -11,8 +11,10 @@ import companion
 from companion.errors import CompanionError
 from companion.inspection import (
     TokenProbability,
+    format_probability,
     format_token_table,
     greedy_generate_by_hand,
+    greedy_steps,
     next_token_distribution,
     next_token_logits,
     next_token_probabilities,
@@ -162,3 +164,63 @@ def test_plot_top_tokens_draws_one_bar_per_row(tiny):
     bars = figure.axes[0].patches
     assert [bar.get_width() for bar in bars] == pytest.approx([row.probability for row in rows])
     assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == [repr(row.token) for row in rows]
+
+
+@pytest.mark.parametrize(
+    "probability, text",
+    [(0.976, "97.6%"), (0.021, "2.1%"), (0.99984, "99.98%"), (1.0, "100.0%"), (0.00012345, "0.012%"),
+     (0.0000045, "0.00045%"), (0.0, "0%")],
+)
+def test_format_probability_never_rounds_to_zero_or_one(probability, text):
+    assert format_probability(probability) == text
+
+
+def test_format_token_table_keeps_small_probabilities_visible(tiny):
+    rows = next_token_probabilities(*tiny, "A list of colors: red, blue", top_k=5)[0]
+    assert rows[1].probability < 0.0005  # the runners-up are tiny for this prompt ...
+    for line in format_token_table(rows).splitlines()[1:]:
+        assert not line.endswith(" 0.0%") and not line.endswith(" 100.0%")  # ... and still readable
+
+
+@pytest.mark.parametrize("model_name", ["tiny", "smollm2"])
+def test_greedy_steps_pick_the_tokens_of_generate(request, model_name):
+    model, tokenizer = request.getfixturevalue(model_name)
+    prompt = "A list of colors: red, blue"
+    steps = greedy_steps(model, tokenizer, prompt, steps=4, top_k=3)
+    inputs = tokenizer(prompt, return_tensors="pt")
+    with torch.inference_mode():
+        reference = model.generate(**inputs, max_new_tokens=4, do_sample=False)[0].tolist()
+    prompt_length = inputs["input_ids"].shape[1]
+    assert [step.picked.token_id for step in steps] == reference[prompt_length:]
+    for index, step in enumerate(steps):
+        assert step.input_ids == reference[: prompt_length + index]  # what the model read at this step
+        assert step.new_tokens == index
+        assert step.picked == step.candidates[0] and len(step.candidates) == 3
+    expected = torch.softmax(last_logits_unpadded(model, tokenizer, prompt), dim=-1)[0]
+    assert steps[0].picked.probability == pytest.approx(expected.max().item(), rel=1e-4)
+
+
+def test_greedy_steps_checks_steps(tiny):
+    with pytest.raises(CompanionError, match="steps must be a positive integer"):
+        greedy_steps(*tiny, "I am a cat.", steps=0)
+
+
+def test_plot_autoregressive_loop_draws_every_token_of_every_step(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from companion.plots import plot_autoregressive_loop
+
+    _, tokenizer = tiny
+    steps = greedy_steps(*tiny, "A list of colors: red, blue", steps=3)
+    figure = plot_autoregressive_loop(steps, tokenizer)
+    axes = figure.axes[0]
+    boxes = len(axes.patches)
+    # Each row: one box per id read, the model box, the picked-token box.
+    assert boxes == sum(len(step.input_ids) + 2 for step in steps)
+    texts = [text.get_text() for text in axes.texts]
+    assert texts.count("model") == len(steps)
+    for step in steps:
+        assert any(text.startswith(repr(step.picked.token)) for text in texts)
+    again = plot_autoregressive_loop(steps, tokenizer)
+    assert again.get_size_inches().tolist() == figure.get_size_inches().tolist()  # same steps, same picture

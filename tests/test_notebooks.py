@@ -86,6 +86,9 @@ def test_notebook_structure(path):
     assert "companion.setup_notebook(seed=SEED)" in sources[2], "setup uses SEED, after papermill's injection"
     for name in ("MODEL", "QUANTIZATION", "SEED"):
         assert name in parameters_of(path), f"parameters cell lacks {name}"
+    for line in parameter_cells[0].source.splitlines():
+        assert "#" in line, f"every parameter has a one-line comment: {line!r}"
+        assert "=" not in line.split("#", 1)[1], f"papermill cannot parse a second '=' in a comment: {line!r}"
     assert any("summary" in cell.source.lower() for cell in notebook.cells if cell.cell_type == "markdown")
 
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 from transformers import (
     LogitsProcessorList,
+    MinPLogitsWarper,
     TemperatureLogitsWarper,
     TopKLogitsWarper,
     TopPLogitsWarper,
@@ -18,6 +19,7 @@ from companion.sampling import (
     apply_temperature,
     compare_settings_table,
     count_candidates,
+    keep_min_p,
     keep_top_k,
     keep_top_p,
     sampling_distribution,
@@ -71,13 +73,42 @@ def test_top_p_keeps_at_least_min_tokens(logits, min_tokens_to_keep):
     assert (torch.isfinite(ours).sum(dim=-1) >= min_tokens_to_keep).all()
 
 
-@pytest.mark.parametrize("temperature, top_k, top_p", [(0.7, 20, 0.9), (1.5, 5, 0.5), (1.0, 100, 0.95)])
-def test_all_three_in_generate_order(logits, temperature, top_k, top_p):
+@pytest.mark.parametrize("min_p", [0.0, 0.01, 0.05, 0.1, 0.2, 0.5, 1.0])
+def test_min_p_equals_transformers(logits, min_p):
+    expected = MinPLogitsWarper(min_p)(no_input_ids(logits), logits)
+    assert torch.equal(keep_min_p(logits, min_p), expected)
+
+
+@pytest.mark.parametrize("min_tokens_to_keep", [1, 3])
+def test_min_p_keeps_at_least_min_tokens(logits, min_tokens_to_keep):
+    sharp = logits * 20  # one token holds almost all probability
+    expected = MinPLogitsWarper(0.2, min_tokens_to_keep=min_tokens_to_keep)(no_input_ids(sharp), sharp)
+    ours = keep_min_p(sharp, 0.2, min_tokens_to_keep=min_tokens_to_keep)
+    assert torch.equal(ours, expected)
+    assert (torch.isfinite(ours).sum(dim=-1) >= min_tokens_to_keep).all()
+
+
+def test_min_p_threshold_follows_the_top_token(logits):
+    """Each kept token has at least min_p times the top token's probability; each removed one less."""
+    probabilities = torch.softmax(logits, dim=-1)
+    kept = torch.isfinite(keep_min_p(logits, 0.1))
+    threshold = 0.1 * probabilities.max(dim=-1, keepdim=True).values
+    assert (probabilities[kept] >= threshold.expand_as(probabilities)[kept]).all()
+    assert (probabilities[~kept] < threshold.expand_as(probabilities)[~kept]).all()
+
+
+@pytest.mark.parametrize(
+    "temperature, top_k, top_p, min_p", [(0.7, 20, 0.9, None), (1.5, 5, 0.5, 0.1), (1.0, 100, 0.95, 0.05)]
+)
+def test_all_in_generate_order(logits, temperature, top_k, top_p, min_p):
     warpers = LogitsProcessorList(
         [TemperatureLogitsWarper(temperature), TopKLogitsWarper(top_k), TopPLogitsWarper(top_p)]
     )
+    if min_p is not None:
+        warpers.append(MinPLogitsWarper(min_p))
     expected = warpers(no_input_ids(logits), logits)
-    assert torch.equal(warp_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p), expected)
+    ours = warp_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p)
+    assert torch.equal(ours, expected)
 
 
 @pytest.mark.parametrize("model_name", ["tiny", "smollm2"])
@@ -85,7 +116,7 @@ def test_warped_logits_equal_generate_sampling_scores(request, model_name):
     model, tokenizer = request.getfixturevalue(model_name)
     prompts = ["I am a cat.", "A list of colors:"]
     inputs = companion.tokenize_batch(tokenizer, prompts)
-    settings = {"temperature": 0.7, "top_k": 20, "top_p": 0.9}
+    settings = {"temperature": 0.7, "top_k": 20, "top_p": 0.9, "min_p": 0.05}
     with torch.inference_mode():
         output = model.generate(
             **inputs, max_new_tokens=1, do_sample=True, **settings,
@@ -116,7 +147,10 @@ def test_temperature_sharpens_and_flattens(logits):
     assert (sampling_distribution(logits, temperature=2.0).max(dim=-1).values < original).all()
 
 
-BAD_SETTINGS = [{"temperature": 0}, {"temperature": -1.0}, {"top_p": 0}, {"top_p": 1.5}, {"top_k": -2}]
+BAD_SETTINGS = [
+    {"temperature": 0}, {"temperature": -1.0}, {"top_p": 0}, {"top_p": 1.5}, {"top_k": -2}, {"min_p": 1.5},
+    {"min_p": -0.1},
+]
 
 
 @pytest.mark.parametrize("bad", BAD_SETTINGS)

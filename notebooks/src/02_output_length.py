@@ -7,16 +7,19 @@
 #
 # **What you will learn**
 #
-# - where the 20-token default comes from, and the warning that tells you it was used
+# - where the 20-token default comes from, how it changed in transformers 4.47, and the
+#   warning that tells you it was used
 # - to set the limit yourself with `max_new_tokens`
 # - that the output of `generate()` starts with the prompt, and how to keep only the new text
 # - how the end-of-sequence (EOS) token ends generation early, and how `min_new_tokens` delays it
 # - to stop at a piece of text with `stop_strings`
+# - to keep settings together in a `GenerationConfig` object, save it, load it and pass it to
+#   `generate()`, and which value wins when a keyword argument disagrees with it
 
 # %% [colab-install]
 
 # %% tags=parameters
-MODEL = "tutorial-tiny"  # or "smollm2-135m" (real small LLM, CPU); "openlm-research/open_llama_7b" in 4-bit on a GPU
+MODEL = "tutorial-tiny"  # or "smollm2-135m" (real 135M-parameter LLM, CPU, dequantized from Q4_1); "openlm-research/open_llama_7b" in 4-bit on a GPU
 QUANTIZATION = None  # None for full precision; "4bit" or "8bit" for bitsandbytes quantization (far less memory)
 MAX_NEW_TOKENS = 50  # upper bound on new tokens per generate() call (the guide uses 50 here)
 SEED = 0  # setup_notebook(seed=SEED) seeds Python, NumPy and torch, so sampling is repeatable
@@ -26,9 +29,12 @@ import companion
 
 companion.setup_notebook(seed=SEED)
 
-# %%
-import warnings
+# %% [markdown] lang=en
+# Notebook 01 showed the two `from_pretrained` calls; from here on `companion.load_model`
+# makes them for us (same `device_map="auto"`, and a `BitsAndBytesConfig` when
+# `QUANTIZATION` is set).
 
+# %%
 import torch
 
 model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
@@ -37,37 +43,39 @@ print(type(model).__name__, "on", model.device)
 # %% [markdown] lang=en
 # ## The 20-token default
 #
-# Let the model count, and call `generate()` without any length on purpose. We record the
-# warnings it raises so that we can print the important one:
+# Let the model count, and call `generate()` without any length, on purpose:
 
 # %%
 model_inputs = tokenizer(["A sequence of numbers: 1, 2"], return_tensors="pt").to(model.device)
 prompt_length = model_inputs["input_ids"].shape[1]
 
-with warnings.catch_warnings(record=True) as caught_warnings:
-    warnings.simplefilter("always")
-    default_ids = model.generate(**model_inputs, do_sample=False)  # no max_new_tokens: do not copy this
-for warning in caught_warnings:
-    if "max_length" in str(warning.message):
-        print(f"{warning.category.__name__}: {str(warning.message).splitlines()[0]}")
-
+default_ids = model.generate(**model_inputs, do_sample=False)  # no max_new_tokens: the mistake, do not copy this
 print(tokenizer.batch_decode(default_ids, skip_special_tokens=True)[0])
 print(f"prompt: {prompt_length} tokens, new: {default_ids.shape[1] - prompt_length} tokens")
 
 # %% [markdown] lang=en
-# The count stops after 20 new tokens, in the middle of the sequence. The number comes from
-# the model's `GenerationConfig`. This model's config sets no length at all:
+# The count stops after 20 new tokens, in the middle of the sequence, and the warning under
+# the cell says why: `Using the model-agnostic default max_length (=...)`. The number it
+# reports is the prompt's length plus 20. The 20 comes from the model's `GenerationConfig`,
+# or rather from its absence: this model's config sets no length at all.
 
 # %%
 print("max_length:    ", model.generation_config.max_length)
 print("max_new_tokens:", model.generation_config.max_new_tokens)
 
 # %% [markdown] lang=en
-# When neither the config nor your call sets a length, transformers falls back to its
-# model-agnostic default `max_length=20` and warns you, as above. In transformers 5 the
-# prompt is added on top (here `max_length` = prompt length + 20); older versions, like the
-# one the guide was written with, counted the prompt in those 20 tokens, which left even
-# less room for the answer. Either way it is rarely what you want.
+# When neither your call nor the model's generation config sets a length, `generate()` falls
+# back to the model-agnostic default `max_length=20` (in transformers 5.24:
+# `GenerationConfig._get_default_generation_params`) and warns, as above.
+#
+# What those 20 count has changed. **Since transformers 4.47.0**, `generate()` adds the
+# prompt's length to the default (`_prepare_generated_length` in `generation/utils.py`, whose
+# comment reads "by default let's always generate 20 new tokens"), so you get 20 *new*
+# tokens however long the prompt is. **Up to 4.46** the 20 included the prompt: a 9-token
+# prompt got at most 11 new tokens, and a prompt of 20 tokens or more made `generate()` raise
+# a `ValueError`. The guide was written with that older behaviour: its default example stops
+# at "1, 2, 3, 4, 5" because its 20 tokens include the prompt. Either way the default is
+# rarely what you want.
 #
 # ## Setting the limit: `max_new_tokens`
 #
@@ -155,55 +163,113 @@ generated_ids = model.generate(
 print(tokenizer.batch_decode(generated_ids, skip_special_tokens=True)[0])
 
 # %% [markdown] lang=en
+# ## Settings as an object: `GenerationConfig`
+#
+# Every keyword argument of `generate()` we used so far is a field of a `GenerationConfig`.
+# You can build one yourself, keep it, save it next to your code and pass it to
+# `generate()` as `generation_config=`. Saving writes a `generation_config.json`, the same file
+# a model on the hub ships with its weights:
+
+# %%
+import os
+import tempfile
+
+from transformers import GenerationConfig
+
+counting_config = GenerationConfig(max_new_tokens=12, do_sample=False)
+with tempfile.TemporaryDirectory() as folder:  # a throwaway folder; use your own path to keep the file
+    counting_config.save_pretrained(folder)
+    print("files written:", sorted(os.listdir(folder)))
+    loaded_config = GenerationConfig.from_pretrained(folder)
+print(loaded_config)
+
+# %%
+config_ids = model.generate(**model_inputs, generation_config=loaded_config)
+print(tokenizer.batch_decode(config_ids, skip_special_tokens=True)[0])
+print(f"new: {config_ids.shape[1] - prompt_length} tokens")
+
+# %% [markdown] lang=en
+# No warning this time: the config sets the length. The fields it leaves unset are filled in
+# from the model's own config, `model.generation_config` (loaded from the model's
+# `generation_config.json`), and only then from the global defaults; that is how the EOS id
+# still reaches the call (transformers 5.24, `_prepare_generation_config`):
+
+# %%
+print(model.generation_config)
+
+# %% [markdown] lang=en
+# What if a keyword argument disagrees with the config you pass? In transformers 5.24 the
+# keyword argument wins: `_prepare_generation_config` copies your config and then applies the
+# keyword arguments on top. Here the config says 12 new tokens and the call says 5:
+
+# %%
+conflict_ids = model.generate(**model_inputs, generation_config=loaded_config, max_new_tokens=5)
+print(tokenizer.batch_decode(conflict_ids, skip_special_tokens=True)[0])
+print(f"new: {conflict_ids.shape[1] - prompt_length} tokens (config: {loaded_config.max_new_tokens})")
+
+# %% [markdown] lang=en
+# Five tokens: the keyword argument won. The `[transformers]` line under the cell adds that
+# mixing the two is deprecated and may stop working in a future version. Pass either a
+# config or keyword arguments, not both. (transformers prints that line once per session.)
+#
 # ## Exercises
 #
-# **Exercise 1.** How many new tokens does `generate()` add at most when you set no length
-# at all (and the model's generation config sets none either)?
+# **Exercise 1 (predict, then run).** The prompt below is 20 tokens or longer with the course
+# models. How many new tokens will `generate()` add to it when the call sets no length?
+# Think about what you read above, write your prediction as a number, run the check; then
+# run `generate()` without a length yourself and count.
 
 # %%
-from companion.exercises.output_length import check_default_new_tokens, check_new_text_only, check_stop_string
+from companion.exercises.output_length import (
+    check_default_new_tokens,
+    check_generation_config,
+    check_new_text_only,
+    check_stop_string,
+)
 
-answer = None  # your answer here
-check_default_new_tokens(answer)
+long_prompt = "A sequence of numbers: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+answer = None  # your prediction here
+check_default_new_tokens(answer, model, tokenizer, long_prompt)
+
+# %% tags=solution
+long_inputs = tokenizer([long_prompt], return_tensors="pt").to(model.device)
+long_ids = model.generate(**long_inputs, do_sample=False)  # no length on purpose, to see the default
+answer = long_ids.shape[1] - long_inputs["input_ids"].shape[1]  # output length minus prompt length
+print(f"prompt: {long_inputs['input_ids'].shape[1]} tokens, new: {answer} tokens")
+check_default_new_tokens(answer, model, tokenizer, long_prompt)
 
 # %% [markdown] lang=en
-# *Solution:* count the new tokens of the default run at the top of this notebook.
-
-# %%
-answer = default_ids.shape[1] - prompt_length  # output length minus prompt length
-check_default_new_tokens(answer)
-
-# %% [markdown] lang=en
-# **Exercise 2.** Generate greedily with `max_new_tokens=15` for `"A list of colors: red, blue"`
-# and return only the new text as a string (no prompt, no special tokens), using
-# `model.generate()` and `tokenizer.batch_decode` directly.
+# **Exercise 2 (fix a broken call).** This code should return only the new text of a greedy
+# run with up to 15 new tokens for `"A list of colors: red, blue"`, but it does not:
+#
+# ```python
+# broken_ids = model.generate(**color_inputs, max_length=15, do_sample=False)
+# answer = tokenizer.batch_decode(broken_ids, skip_special_tokens=True)[0]
+# ```
+#
+# It has two mistakes. Fix both and hand in the text (a string, no special tokens).
 
 # %%
 answer = None  # your code here
 check_new_text_only(answer, model, tokenizer, "A list of colors: red, blue", max_new_tokens=15)
 
-# %% [markdown] lang=en
-# *Solution:*
-
-# %%
-exercise_ids = model.generate(**color_inputs, max_new_tokens=15, do_sample=False)
+# %% tags=solution
+exercise_ids = model.generate(**color_inputs, max_new_tokens=15, do_sample=False)  # new tokens, not total length
 exercise_new_ids = exercise_ids[:, color_inputs["input_ids"].shape[1]:]  # drop the prompt's columns
 answer = tokenizer.batch_decode(exercise_new_ids, skip_special_tokens=True)[0]
 check_new_text_only(answer, model, tokenizer, "A list of colors: red, blue", max_new_tokens=15)
 
 # %% [markdown] lang=en
-# **Exercise 3.** Let the model count from `"A sequence of numbers: 1, 2"` with
-# `max_new_tokens=MAX_NEW_TOKENS`, greedily, but make it stop as soon as `"10"` appears.
-# Hand in the whole decoded text (prompt included, special tokens skipped).
+# **Exercise 3 (change a setting to reach a goal).** Let the model count from
+# `"A sequence of numbers: 1, 2"` with `max_new_tokens=MAX_NEW_TOKENS`, greedily, but make
+# it stop as soon as `"10"` appears. Hand in the whole decoded text (prompt included,
+# special tokens skipped).
 
 # %%
 answer = None  # your code here
 check_stop_string(answer, model, tokenizer, "A sequence of numbers: 1, 2", "10", MAX_NEW_TOKENS)
 
-# %% [markdown] lang=en
-# *Solution:*
-
-# %%
+# %% tags=solution
 exercise_ids = model.generate(
     **model_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, stop_strings=["10"], tokenizer=tokenizer
 )
@@ -212,14 +278,32 @@ print(answer)
 check_stop_string(answer, model, tokenizer, "A sequence of numbers: 1, 2", "10", MAX_NEW_TOKENS)
 
 # %% [markdown] lang=en
+# **Exercise 4 (a config for a goal).** Build a `GenerationConfig` (no keyword arguments to
+# `generate()`) with which greedy decoding of `"A list of colors: red, blue"` writes *at
+# least 20 and at most 25* new tokens. With `tutorial-tiny` the list normally ends after
+# about a dozen tokens, so a limit alone is not enough. Hand in the config.
+
+# %%
+answer = None  # your code here
+check_generation_config(answer, model, tokenizer, "A list of colors: red, blue", min_new_tokens=20, max_new_tokens=25)
+
+# %% tags=solution
+answer = GenerationConfig(min_new_tokens=20, max_new_tokens=25, do_sample=False)
+check_generation_config(answer, model, tokenizer, "A list of colors: red, blue", min_new_tokens=20, max_new_tokens=25)
+
+# %% [markdown] lang=en
 # ## Summary
 #
-# - Without a length, `generate()` falls back to a default of 20 tokens (in transformers 5:
-#   20 new tokens; earlier versions counted the prompt in them) and warns. Always pass
-#   `max_new_tokens`.
+# - Without a length, `generate()` falls back to `max_length=20` and warns. Since
+#   transformers 4.47 that means 20 *new* tokens; up to 4.46 the prompt counted in the 20
+#   (the guide's example shows that older behaviour). Always pass `max_new_tokens`.
 # - The output starts with the prompt. Slice off `input_ids.shape[1]` columns to keep the
 #   new tokens only (`companion.generate_text` does this by default).
 # - Generation ends early when the model emits its EOS token; `min_new_tokens` postpones
 #   that, and `stop_strings` (with `tokenizer=`) ends it at a piece of text you choose.
+# - A `GenerationConfig` holds the same settings as an object: save it with
+#   `save_pretrained`, load it with `GenerationConfig.from_pretrained`, pass it as
+#   `generation_config=`. Unset fields come from `model.generation_config`; a keyword argument
+#   passed as well wins (transformers 5.24) but is deprecated, so use one or the other.
 #
 # Next, notebook 03: greedy decoding versus sampling.

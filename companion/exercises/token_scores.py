@@ -1,0 +1,218 @@
+"""Checks for the exercises of notebook 07 (token scores).
+
+Each check computes the right answer itself from the model in use (so the exercises work
+with any MODEL), prints "Correct!" or a hint (see `companion.exercises.report`) and never
+raises on a wrong answer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from transformers import set_seed
+
+from companion.exercises import Verdict, report
+from companion.exercises.generating_text import as_token_id
+from companion.generation import pad_token_id_or_eos, tokenize_batch
+from companion.inspection import end_of_sequence_ids
+from companion.scores import generated_token_mask
+
+
+def scored_generation(model, tokenizer, prompts, max_new_tokens: int, *, with_mask: bool = True, **generate_kwargs):
+    """generate() on a left-padded batch with scores and raw logits; the call notebook 07 teaches.
+
+    Returns:
+        (outputs, prompt_length): outputs.sequences (b, t + n), outputs.scores and
+        outputs.logits (tuples of n tensors of shape (b, vocab)); t = prompt columns.
+    """
+    model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
+    if not with_mask:
+        model_inputs = {"input_ids": model_inputs["input_ids"]}
+    with torch.inference_mode():
+        outputs = model.generate(
+            **model_inputs,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=pad_token_id_or_eos(tokenizer),
+            output_scores=True,
+            output_logits=True,
+            return_dict_in_generate=True,
+            **generate_kwargs,
+        )
+    return outputs, model_inputs["input_ids"].shape[1]
+
+
+def as_number(answer) -> float | None:
+    """Read an int, a float or a one-element tensor as a float; None for anything else."""
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        return float(answer.item())
+    if isinstance(answer, (int, float)):
+        return float(answer)
+    return None
+
+
+def check_top_k_one_prediction(answer, model, tokenizer, prompt: str, max_new_tokens: int) -> Verdict:
+    """Exercise 1 (predict, then run): the probability compute_transition_scores gives each token
+    sampled with top_k=1, computed from `outputs.scores` with normalize_logits=True.
+
+    Args:
+        answer: your prediction, a float between 0 and 1 (the same for every token).
+        model, tokenizer: the notebook's model.
+        prompt: the prompt of the exercise.
+        max_new_tokens: how many tokens the check samples.
+    Returns:
+        a Verdict, truthy if the prediction matches every measured probability within 0.01.
+    """
+    # top_k=1 leaves one candidate per step, so no seed is needed: the draw is always the same.
+    outputs, prompt_length = scored_generation(model, tokenizer, prompt, max_new_tokens, do_sample=True, top_k=1)
+    probabilities = model.compute_transition_scores(outputs.sequences, outputs.scores, normalize_logits=True).exp()
+    model_probabilities = model.compute_transition_scores(
+        outputs.sequences, outputs.logits, normalize_logits=True
+    ).exp()
+    lowest, highest = probabilities.min().item(), probabilities.max().item()
+    value = as_number(answer)
+    if value is None:
+        hint = ("give one number between 0 and 1: the probability of each chosen token under the "
+                "sampling distribution, once top_k has kept only one candidate.")
+    elif value > 1:
+        hint = "give a probability between 0 and 1, not a percentage or a raw score."
+    elif abs(value - lowest) <= 0.01 and abs(value - highest) <= 0.01:
+        hint = ""
+    elif abs(value - model_probabilities[0, 0].item()) <= 0.01:
+        hint = ("that is the model's own probability (outputs.logits). outputs.scores hold the scores after "
+                "top_k: how much probability is left for the one token that survives?")
+    else:
+        hint = ("outputs.scores hold the scores after top_k; the softmax spreads the probability over the "
+                "tokens that survive. How many survive top_k=1?")
+    model_range = f"{model_probabilities.min().item():.0%} to {model_probabilities.max().item():.0%}"
+    return report(
+        not hint,
+        f"Every sampled token has probability {lowest:.0%} under the sampling distribution: top_k=1 keeps one "
+        f"token, which gets all of it. The model's own probabilities of the same tokens range from {model_range}.",
+        hint,
+    )
+
+
+def check_least_certain_token(answer, model, tokenizer, prompt: str, max_new_tokens: int) -> Verdict:
+    """Exercise 2: the new token the model was least sure of in the greedy continuation of `prompt`.
+
+    Args:
+        answer: the token's id (an int or a one-element tensor, e.g. from argmin()) or its text.
+        model, tokenizer: the notebook's model.
+        prompt: the prompt of the exercise.
+        max_new_tokens: the length of the greedy continuation.
+    Returns:
+        a Verdict, truthy if the answer is the token with the lowest probability (padding
+        after an end-of-sequence token does not count).
+    """
+    outputs, prompt_length = scored_generation(model, tokenizer, prompt, max_new_tokens, do_sample=False)
+    log_probabilities = model.compute_transition_scores(outputs.sequences, outputs.scores, normalize_logits=True)[0]
+    mask = generated_token_mask(outputs.sequences, prompt_length, end_of_sequence_ids(model, tokenizer))[0]
+    new_ids = outputs.sequences[0, prompt_length:]
+    real_ids = new_ids[mask].tolist()
+    real_log_probabilities = log_probabilities[mask]
+    least = int(real_log_probabilities.argmin())
+    expected_id = real_ids[least]
+    raw_scores = model.compute_transition_scores(outputs.sequences, outputs.scores)[0][mask]
+    answer_id = as_token_id(answer, tokenizer)
+    if answer_id == expected_id:
+        hint = ""
+    elif answer is None or answer_id is None:
+        hint = ("give one token, its id (an int) or its text: the new token whose log-probability is the "
+                "lowest.")
+    elif answer_id == real_ids[int(real_log_probabilities.argmax())]:
+        hint = "that is the token the model was most sure of; look for the smallest log-probability instead."
+    elif answer_id == real_ids[int(raw_scores.argmin())]:
+        hint = ("that token has the lowest raw score, but raw scores are not comparable from one step to the "
+                "next: normalise them over the vocabulary first.")
+    elif answer_id not in real_ids:
+        hint = "that token is not one of the new tokens: look only at the tokens generate() added after the prompt."
+    else:
+        hint = "compare the log-probabilities of all new tokens and take the position of the smallest one."
+    probability = math.exp(float(real_log_probabilities[least]))
+    return report(
+        not hint,
+        f"The least certain token is {tokenizer.decode([expected_id])!r} (position {least}), chosen with "
+        f"probability {probability:.0%}.",
+        hint,
+    )
+
+
+def check_batch_probabilities(answer, model, tokenizer, prompts, max_new_tokens: int) -> Verdict:
+    """Exercise 3 (fix a broken call): the probability of every new token of a greedy batch.
+
+    Args:
+        answer: FloatTensor of shape (b, n), n = max_new_tokens: exp() of the normalised
+            transition scores of `generate(..., max_new_tokens=n, do_sample=False)` on the
+            left-padded batch of `prompts`, with the attention mask passed.
+        model, tokenizer: the notebook's model.
+        prompts: the b prompts of the exercise.
+        max_new_tokens: n.
+    Returns:
+        a Verdict, truthy if the answer matches within 1e-4.
+    """
+    outputs, _ = scored_generation(model, tokenizer, prompts, max_new_tokens, do_sample=False)
+    expected = model.compute_transition_scores(outputs.sequences, outputs.scores, normalize_logits=True).exp().cpu()
+    if not isinstance(answer, torch.Tensor):
+        return report(False, "", "give the probabilities as a tensor with one row per prompt and one column per "
+                      "new token.")
+    answer = answer.detach().float().cpu()
+    if tuple(answer.shape) != tuple(expected.shape):
+        return report(False, "", f"the answer should have shape {tuple(expected.shape)} (prompts, new tokens), "
+                      f"got {tuple(answer.shape)}.")
+    if torch.allclose(answer, expected, atol=1e-4):
+        return report(True, "Every value is a probability between 0 and 1, and the model knew which columns "
+                      "of the short prompt were padding.", "")
+    if bool((answer > 1).any()):
+        hint = ("some values are above 1, so they are not probabilities: the scores must be normalised over the "
+                "vocabulary (a log-softmax) before exp().")
+    elif bool((answer <= 0).all()):
+        hint = "these look like log-probabilities; turn them into probabilities with exp()."
+    else:
+        hint = ("the probabilities are right for some tokens only: does the model know which columns of the "
+                "short prompt are padding? (Read the warning under the broken cell.)")
+    return report(False, "", hint)
+
+
+def check_confident_temperature(answer, model, tokenizer, prompt: str, max_new_tokens: int, seed: int) -> Verdict:
+    """Exercise 4 (reach a goal): a temperature at which every sampled token has p > 0.5
+    under the sampling distribution (normalised `outputs.scores`).
+
+    Args:
+        answer: a positive temperature (float).
+        model, tokenizer: the notebook's model.
+        prompt: the prompt of the exercise.
+        max_new_tokens: how many tokens are sampled.
+        seed: `set_seed(seed)` runs before sampling, so the check is repeatable.
+    Returns:
+        a Verdict, truthy if the goal is reached with do_sample=True and this temperature.
+    """
+    temperature = as_number(answer)
+    if temperature is None or not math.isfinite(temperature):
+        return report(False, "", "give a temperature: one positive number.")
+    if temperature <= 0:
+        return report(False, "", "the temperature divides the logits, so it must be above 0.")
+    set_seed(seed)
+    outputs, prompt_length = scored_generation(
+        model, tokenizer, prompt, max_new_tokens, do_sample=True, temperature=temperature
+    )
+    mask = generated_token_mask(outputs.sequences, prompt_length, end_of_sequence_ids(model, tokenizer))[0]
+    sampling = model.compute_transition_scores(outputs.sequences, outputs.scores, normalize_logits=True)[0][mask].exp()
+    raw = model.compute_transition_scores(outputs.sequences, outputs.logits, normalize_logits=True)[0][mask].exp()
+    lowest = sampling.min().item()
+    if lowest > 0.5:
+        return report(
+            True,
+            f"At temperature {temperature:g} every sampled token has p > 0.5 under the sampling distribution "
+            f"(lowest {lowest:.0%}), while the model's own probability of those tokens goes down to "
+            f"{raw.min().item():.0%}: a low temperature makes the sampling sure, not the model.",
+            "",
+        )
+    if temperature >= 1:
+        hint = (f"the least certain sampled token has p = {lowest:.0%}. A temperature of 1 or more keeps the "
+                "distribution as flat as the model's, or flattens it; which way sharpens it?")
+    else:
+        hint = f"the least certain sampled token still has p = {lowest:.0%}; go further in the same direction."
+    return report(False, "", hint)

@@ -1,0 +1,262 @@
+"""How likely was each generated token? Tables, sequence scores and a coloured-text chart.
+
+Taught in notebook 07 (token scores). The notebook first makes the plain calls,
+
+    outputs = model.generate(**inputs, max_new_tokens=..., do_sample=...,
+                             output_scores=True, return_dict_in_generate=True)
+    log_probs = model.compute_transition_scores(outputs.sequences, outputs.scores, normalize_logits=True)
+
+and these helpers then recap and draw what those calls return. Every helper takes a batch:
+`sequences` has shape (b, t + n), where the first t columns are the (left-padded) prompts
+and the last n columns are the new tokens, laid out as `generate()` returns them. A row
+that ends early with an end-of-sequence token is filled up with padding by `generate()`;
+that padding is not part of the text, so the helpers leave it out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from companion.errors import CompanionError
+from companion.inspection import end_of_sequence_ids, position_ids_for
+
+
+@dataclass(frozen=True)
+class TokenScore:
+    """One generated token and how likely it was when it was chosen."""
+
+    position: int  # 0 = the first new token after the prompt
+    token_id: int  # index into the vocabulary
+    token: str  # the token decoded on its own, e.g. " green" (leading space included)
+    log_probability: float  # natural log of the probability, <= 0
+    probability: float  # between 0 and 1
+
+
+def check_new_token_scores(sequences: torch.Tensor, transition_scores: torch.Tensor, prompt_length: int) -> int:
+    """Return n, the number of new tokens, after checking that the shapes fit together.
+
+    Args:
+        sequences: LongTensor of shape (b, t + n), `outputs.sequences`.
+        transition_scores: FloatTensor of shape (b, n), from `compute_transition_scores`.
+        prompt_length: t, the number of prompt columns (`inputs["input_ids"].shape[1]`).
+    """
+    if not isinstance(sequences, torch.Tensor) or sequences.dim() != 2:
+        raise CompanionError(
+            "sequences must be a LongTensor of shape (batch, length): pass outputs.sequences from "
+            "generate(..., return_dict_in_generate=True)."
+        )
+    if not isinstance(prompt_length, int) or not 0 <= prompt_length <= sequences.shape[1]:
+        raise CompanionError(
+            f"prompt_length must be the prompt's number of columns, inputs['input_ids'].shape[1], "
+            f"between 0 and {sequences.shape[1]}; got {prompt_length!r}."
+        )
+    new_tokens = sequences.shape[1] - prompt_length
+    if not isinstance(transition_scores, torch.Tensor) or tuple(transition_scores.shape) != (
+        sequences.shape[0],
+        new_tokens,
+    ):
+        shape = tuple(transition_scores.shape) if isinstance(transition_scores, torch.Tensor) else None
+        raise CompanionError(
+            f"transition_scores must have shape (batch, new tokens) = ({sequences.shape[0]}, {new_tokens}), "
+            f"got {shape}. Pass model.compute_transition_scores(outputs.sequences, outputs.scores, "
+            "normalize_logits=True) and the prompt length of the same generate() call."
+        )
+    return new_tokens
+
+
+def generated_token_mask(sequences: torch.Tensor, prompt_length: int, end_token_ids: Sequence[int]) -> torch.Tensor:
+    """Which new tokens belong to the text: all up to and including each row's first end token.
+
+    Args:
+        sequences: LongTensor of shape (b, t + n) as `generate()` returns it.
+        prompt_length: t, the number of prompt columns.
+        end_token_ids: the ids that end a generation (the generation config's EOS ids).
+    Returns:
+        BoolTensor of shape (b, n): True for real new tokens, False for the padding that
+        `generate()` appends to a row after it has ended.
+    Used in notebook 07 to sum log-probabilities per row.
+    """
+    new_tokens = sequences[:, prompt_length:]
+    mask = torch.ones_like(new_tokens, dtype=torch.bool)
+    end_ids = torch.tensor(list(end_token_ids), dtype=new_tokens.dtype, device=new_tokens.device)
+    for row in range(new_tokens.shape[0]):
+        for position in range(new_tokens.shape[1]):
+            if bool(torch.isin(new_tokens[row, position], end_ids)):
+                mask[row, position + 1:] = False  # the end token counts, what follows is padding
+                break
+    return mask
+
+
+def end_ids_for(tokenizer, model=None, end_token_ids: Sequence[int] | None = None) -> list[int]:
+    """The end-of-sequence ids to stop a row at: the given ones, else the model's, else the tokenizer's."""
+    if end_token_ids is not None:
+        return [int(token_id) for token_id in end_token_ids]
+    if model is not None:
+        return end_of_sequence_ids(model, tokenizer)
+    return [] if tokenizer.eos_token_id is None else [tokenizer.eos_token_id]
+
+
+def token_probability_table(
+    tokenizer,
+    sequences: torch.Tensor,
+    transition_scores: torch.Tensor,
+    prompt_length: int,
+    *,
+    end_token_ids: Sequence[int] | None = None,
+) -> list[list[TokenScore]]:
+    """One row of TokenScore per new token, for every sequence of a batch.
+
+    Args:
+        tokenizer: decodes each token id on its own.
+        sequences: LongTensor of shape (b, t + n), `outputs.sequences`.
+        transition_scores: FloatTensor of shape (b, n): log-probabilities of the chosen tokens,
+            `model.compute_transition_scores(outputs.sequences, outputs.scores, normalize_logits=True)`.
+        prompt_length: t, `inputs["input_ids"].shape[1]` (the same for every row: left padding).
+        end_token_ids: ids that end a row (default: the tokenizer's EOS id); the padding that
+            follows a row's first end token is left out of its list.
+    Returns:
+        list of b lists of TokenScore, in the order of the new tokens; probability = exp(log-probability).
+    Used in notebook 07.
+    """
+    check_new_token_scores(sequences, transition_scores, prompt_length)
+    mask = generated_token_mask(sequences, prompt_length, end_ids_for(tokenizer, end_token_ids=end_token_ids))
+    tables = []
+    for row in range(sequences.shape[0]):
+        table = []
+        for position in range(transition_scores.shape[1]):
+            if not mask[row, position]:
+                break
+            token_id = int(sequences[row, prompt_length + position])
+            log_probability = float(transition_scores[row, position])
+            probability = math.exp(log_probability)
+            table.append(TokenScore(position, token_id, tokenizer.decode([token_id]), log_probability, probability))
+        tables.append(table)
+    return tables
+
+
+def format_token_probability_table(table: Sequence[TokenScore]) -> str:
+    """A plain-text table of one sequence's new tokens: position, token, id, log-prob and probability.
+
+    Tokens are shown with repr() so that leading spaces and newlines stay visible.
+    Used in notebook 07.
+    """
+    lines = [f"{'pos':>3}  {'token':<14}  {'id':>6}  {'log-prob':>8}  {'probability':>11}"]
+    for score in table:
+        lines.append(f"{score.position:>3}  {score.token!r:<14}  {score.token_id:>6}  "
+                     f"{score.log_probability:>8.3f}  {score.probability:>11.1%}")
+    return "\n".join(lines)
+
+
+def sequence_log_probabilities(table_batch: Sequence[Sequence[TokenScore]]) -> list[float]:
+    """The log-probability of each whole generated text: the sum of its tokens' log-probabilities.
+
+    Args:
+        table_batch: the lists of `token_probability_table` (padding after an end token is
+            already left out).
+    Returns:
+        list of b floats (<= 0); exp() of one is the probability of that exact continuation.
+    Used in notebook 07 to compare candidate outputs.
+    """
+    totals = []
+    for table in table_batch:
+        total = 0.0
+        for score in table:
+            total += score.log_probability
+        totals.append(total)
+    return totals
+
+
+def model_log_probabilities(
+    model, sequences: torch.Tensor, prompt_length: int, attention_mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The model's own log-probability of every new token, from one forward pass (no processors).
+
+    Scores any text, generated or not: for greedy decoding with a model whose generation
+    config adds no logits processors, it equals compute_transition_scores on
+    `outputs.scores`; when sampling, it equals compute_transition_scores on `outputs.logits`.
+
+    Args:
+        model: a causal LM.
+        sequences: LongTensor of shape (b, t + n): left-padded prompts followed by n new tokens.
+        prompt_length: t, the number of prompt columns.
+        attention_mask: LongTensor of shape (b, t) (the prompt's mask) or (b, t + n); None = no padding.
+            The new tokens count as real tokens, as `generate()` treats them.
+    Returns:
+        FloatTensor of shape (b, n) on the CPU: log P(new token i | everything before it).
+    Used by the exercise checks of notebook 07 and its tests.
+    """
+    if prompt_length < 1 or prompt_length > sequences.shape[1]:
+        raise CompanionError(f"prompt_length must be between 1 and {sequences.shape[1]}, got {prompt_length!r}.")
+    sequences = sequences.to(model.device)
+    if attention_mask is None:
+        attention_mask = torch.ones_like(sequences)
+    attention_mask = attention_mask.to(model.device)
+    if attention_mask.shape[1] == prompt_length:
+        new_columns = sequences.shape[1] - prompt_length
+        attention_mask = torch.cat([attention_mask, attention_mask.new_ones(sequences.shape[0], new_columns)], dim=-1)
+    with torch.inference_mode():
+        logits = model(
+            input_ids=sequences, attention_mask=attention_mask, position_ids=position_ids_for(attention_mask)
+        ).logits.float()  # (b, t + n, vocab)
+    # The scores at position i predict the token at position i + 1.
+    log_probabilities = torch.log_softmax(logits[:, prompt_length - 1:-1], dim=-1)  # (b, n, vocab)
+    chosen = sequences[:, prompt_length:, None]  # (b, n, 1)
+    return log_probabilities.gather(-1, chosen).squeeze(-1).cpu()
+
+
+def probability_color(probability: float):
+    """The colour of a token with this probability: red (unlikely) through yellow to green (likely)."""
+    import matplotlib
+
+    return matplotlib.colormaps["RdYlGn"](0.1 + 0.8 * probability)  # avoid the darkest ends: text stays readable
+
+
+def plot_token_probabilities(
+    table_batch: Sequence[Sequence[TokenScore]], titles: Sequence[str] | None = None, *, tokens_per_line: int = 8
+):
+    """The generated text, one coloured box per token: green = the model was sure, red = it was not.
+
+    Args:
+        table_batch: lists of TokenScore, e.g. from `token_probability_table` (one panel each).
+        titles: one title per panel (e.g. the prompt), or None.
+        tokens_per_line: how many token boxes fit on one line of a panel.
+    Returns:
+        matplotlib Figure with one Axes per sequence. Each box shows the token (repr, so that
+        spaces stay visible) and its probability. Same input, same picture: nbval-safe.
+    Used in notebook 07.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if titles is not None and len(titles) != len(table_batch):
+        raise CompanionError(f"Give one title per sequence: {len(table_batch)} sequences, {len(titles)} titles.")
+    if not isinstance(tokens_per_line, int) or tokens_per_line < 1:
+        raise CompanionError(f"tokens_per_line must be a positive integer, got {tokens_per_line!r}.")
+    lines_per_panel = [max(1, -(-len(table) // tokens_per_line)) for table in table_batch]
+    figure, all_axes = plt.subplots(
+        len(table_batch), 1, figsize=(1.2 * tokens_per_line, sum(0.75 * lines + 0.6 for lines in lines_per_panel)),
+        squeeze=False, gridspec_kw={"height_ratios": lines_per_panel},
+    )
+    for panel, (axes, table) in enumerate(zip(all_axes[:, 0], table_batch)):
+        lines = lines_per_panel[panel]
+        for score in table:
+            column = score.position % tokens_per_line
+            line = score.position // tokens_per_line
+            axes.add_patch(Rectangle((column + 0.03, line + 0.05), 0.94, 0.9,
+                                     facecolor=probability_color(score.probability), edgecolor="white"))
+            label = repr(score.token)
+            if len(label) > 12:
+                label = label[:11] + "…"
+            axes.text(column + 0.5, line + 0.38, label, ha="center", va="center", fontsize=9)
+            axes.text(column + 0.5, line + 0.72, f"{score.probability:.0%}", ha="center", va="center", fontsize=8)
+        axes.set_xlim(0, tokens_per_line)
+        axes.set_ylim(lines, 0)  # first line on top
+        axes.axis("off")
+        if titles is not None:
+            axes.set_title(titles[panel], fontsize=10, loc="left")
+    figure.tight_layout()
+    return figure
