@@ -22,9 +22,9 @@ from companion.errors import (  # noqa: E402
     UnknownModelError,
 )
 from companion.generation import (  # noqa: E402
-    check_left_padded,
     generate_ids,
     generate_text,
+    require_left_padded,
     tokenize_batch,
 )
 from companion.memory import footprint_mb, peak_rss_mb  # noqa: E402

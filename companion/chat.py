@@ -1,15 +1,17 @@
 """Prompting an instruct model in the format it was trained on: chat templates.
 
-Taught in notebook 05 (wrong prompt format). An instruct model such as `smollm2-135m`
-was fine-tuned on conversations written in a fixed format with special tokens
-(`<|im_start|>user ... <|im_end|>` for SmolLM2). Its tokenizer carries that format as a
-*chat template*; `tokenizer.apply_chat_template(messages, add_generation_prompt=True)`
+Taught in notebook 05 (wrong prompt format), which first does everything with plain
+`transformers` calls (`tokenizer.apply_chat_template(..., return_dict=True)`,
+`model.generate(**inputs, ...)`) and then recaps them with these helpers. An instruct model
+such as `smollm2-135m` was fine-tuned on conversations written in a fixed format with
+special tokens (`<|im_start|>user ... <|im_end|>` for SmolLM2). Its tokenizer carries that
+format as a *chat template*; `apply_chat_template(messages, add_generation_prompt=True)`
 turns a list of messages into the text the model expects, ending with the header of the
 assistant's turn so that the model answers instead of continuing the question.
 
 A chat is a list of messages, each a dict {"role": "system" | "user" | "assistant",
-"content": text} (templates may accept more roles and keys, e.g. "tool"). Every helper here handles a batch of chats, padded on the left by
-`companion.generate_text`.
+"content": text} (templates may accept more roles and keys, e.g. "tool"). `chat` answers a
+batch of chats at once, padded on the left by `companion.generate_text`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ def require_chat_template(tokenizer) -> None:
 
     Args:
         tokenizer: a transformers tokenizer.
-    Used in notebook 05 before any chat is formatted.
+    transformers' own error for this case (a ValueError from `apply_chat_template`) says that
+    `chat_template` is not set; this one also says which kind of model to use instead.
+    Used by `render_chat` and `chat`; shown in notebook 05's recap.
     """
     if getattr(tokenizer, "chat_template", None) is None:
         # The folder's last part names the model without exposing where it lives on this machine.
@@ -41,25 +45,12 @@ def require_chat_template(tokenizer) -> None:
         )
 
 
-def chat_messages(user_message: str, system: str | None = None) -> list[dict[str, str]]:
-    """A one-turn chat: an optional system message, then the user's message.
-
-    Returns:
-        list of message dicts, e.g. [{"role": "system", ...}, {"role": "user", ...}].
-    """
-    messages = []
-    if system is not None:
-        messages.append({"role": "system", "content": system})
-    messages.append({"role": "user", "content": user_message})
-    return messages
-
-
 def check_messages(messages) -> list[dict[str, str]]:
     """Return `messages` as a list if it is a valid chat, else raise a CompanionError that says why."""
     if isinstance(messages, (str, dict)) or not isinstance(messages, Sequence):
         raise CompanionError(
             "A chat is a list of messages, each a dict like {'role': 'user', 'content': 'Hello'}; "
-            f"got {type(messages).__name__}. For one question use companion.chat.chat_messages(text)."
+            f"got {type(messages).__name__}. For one question pass [{{'role': 'user', 'content': question}}]."
         )
     message_list = list(messages)
     if not message_list:
@@ -92,8 +83,9 @@ def render_chat(tokenizer, messages: Sequence[dict[str, str]], *, add_generation
         the text of `tokenizer.apply_chat_template(messages, tokenize=False, ...)`. Templates
         that begin with the BOS token are for tokenizing without special tokens; if this
         tokenizer adds a BOS by itself, that first BOS is left out here, so that
-        `tokenizer(text)` holds exactly one (the ids equal `apply_chat_template(..., tokenize=True)`).
-    Used in notebook 05.
+        `tokenizer(text)` holds exactly one (the ids equal `apply_chat_template(..., tokenize=True)`,
+        which tokenizes with add_special_tokens=False in transformers 5.24).
+    Used by `chat`; shown in notebook 05's recap.
     """
     require_chat_template(tokenizer)
     message_list = check_messages(messages)
@@ -102,20 +94,6 @@ def render_chat(tokenizer, messages: Sequence[dict[str, str]], *, add_generation
     if bos_token and text.startswith(bos_token) and tokenizer_adds_bos(tokenizer):
         text = text[len(bos_token):]
     return text
-
-
-def chat_prompt(tokenizer, user_message: str, system: str | None = None) -> str:
-    """The prompt text for one question to an instruct model (with the assistant's header at the end).
-
-    Args:
-        tokenizer: the tokenizer of an instruct model.
-        user_message: the question or instruction.
-        system: an optional system message (the template may add a default one).
-    Returns:
-        the rendered text, see `render_chat`.
-    Used in notebook 05.
-    """
-    return render_chat(tokenizer, chat_messages(user_message, system=system))
 
 
 def as_chat_batch(messages_batch) -> list[list[dict[str, str]]]:
@@ -147,8 +125,10 @@ def chat(
     Returns:
         list of b answers (the assistant's new text, special tokens dropped), in order.
     Each chat is rendered with `render_chat` (add_generation_prompt=True) and the batch is
-    generated by `companion.generate_text` (left padding, attention mask passed).
-    Taught in notebook 05.
+    generated by `companion.generate_text` (left padding, attention mask passed), so the
+    answers equal `apply_chat_template(chats, padding=True, return_dict=True)` on a tokenizer
+    that pads on the left, then `model.generate(**inputs, ...)` and slicing off the prompt.
+    Recap in notebook 05.
     """
     prompts = [render_chat(tokenizer, messages) for messages in as_chat_batch(messages_batch)]
     return generate_text(

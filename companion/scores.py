@@ -22,7 +22,8 @@ from typing import Sequence
 import torch
 
 from companion.errors import CompanionError
-from companion.inspection import end_of_sequence_ids, position_ids_for
+from companion.generation import end_of_sequence_ids
+from companion.inspection import position_ids_for
 
 
 @dataclass(frozen=True)

@@ -2,24 +2,27 @@
 
 import pytest
 import torch
+from transformers import AutoTokenizer
 
 import companion
 from companion.chat import (
     as_chat_batch,
     chat,
-    chat_messages,
-    chat_prompt,
     check_messages,
     render_chat,
     require_chat_template,
     tokenizer_adds_bos,
 )
 from companion.errors import CompanionError
+from companion.models import resolve_model_path
 
 QUESTION = "What is the capital of France?"
 CHATS = [
-    chat_messages("What is 2 + 3?"),
-    chat_messages("Name three colors.", system="You are a helpful assistant. Answer in a few words."),
+    [{"role": "user", "content": "What is 2 + 3?"}],
+    [
+        {"role": "system", "content": "You are a helpful assistant. Answer in a few words."},
+        {"role": "user", "content": "Name three colors."},
+    ],
 ]
 MAX_NEW_TOKENS = 12
 # A minimal template in SmolLM2's style that starts with the BOS token, as Llama-3-style templates do.
@@ -29,31 +32,24 @@ BOS_TEMPLATE = (
 )
 
 
-def manual_chat_generate(model_name, chats, max_new_tokens):
-    """What a learner writes by hand: template -> left-padded ids -> generate -> slice -> decode."""
-    _, tokenizer = companion.load_model(model_name)  # a fresh tokenizer we may change
-    model, _ = companion.load_model(model_name)
+def manual_chat_generate(model, model_name, chats, max_new_tokens):
+    """What notebook 05 teaches with plain calls: template -> left-padded inputs -> generate(**inputs) -> slice -> decode."""
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model_name))  # a fresh tokenizer we may change
     tokenizer.padding_side = "left"
-    model_inputs = tokenizer.apply_chat_template(
+    inputs = tokenizer.apply_chat_template(
         chats, add_generation_prompt=True, padding=True, return_tensors="pt", return_dict=True
     )
     with torch.inference_mode():
-        sequences = model.generate(
-            input_ids=model_inputs["input_ids"],
-            attention_mask=model_inputs["attention_mask"],
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            pad_token_id=tokenizer.pad_token_id,
-        )
-    new_tokens = sequences[:, model_inputs["input_ids"].shape[1]:]
-    return tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        outputs = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+    return tokenizer.batch_decode(outputs[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
 def test_chat_equals_apply_chat_template_and_generate(smollm2):
     model, tokenizer = smollm2
     answers = chat(model, tokenizer, CHATS, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
-    assert answers == manual_chat_generate("smollm2-135m", CHATS, MAX_NEW_TOKENS)
+    assert answers == manual_chat_generate(model, "smollm2-135m", CHATS, MAX_NEW_TOKENS)
     assert all(answer.strip() for answer in answers)  # the instruct model answers in the chat format
+    assert tokenizer.padding_side == "right"  # chat() pads on the left without changing the learner's tokenizer
 
 
 def test_chat_batch_equals_one_chat_at_a_time(smollm2):
@@ -80,28 +76,27 @@ def test_render_chat_tokenizes_to_the_template_ids(smollm2):
 
 def test_add_generation_prompt_adds_the_assistant_header(smollm2):
     _, tokenizer = smollm2
-    messages = chat_messages(QUESTION)
+    messages = [{"role": "user", "content": QUESTION}]
     with_header = render_chat(tokenizer, messages)
     without_header = render_chat(tokenizer, messages, add_generation_prompt=False)
     assert with_header == without_header + "<|im_start|>assistant\n"
 
 
-def test_chat_prompt_builds_system_and_user_turns(smollm2):
+def test_render_chat_keeps_the_system_message_or_uses_the_default(smollm2):
     _, tokenizer = smollm2
-    text = chat_prompt(tokenizer, QUESTION, system="You answer in one word.")
-    assert text == tokenizer.apply_chat_template(
-        [{"role": "system", "content": "You answer in one word."}, {"role": "user", "content": QUESTION}],
-        tokenize=False,
-        add_generation_prompt=True,
-    )
-    assert "You are a helpful AI assistant" in chat_prompt(tokenizer, QUESTION)  # the template's default system
+    with_system = [{"role": "system", "content": "You answer in one word."}, {"role": "user", "content": QUESTION}]
+    text = render_chat(tokenizer, with_system)
+    assert text == tokenizer.apply_chat_template(with_system, tokenize=False, add_generation_prompt=True)
+    assert "You answer in one word." in text and "You are a helpful AI assistant" not in text
+    without_system = render_chat(tokenizer, with_system[1:])
+    assert "You are a helpful AI assistant" in without_system  # the template's default system message
 
 
 def test_no_double_bos_with_a_tokenizer_that_adds_one():
     _, tokenizer = companion.load_model("tutorial-tiny")  # adds <s> itself; give it a template that does too
     tokenizer.chat_template = BOS_TEMPLATE
     assert tokenizer_adds_bos(tokenizer)
-    messages = chat_messages("1, 2, 3")
+    messages = [{"role": "user", "content": "1, 2, 3"}]
     text = render_chat(tokenizer, messages)
     assert not text.startswith(tokenizer.bos_token)
     template_ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)["input_ids"]
@@ -134,12 +129,8 @@ def test_bad_chats_are_explained(messages):
 
 
 def test_one_chat_or_a_batch():
-    one_chat = chat_messages("Hi")
+    one_chat = [{"role": "user", "content": "Hi"}]
     assert as_chat_batch(one_chat) == [one_chat]
     assert as_chat_batch(CHATS) == CHATS
     with pytest.raises(CompanionError):
         as_chat_batch([])
-    assert chat_messages("Hi", system="Be brief.") == [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "Hi"},
-    ]

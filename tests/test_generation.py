@@ -1,12 +1,14 @@
-"""generate_text / generate_ids against the real model.generate(), token for token."""
+"""companion.generation (tokenize_batch, generate_ids, generate_text) against the real tokenizer and model.generate(), token for token."""
 
 import pytest
 import torch
 from transformers import AutoTokenizer
 
 import companion
-from companion.tiny import MODEL_DIR
 from companion.errors import CompanionError, PaddingError
+from companion.generation import end_of_sequence_ids, eos_token_id_list, require_max_new_tokens
+from companion.models import resolve_model_path
+from companion.tiny import MODEL_DIR
 
 PROMPTS = ["1, 2, 3", "A list of colors: red, blue", "I am a cat."]
 
@@ -60,7 +62,77 @@ def test_tokenize_batch_is_left_padded(tiny):
     batch = companion.tokenize_batch(tokenizer, ["1, 2, 3", "A, B, C, D, E"])
     assert batch["input_ids"].shape == batch["attention_mask"].shape
     assert batch["attention_mask"][0, 0] == 0 and batch["attention_mask"][:, -1].all()
-    companion.check_left_padded(batch["attention_mask"])
+    companion.require_left_padded(batch["attention_mask"])
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_tokenize_batch_equals_the_tokenizer_and_leaves_it_unchanged(tiny, side):
+    _, tokenizer = tiny
+    batch = companion.tokenize_batch(tokenizer, ["1, 2, 3", "A, B, C, D, E"], side=side)
+    reference_tokenizer = AutoTokenizer.from_pretrained(MODEL_DIR, padding_side=side)
+    reference_tokenizer.pad_token = reference_tokenizer.eos_token
+    reference = reference_tokenizer(["1, 2, 3", "A, B, C, D, E"], padding=True, return_tensors="pt")
+    assert torch.equal(batch["input_ids"], reference["input_ids"])
+    assert torch.equal(batch["attention_mask"], reference["attention_mask"])
+    short_row = batch["attention_mask"][0].tolist()
+    assert short_row[0 if side == "left" else -1] == 0  # the padding sits on the side asked for
+    assert tokenizer.pad_token is None and tokenizer.padding_side == "right"
+
+
+def test_tokenize_batch_refuses_an_unknown_side(tiny):
+    _, tokenizer = tiny
+    with pytest.raises(CompanionError, match="'left' or 'right'"):
+        companion.tokenize_batch(tokenizer, ["1, 2, 3", "A, B"], side="middle")
+
+
+@pytest.mark.parametrize("model_name", ["tutorial-tiny", "smollm2-135m"])
+def test_right_padded_generate_ids_equal_model_generate(model_name):
+    """side="right" (notebook 04's broken batch) is still exactly what generate() does with it."""
+    model, tokenizer = companion.load_model(model_name)
+    prompts = ["A, B", "A sequence of numbers: 1, 2, 3, 4, 5, 6, 7"]
+    sequences, prompt_ids = companion.generate_ids(model, tokenizer, prompts, max_new_tokens=8, side="right")
+    reference_tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model_name))
+    reference_tokenizer.pad_token = reference_tokenizer.pad_token or reference_tokenizer.eos_token
+    inputs = reference_tokenizer(prompts, padding=True, return_tensors="pt")
+    assert inputs["attention_mask"][0, -1] == 0  # the default side is right: the short row ends in padding
+    reference = model.generate(
+        **inputs, max_new_tokens=8, do_sample=False, pad_token_id=reference_tokenizer.pad_token_id
+    )
+    assert torch.equal(prompt_ids, inputs["input_ids"])
+    assert torch.equal(sequences, reference)
+
+
+def test_eos_token_id_list_takes_every_form():
+    assert eos_token_id_list(2) == [2]
+    assert eos_token_id_list([2, 7]) == [2, 7]
+    assert eos_token_id_list((2,)) == [2]
+    assert eos_token_id_list(torch.tensor(2)) == [2]
+    assert eos_token_id_list(torch.tensor([2, 7])) == [2, 7]
+    assert eos_token_id_list(None) == []
+
+
+@pytest.mark.parametrize("model_name", ["tutorial-tiny", "smollm2-135m"])
+def test_end_of_sequence_ids_is_where_generate_stops(model_name):
+    model, tokenizer = companion.load_model(model_name)
+    stop_ids = end_of_sequence_ids(model, tokenizer)
+    assert stop_ids and all(isinstance(token_id, int) for token_id in stop_ids)
+    # The same ids generate() itself prepares from the generation config (or the tokenizer).
+    expected = model.generation_config.eos_token_id
+    expected = tokenizer.eos_token_id if expected is None else expected
+    assert stop_ids == ([expected] if isinstance(expected, int) else list(expected))
+    sequences, prompt_ids = companion.generate_ids(model, tokenizer, "I am a cat.", max_new_tokens=60)
+    new_tokens = sequences[0, prompt_ids.shape[1]:].tolist()
+    if len(new_tokens) < 60:  # stopped early: the last token is one of the stop ids
+        assert new_tokens[-1] in stop_ids
+
+
+def test_max_new_tokens_message_names_the_default():
+    with pytest.raises(CompanionError) as error:
+        require_max_new_tokens(None)
+    message = str(error.value)
+    assert "20 new tokens" in message and "counted the prompt" in message
+    assert "transformers 5" not in message
+    assert require_max_new_tokens(5) == 5
 
 
 def test_sampling_is_reproducible_with_a_seed(tiny):
@@ -77,7 +149,7 @@ def test_right_padded_batch_is_refused():
     tokenizer.pad_token = tokenizer.eos_token
     right = tokenizer(["1, 2, 3", "A, B, C, D, E"], padding=True, return_tensors="pt")
     with pytest.raises(PaddingError, match="padding_side = 'left'"):
-        companion.check_left_padded(right["attention_mask"])
+        companion.require_left_padded(right["attention_mask"])
 
 
 @pytest.mark.parametrize(

@@ -144,7 +144,7 @@ def check_stop_string(answer, model, tokenizer, prompt: str, stop_string: str, m
     elif not isinstance(answer, str):
         hint = "hand in one string: the whole decoded output, prompt included, special tokens skipped."
     elif answer == full and full != expected:
-        hint = (f"generation did not stop early. generate() can end at a piece of text; to see text it "
+        hint = ("generation did not stop early. generate() can end at a piece of text; to see text it "
                 "needs something that turns tokens back into text (see the stop_strings section).")
     elif not answer.startswith(prompt):
         hint = "keep the prompt in this answer: decode the whole output, not only the new tokens."

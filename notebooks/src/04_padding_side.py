@@ -1,205 +1,283 @@
 # %% [markdown] lang=en
 # # 04 · Wrong padding side
 #
+# Prompts of different lengths share a batch only after padding, and a decoder-only model needs that padding on the left: padded on the right, a short prompt is continued from padding instead of from its own last token. We write the guide's plain `transformers` calls, first with the mistake, then with the fix, on the course's tiny model and then on a real small LLM.
+#
 # **What you will learn**
 #
 # - why a batch of prompts with different lengths needs padding, and what to do when a tokenizer has no pad token;
-# - what right and left padding look like: token ids, attention mask and positions;
-# - why a decoder-only model must be padded **on the left** for `generate()`: right padding breaks the short rows, left padding gives exactly the tokens you get one prompt at a time;
-# - why you always pass the `attention_mask` to `generate()`.
-#
-# This is the pitfall "wrong padding side" from the guide. We reproduce its example with the course's tiny model, then show the same effect on a real small LLM.
+# - what goes wrong when a decoder-only model gets a batch padded **on the right**, and the warning transformers gives;
+# - the fix, `padding_side="left"`: a left-padded batch gives the same tokens as each prompt on its own;
+# - why you always pass the `attention_mask` to `generate()`, and how positions are derived from it;
+# - why the guide printed an empty string for its broken example.
 
 # %% [colab-install]
 
 # %% tags=parameters
 MODEL = "tutorial-tiny"      # or "smollm2-135m" (a real small LLM on CPU), or "openlm-research/open_llama_7b" in 4-bit on a GPU
-QUANTIZATION = None          # None, "4bit" or "8bit"
-MAX_NEW_TOKENS = 10          # upper bound on new tokens per generate() call
-SEED = 0                     # set_seed(SEED) makes sampling repeatable (this notebook decodes greedily)
-REAL_MODEL = "smollm2-135m"  # a real LLM that shows the same effect at the end; None skips that part
+QUANTIZATION = None          # None for full precision; "4bit" or "8bit" for bitsandbytes quantization
+MAX_NEW_TOKENS = 12          # upper bound on new tokens per generate() call
+SEED = 0                     # random seed for setup_notebook, so sampling is repeatable (this notebook decodes greedily)
+REAL_MODEL = "smollm2-135m"  # a real LLM that shows the same effect near the end; None skips that part
 
 # %% tags=nbval-ignore-output
 import companion
 
 companion.setup_notebook(seed=SEED)
 
+# %% [markdown] lang=en
+# `companion.load_model` loads the model (with a `BitsAndBytesConfig` when `QUANTIZATION` is set). The tokenizer we load ourselves, exactly as the guide does, from the model's folder (`resolve_model_path` gives the local folder of a built-in model, or the hub id as it is).
+
 # %%
-from transformers import set_seed
+from transformers import AutoTokenizer
 
-from companion.padding import (
-    compare_padding_sides,
-    generate_padded,
-    pad_batch,
-    padding_table,
-    predicted_next_tokens,
-    transformers_warnings,
-)
+from companion.models import resolve_model_path
 
-set_seed(SEED)
-model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
+model, _ = companion.load_model(MODEL, quantization=QUANTIZATION)
+path = resolve_model_path(MODEL)
+tokenizer = AutoTokenizer.from_pretrained(path)
 print("pad token:", tokenizer.pad_token)
 print("padding side:", tokenizer.padding_side)
 
 # %% [markdown] lang=en
 # ## A batch needs padding
 #
-# `generate()` works on a tensor of shape `(batch, length)`: every row must have the same length. The guide's two prompts do not, so the shorter one has to be filled up with **padding** tokens. The tokenizer does that with `padding=True`, but only if it knows which token to pad with. Llama models (the guide's `open_llama_7b` and our `tutorial-tiny`) have no pad token, and transformers says so:
+# `generate()` works on a tensor of shape `(batch, length)`: every row must have the same length. Our two prompts do not: a short one and a much longer one, so the short row will need many padding tokens. (The guide's own pair, `"1, 2, 3"` and `"A, B, C, D, E"`, differs by only a few tokens; we want the effect to be impossible to miss.) The tokenizer pads with `padding=True`, but only if it knows which token to pad with:
 
 # %%
-PROMPTS = ["1, 2, 3", "A, B, C, D, E"]
+PROMPTS = ["A, B", "A sequence of numbers: 1, 2, 3, 4, 5, 6, 7"]
 
 try:
-    tokenizer(PROMPTS, padding=True, return_tensors="pt")
+    inputs = tokenizer(PROMPTS, padding=True, return_tensors="pt")
     print("This tokenizer already has a pad token:", repr(tokenizer.pad_token))
 except ValueError as error:
     print("ValueError:", error)
 
 # %% [markdown] lang=en
-# The usual fix, as in the guide: reuse the end-of-sequence token `</s>` as pad token. That is safe because the attention mask (below) tells the model which tokens are padding.
+# With `tutorial-tiny`, as with the guide's `open_llama_7b`, this is a Llama tokenizer without a pad token, and transformers refuses with the `ValueError` above ("Asking to pad but the tokenizer does not have a padding token", raised in `tokenization_utils_base.py` of transformers 5.24). The message itself suggests the usual fix, which the guide uses too: reuse the end-of-sequence token as pad token. (`smollm2-135m` already has a pad token, so for it the cell prints that instead.)
+#
+# ## The mistake: padding on the right
+#
+# With the pad token set, the tokenizer pads, on the side it was loaded with. We generate greedily, as anyone would, and decode whole rows as the guide does:
 
 # %%
 tokenizer.pad_token = tokenizer.eos_token  # Llama has no pad token of its own
-batch = tokenizer(PROMPTS, padding=True, return_tensors="pt")
+right_inputs = tokenizer(PROMPTS, padding=True, return_tensors="pt").to(model.device)
 print("padding side:", tokenizer.padding_side)
-print(batch["input_ids"])
-print(batch["attention_mask"])
+print(right_inputs["attention_mask"])
+
+right_ids = model.generate(**right_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+for text in tokenizer.batch_decode(right_ids, skip_special_tokens=True):
+    print(repr(text))
 
 # %% [markdown] lang=en
-# ## Right and left padding side by side
-#
-# `pad_batch(tokenizer, prompts, side)` pads on the side you ask for, without changing the tokenizer (it is the same as setting `tokenizer.padding_side` and calling the tokenizer). `padding_table` shows each row three times: the tokens, the **attention mask** (1 = real token, 0 = padding) and the **position** of each token. In transformers 5, `generate()` computes positions from the attention mask: it counts the real tokens, and padding gets position 0.
+# The tokenizer padded on the **right** (its default): the short row's mask ends in a run of 0s. Under the cell, transformers warns: "A decoder-only architecture is being used, but right-padding was detected! For correct generation results, please set `padding_side='left'` when initializing the tokenizer." (`generate()` in transformers 5.24 checks whether any row's attention mask ends in 0.) And the short row's text is wrong. To see how wrong, here is each prompt on its own, with no padding at all:
 
 # %%
-right_batch = pad_batch(tokenizer, PROMPTS, side="right")
-left_batch = pad_batch(tokenizer, PROMPTS, side="left")
-print(padding_table(tokenizer, right_batch, title="Padding on the right"))
+alone_texts = []
+for prompt in PROMPTS:
+    alone_inputs = tokenizer(prompt, return_tensors="pt").to(model.device)
+    alone_ids = model.generate(**alone_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+    alone_texts.append(tokenizer.batch_decode(alone_ids, skip_special_tokens=True)[0])
+    print(repr(alone_texts[-1]))
+
+# %% [markdown] lang=en
+# Alone, `tutorial-tiny` continues the letters; in the right-padded batch it wrote something that has nothing to do with its prompt. The long row has no padding, so it is the same both ways.
+#
+# ## Where the guide's empty string came from
+#
+# For this example the guide prints `''`, as if the model had generated nothing. It did generate: the empty string comes from its decoding line, `tokenizer.batch_decode(generated_ids[0], skip_special_tokens=True)[0]`. `generated_ids[0]` is one row, not a batch. In transformers 4.x (4.28.0 and 4.36.2, for example), `batch_decode` looped over what it was given, so it decoded every id of that row on its own, and `[0]` kept the text of the first id. The cell below does the same by hand:
+
+# %%
+first_row = right_ids[0]
+print("first id of row 0:", tokenizer.convert_ids_to_tokens(int(first_row[0])))
+texts_of_single_ids = [tokenizer.decode([token_id], skip_special_tokens=True) for token_id in first_row.tolist()]
+print("the guide's [0] in 4.x:", repr(texts_of_single_ids[0]))
+print("the guide's line in transformers 5.24:", repr(tokenizer.batch_decode(first_row, skip_special_tokens=True)[0]))
+
+# %% [markdown] lang=en
+# With `tutorial-tiny`, as with `open_llama_7b`, every prompt starts with the special token `<s>`, which `skip_special_tokens=True` removes: that first id decodes to `''` whether generation worked or not. transformers 5.24 reads a single row passed to `batch_decode` as one sequence (and warns under the cell that this is deprecated), so the same line now prints the whole first row. Either way, decode the full output, `tokenizer.batch_decode(generated_ids, ...)`, and pick rows from the list of strings it returns.
+#
+# ## The fix: padding on the left
+#
+# The guide's fix is one argument when loading the tokenizer, `padding_side="left"`, plus the same pad token:
+
+# %%
+tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
+if tokenizer.pad_token is None:
+    tokenizer.pad_token = tokenizer.eos_token  # Llama has no pad token of its own
+left_inputs = tokenizer(PROMPTS, padding=True, return_tensors="pt").to(model.device)
+print(left_inputs["attention_mask"])
+
+left_ids = model.generate(**left_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+left_texts = tokenizer.batch_decode(left_ids, skip_special_tokens=True)
+for row, text in enumerate(left_texts):
+    print(repr(text), "  same as alone:", text == alone_texts[row])
+
+# %% [markdown] lang=en
+# Now the padding sits at the start of the short row, no warning appears, and both rows give exactly the text they give alone.
+#
+# ## Why: the last column predicts the next token
+#
+# A decoder-only model produces one score vector per position, and `generate()` takes the next token from the **last** column of each row. `companion.padding.padding_table` prints the two batches we just made: for each row the tokens, the attention mask (1 = real token, 0 = padding) and the position of each real token.
+
+# %%
+from companion.padding import padding_table, predicted_next_tokens
+
+print(padding_table(tokenizer, right_inputs, title="Padded on the right"))
 print()
-print(padding_table(tokenizer, left_batch, title="Padding on the left"))
+print(padding_table(tokenizer, left_inputs, title="Padded on the left"))
 
 # %% [markdown] lang=en
-# Both batches hold the same tokens. On the left, every row ends in its prompt's last token, and every prompt starts at position 0 as if it were alone. On the right, the short row ends in padding.
-#
-# ## Generate with each
-#
-# `compare_padding_sides` generates greedily (`do_sample=False`) three times for each prompt: alone (no padding at all), in the right-padded batch and in the left-padded batch. The attention mask is passed every time.
+# On the right, the short row's last column is padding; on the left, every row ends in its prompt's last token. `predicted_next_tokens` runs one forward pass over each batch and shows what the last column predicts, which is the first token `generate()` adds:
 
 # %%
-comparisons = compare_padding_sides(model, tokenizer, PROMPTS, max_new_tokens=MAX_NEW_TOKENS)
-for comparison in comparisons:
-    print(comparison.report())
-
-# %% [markdown] lang=en
-# The long prompt has no padding, so both batches continue it correctly. The short prompt is different: padded on the left it gives exactly what it gives alone, token for token; padded on the right its continuation goes wrong. (The guide's 7B model returned an empty string there; compare the tiny model's right-padded line with its line alone.)
-#
-# ## Why: the last position predicts the next token
-#
-# A decoder-only model produces one score vector per position, and `generate()` takes the next token from the **last** position of each row. `predicted_next_tokens` does that one forward pass and shows, for each row, the token in the last column and the greedy choice after it:
-
-# %%
-for side, padded_batch in [("right", right_batch), ("left", left_batch)]:
-    print(f"Padding on the {side}:")
-    for row, (last_token, next_token) in enumerate(predicted_next_tokens(model, tokenizer, padded_batch)):
+for side, padded_inputs in [("right", right_inputs), ("left", left_inputs)]:
+    print(f"Padded on the {side}:")
+    for row, (last_token, next_token) in enumerate(predicted_next_tokens(model, tokenizer, padded_inputs)):
         print(f"  row {row}: last token {last_token:>6} -> predicted next token {next_token}")
 
 # %% [markdown] lang=en
-# With right padding, the short row's next token is predicted from a padding position that holds `</s>`, not from its last real token. The model never saw text continue after a padding token, so what comes out is a guess. And in transformers 5 the new tokens take their positions from the last column, which has position 0, so they are numbered 1, 2, 3, ... again, clashing with the prompt's own positions. With left padding, the last column is a real token in every row and positions carry on where each prompt ends.
+# With right padding, the short row's first new token is predicted from a pad token (here the end-of-sequence token), not from its prompt's last token, and every later token builds on that first one. A model is not trained to continue a prompt from a pad token, so the row no longer follows its prompt.
 #
-# transformers notices right padding and warns about it. `setup_notebook` hides library warnings to keep outputs clean; `transformers_warnings()` collects them so we can read them:
-
-# %%
-with transformers_warnings() as warnings_seen:
-    generate_padded(model, tokenizer, right_batch, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
-for message in warnings_seen:
-    print(message)
-
-# %% [markdown] lang=en
+# The positions in the table are counted from each row's first real token, so a left-padded prompt gets the same positions as when it is alone. `generate()` derives them from the attention mask as a running count, `attention_mask.cumsum(-1) - 1`. That is not new in transformers 5: Llama's `prepare_inputs_for_generation` already computed it in transformers 4.28.0 and 4.36.2, for example. Padding positions receive a filler value that has changed between versions (1 there, 0 in transformers 5.24); the mask hides padding anyway, so the table shows `-` there.
+#
 # ## Always pass the attention mask
 #
-# Left padding is only half of the fix. Without the attention mask, the model cannot tell padding from text: it reads the padding as part of the prompt, and positions count from the first padding token. When the pad token is a real token of its own, `generate()` can rebuild the mask from it; when the pad token is `</s>` (as here) it cannot, because `</s>` may also be real text, and it warns. Here is a batch with more padding, generated with and without the mask:
+# Left padding is half of the fix. The other half is the `attention_mask` that the tokenizer returns next to `input_ids`: `**left_inputs` passes both. Here is the left-padded batch once more, this time passing only the ids (the mistake, do not copy this):
 
 # %%
-MASK_PROMPTS = ["A, B", "A sequence of numbers: 1, 2, 3, 4, 5, 6, 7"]
-mask_batch = pad_batch(tokenizer, MASK_PROMPTS, side="left")
-
-with_mask = generate_padded(model, tokenizer, mask_batch, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
-
-with transformers_warnings() as warnings_seen:
-    sequences = model.generate(
-        input_ids=mask_batch["input_ids"],  # attention_mask left out on purpose
-        max_new_tokens=MAX_NEW_TOKENS,
-        do_sample=False,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-without_mask = tokenizer.batch_decode(sequences[:, mask_batch["input_ids"].shape[1]:], skip_special_tokens=True)
-
-for row, prompt in enumerate(MASK_PROMPTS):
-    print(f"prompt {prompt!r}")
-    print(f"  with mask   : {with_mask[row]!r}")
-    print(f"  without mask: {without_mask[row]!r}   same: {with_mask[row] == without_mask[row]}")
-for message in warnings_seen:
-    print("warning:", message)
+no_mask_ids = model.generate(input_ids=left_inputs["input_ids"], max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+no_mask_texts = tokenizer.batch_decode(no_mask_ids, skip_special_tokens=True)
+for row, text in enumerate(no_mask_texts):
+    print(repr(text), "  same as with the mask:", text == left_texts[row])
 
 # %% [markdown] lang=en
-# The row without padding does not care. The padded row may or may not come out the same without its mask: that depends on how the model reacts to a run of `</s>` tokens, which is luck, not design. Pass the mask and you never depend on it. Every helper in `companion` passes it, pads on the left and falls back to EOS as pad token (`companion.tokenize_batch`); `companion.check_left_padded(attention_mask)` raises an error when a batch is padded on the right.
+# The padded row goes wrong again, and transformers says why under the cell: "The attention mask is not set with a batched input, and cannot be inferred from input because pad token is same as eos token." (transformers 5.24, `_prepare_special_tokens`). Without a mask, `generate()` can rebuild one only from a pad token that differs from the end-of-sequence token; ours is the same token, so it treats every token as real text and the model reads the run of pad tokens as part of the prompt. With `tutorial-tiny`, whose generation config sets no pad token id, a second warning comes first: "The attention mask and the pad token id were not set, with a batched input."
+#
+# ## Recap with the companion helpers
+#
+# `companion.padding.compare_padding_sides` does this section's experiment in one call: each prompt alone, in a right-padded batch and in a left-padded batch, greedy, with the attention mask passed every time. The right-padded run triggers transformers' warning again, as it should.
+
+# %%
+from companion.padding import compare_padding_sides
+
+for comparison in compare_padding_sides(model, tokenizer, PROMPTS, max_new_tokens=MAX_NEW_TOKENS):
+    print(comparison.report())
+
+# %% [markdown] lang=en
+# (The helper prints only the new text of each row.) Every helper in `companion` pads on the left, falls back to the end-of-sequence token when there is no pad token, and passes the attention mask (`companion.tokenize_batch`, `companion.generate_text`). To catch a right-padded batch before it reaches `generate()`, `companion.require_left_padded` raises an error that says what to change:
+
+# %%
+try:
+    companion.require_left_padded(right_inputs["attention_mask"])
+except companion.PaddingError as error:
+    print("PaddingError:", error)
+companion.require_left_padded(left_inputs["attention_mask"])  # no error: every row ends in a real token
+print("left-padded batch: OK")
 
 # %% [markdown] lang=en
 # ## The same on a real LLM
 #
-# `tutorial-tiny` was trained to reproduce the guide's examples. Does a real model care about the padding side as much? Here is `smollm2-135m` (skipped if `REAL_MODEL` is None):
+# `tutorial-tiny` was trained on a handful of patterns. Does a real model care about the padding side as much? The same plain calls with `smollm2-135m` (skipped if `REAL_MODEL` is None). Its tokenizer has a pad token already.
 
 # %%
 if REAL_MODEL:
-    real_model, real_tokenizer = companion.load_model(REAL_MODEL)
-    real_comparisons = compare_padding_sides(real_model, real_tokenizer, PROMPTS, max_new_tokens=MAX_NEW_TOKENS)
-    for comparison in real_comparisons:
-        print(comparison.report())
+    real_model, _ = companion.load_model(REAL_MODEL)
+    real_path = resolve_model_path(REAL_MODEL)
+    real_texts = {}
+    for side in ["right", "left"]:
+        real_tokenizer = AutoTokenizer.from_pretrained(real_path, padding_side=side)
+        if real_tokenizer.pad_token is None:
+            real_tokenizer.pad_token = real_tokenizer.eos_token
+        real_inputs = real_tokenizer(PROMPTS, padding=True, return_tensors="pt").to(real_model.device)
+        real_ids = real_model.generate(**real_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+        real_texts[side] = real_tokenizer.batch_decode(real_ids, skip_special_tokens=True)
+    for row in range(len(PROMPTS)):
+        print(f"row {row} padded on the right: {real_texts['right'][row]!r}")
+        print(f"row {row} padded on the left : {real_texts['left'][row]!r}")
 
 # %% [markdown] lang=en
-# The real model, too, continues its short prompt from padding when padded on the right, and goes somewhere else entirely; padded on the left, it gives the same text as alone.
+# The real model, too, loses its short prompt when padded on the right (and transformers warns again): it starts something new instead of continuing the letters. Padded on the left, it continues the prompt.
 #
-# ## Exercise 1: a batch that generate() can continue
+# ## Exercise 1: change one setting
 #
-# Tokenize `PROMPTS` into one batch with the tokenizer itself (not `pad_batch`), so that generation works. Store what the tokenizer returns in `answer`.
+# `exercise_tokenizer` below is loaded without `padding_side`, with the end-of-sequence token as pad token. Change **one setting** of this tokenizer (do not load a new one) so that it makes batches `generate()` can continue; then tokenize `PROMPTS` with padding and PyTorch tensors and store the result in `answer`.
 
 # %%
-from companion.exercises.padding_side import check_batch_ready_for_generation, check_position_ids
+from companion.exercises.padding_side import (
+    check_batch_continuations,
+    check_batch_ready_for_generation,
+    check_position_ids,
+)
 
+exercise_tokenizer = AutoTokenizer.from_pretrained(path)
+if exercise_tokenizer.pad_token is None:
+    exercise_tokenizer.pad_token = exercise_tokenizer.eos_token
+
+# %%
 answer = None  # your code here
 check_batch_ready_for_generation(answer)
 
-# %% [markdown] lang=en
-# **Solution**
-
-# %%
-tokenizer.padding_side = "left"
-answer = tokenizer(PROMPTS, padding=True, return_tensors="pt")
+# %% tags=solution
+exercise_tokenizer.padding_side = "left"
+answer = exercise_tokenizer(PROMPTS, padding=True, return_tensors="pt")
 check_batch_ready_for_generation(answer)
 
 # %% [markdown] lang=en
-# ## Exercise 2: positions from the attention mask
+# ## Exercise 2: predict the positions, then compute them
 #
-# Compute the position ids that `generate()` uses for the left-padded batch, from `left_batch["attention_mask"]` alone: each row counts its real tokens 0, 1, 2, ..., and padding gets 0. (Tip: `cumsum` and `masked_fill`.)
+# Here is the attention mask of another left-padded batch. First predict, on paper, the position of every real token in each row. Then compute the positions from `exercise_mask` alone (one tensor of the same shape) and store it in `answer`. What you put at padding does not matter: the check looks only at real tokens.
 
 # %%
-attention_mask = left_batch["attention_mask"]
+exercise_mask = tokenizer(["1, 2", "A list of colors: red, blue, green"], padding=True, return_tensors="pt")["attention_mask"]
+print(exercise_mask)
+
+# %%
 answer = None  # your code here
-check_position_ids(attention_mask, answer)
+check_position_ids(exercise_mask, answer)
 
-# %% [markdown] lang=en
-# **Solution**
-
-# %%
-answer = attention_mask.cumsum(dim=-1) - 1
-answer = answer.masked_fill(attention_mask == 0, 0)
+# %% tags=solution
+answer = exercise_mask.cumsum(dim=-1) - 1  # padding gets -1 here: masked, so any value would do
 print(answer)
-check_position_ids(attention_mask, answer)
+check_position_ids(exercise_mask, answer)
+
+# %% [markdown] lang=en
+# ## Exercise 3: fix a broken call
+#
+# This code generates for `EXERCISE_PROMPTS` but gets the short row wrong:
+#
+# ```python
+# broken_tokenizer = AutoTokenizer.from_pretrained(path)
+# broken_tokenizer.pad_token = broken_tokenizer.eos_token
+# inputs = broken_tokenizer(EXERCISE_PROMPTS, padding=True, return_tensors="pt")
+# ids = model.generate(input_ids=inputs["input_ids"], max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+# answer = broken_tokenizer.batch_decode(ids[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+# ```
+#
+# Write a fixed version: greedy, `MAX_NEW_TOKENS` new tokens, and `answer` holding the new text of each prompt (without the prompt). There is more than one thing to fix.
+
+# %%
+EXERCISE_PROMPTS = ["I am a cat.", "A sequence of numbers: 1, 2, 3, 4, 5, 6, 7"]
+
+answer = None  # your code here
+check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, answer, MAX_NEW_TOKENS)
+
+# %% tags=solution
+fixed_tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
+if fixed_tokenizer.pad_token is None:
+    fixed_tokenizer.pad_token = fixed_tokenizer.eos_token
+inputs = fixed_tokenizer(EXERCISE_PROMPTS, padding=True, return_tensors="pt").to(model.device)
+ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)  # **inputs passes the attention mask
+answer = fixed_tokenizer.batch_decode(ids[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+print(answer)
+check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, answer, MAX_NEW_TOKENS)
 
 # %% [markdown] lang=en
 # ## Summary
 #
-# - Prompts of different lengths are padded to one length; Llama tokenizers have no pad token, so set `tokenizer.pad_token = tokenizer.eos_token`.
-# - Pad **on the left** for generation (`tokenizer.padding_side = "left"`): the model predicts the next token from the last position, which must be the prompt's last token in every row. Then a batch gives exactly what each prompt gives alone.
-# - Right padding makes short rows continue from padding, and transformers warns about it.
-# - Always pass the `attention_mask` to `generate()`: it hides the padding and, in transformers 5, sets the positions. Without it, a pad token that is also `</s>` cannot be told apart from text.
-# - `companion.tokenize_batch` and `companion.generate_text` do all of this for you; `companion.check_left_padded` catches right-padded batches.
+# - Prompts of different lengths are padded to one length. A tokenizer without a pad token raises a `ValueError` when asked to pad; `tokenizer.pad_token = tokenizer.eos_token` is the usual fix.
+# - Load the tokenizer with `padding_side="left"` for generation: `generate()` continues each row from its last column, which must hold the prompt's last token. Then a batch gives exactly what each prompt gives alone. With right padding, short rows continue from padding, and transformers warns.
+# - Pass the `attention_mask` (`model.generate(**inputs, ...)` does): it hides the padding, and positions are derived from it. When the pad token is the end-of-sequence token, `generate()` cannot rebuild the mask, and warns.
+# - Decode the full output with `tokenizer.batch_decode(generated_ids, ...)`; the guide's `''` came from decoding one row as if it were a batch.
+# - `companion.tokenize_batch` and `companion.generate_text` do all of this for you; `companion.require_left_padded` catches right-padded batches.

@@ -3,20 +3,22 @@
 #
 # **What you will learn**
 #
-# - why an instruct (chat) model needs its prompt in the format it was trained on;
-# - how `tokenizer.apply_chat_template` turns a list of messages into that format, and which special tokens it uses;
-# - why `add_generation_prompt=True` matters;
-# - how to decode only the model's answer, and how to answer a batch of chats at once.
+# - what an instruct (chat) model does with a bare question, and why it needs its prompt in the format it was fine-tuned on;
+# - how `tokenizer.apply_chat_template` writes a list of messages in that format, with the model's special tokens;
+# - the calls that answer a chat: `apply_chat_template(..., return_dict=True)`, `model.generate(**inputs, ...)`, cut off the prompt, `batch_decode`; and why code written for transformers 4 breaks in transformers 5;
+# - what the system message, `add_generation_prompt=True` and the earlier turns of a conversation change;
+# - why a base model cannot be prompted as a chat, and how to answer a batch of chats at once.
 #
-# The guide's version we follow ends its list of pitfalls with a note that the prompt format still had to be covered; newer versions of the guide add this pitfall. We use `smollm2-135m`, a real instruct model that runs on a CPU.
+# The version of the guide we follow ends its list of pitfalls with a note that the prompt format was still to be covered; newer versions of the guide add this pitfall. We use `smollm2-135m`, a real instruct model that runs on a CPU, and the course's base model `tutorial-tiny` for comparison.
 
 # %% [colab-install]
 
 # %% tags=parameters
-MODEL = "smollm2-135m"  # an instruct model with a chat template; on a GPU e.g. "HuggingFaceTB/SmolLM2-1.7B-Instruct"
-QUANTIZATION = None     # None, "4bit" or "8bit"
-MAX_NEW_TOKENS = 30     # upper bound on new tokens per generate() call
-SEED = 0                # set_seed(SEED) makes sampling repeatable (this notebook decodes greedily)
+MODEL = "smollm2-135m"        # an instruct model (it has a chat template); on a GPU e.g. "HuggingFaceTB/SmolLM2-1.7B-Instruct"
+BASE_MODEL = "tutorial-tiny"  # a base model (no chat template), for the comparison
+QUANTIZATION = None           # None, "4bit" or "8bit" (for MODEL)
+MAX_NEW_TOKENS = 30           # upper bound on new tokens per generate() call
+SEED = 0                      # setup_notebook seeds Python, NumPy and torch with it (this notebook decodes greedily)
 
 # %% tags=nbval-ignore-output
 import companion
@@ -24,56 +26,52 @@ import companion
 companion.setup_notebook(seed=SEED)
 
 # %%
-from transformers import set_seed
-
-from companion.chat import chat, chat_messages, chat_prompt, render_chat, require_chat_template
-
-set_seed(SEED)
 model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
-require_chat_template(tokenizer)  # raises an error that says what to do if MODEL is a base model
-print("chat template: yes")
+if tokenizer.chat_template is None:
+    # A base model has no chat format to follow, so the chat sections need an instruct model.
+    print(
+        f"MODEL = {MODEL!r} has no chat template: it is a base model, trained to continue text, not to answer chats. "
+        "This notebook needs an instruct model, so its chat sections use 'smollm2-135m' instead."
+    )
+    MODEL = "smollm2-135m"
+    model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
+print(f"MODEL = {MODEL!r}, chat template: {tokenizer.chat_template is not None}")
 
 # %% [markdown] lang=en
-# ## A base model has no chat template
+# ## A bare question
 #
-# `tutorial-tiny`, like the guide's `open_llama_7b`, is a **base** model: it was trained to continue text, and its tokenizer has no chat template. `require_chat_template` says so, and what to use instead:
+# So far we prompted models with plain text. Do that with the instruct model: tokenize the question, generate, and decode the new tokens with their special tokens kept (`batch_decode` without `skip_special_tokens=True`), to see everything the model wrote:
 
 # %%
-_, tiny_tokenizer = companion.load_model("tutorial-tiny")
-try:
-    require_chat_template(tiny_tokenizer)
-except companion.CompanionError as error:
-    print("CompanionError:", error)
+QUESTION = "What is the sun?"
+
+raw_inputs = tokenizer(QUESTION, return_tensors="pt").to(model.device)
+raw_outputs = model.generate(**raw_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+raw_new_tokens = raw_outputs[:, raw_inputs["input_ids"].shape[1]:]
+print("new tokens:", raw_new_tokens.shape[1])
+print(repr(tokenizer.batch_decode(raw_new_tokens)[0]))
 
 # %% [markdown] lang=en
-# ## A raw question
-#
-# An instruct model was fine-tuned on conversations. Ask it a question as plain text, as we prompted the base model so far, and see what comes back. We keep the special tokens in the output (`skip_special_tokens=False`) to see everything the model wrote:
-
-# %%
-QUESTION = "What is the capital of France?"
-raw_answer = companion.generate_text(
-    model, tokenizer, QUESTION, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, skip_special_tokens=False
-)
-print(repr(raw_answer[0]))
-
-# %% [markdown] lang=en
-# Instead of an answer, the model may end the text at once with its end-of-turn token, or ramble on: the plain question does not look like anything it was fine-tuned on.
+# With the default model the reply is one token, `<|im_end|>`: SmolLM2's marker for the end of a turn, which is also its end-of-sequence token, so `generate()` stops right there. A bare question looks like nothing the model was fine-tuned on, and to the model the text is complete.
 #
 # ## The chat template
 #
-# A chat is a list of messages, each with a `role` ("system", "user" or "assistant") and its `content`. The tokenizer's chat template writes them in the model's format:
+# An instruct model was fine-tuned on conversations written in a fixed format. A conversation is a list of **messages**, each with a `role` (`"system"`, `"user"` or `"assistant"`) and its `content`; the system message says how the assistant should behave. The tokenizer's **chat template** writes the messages in the model's format. With `tokenize=False` it returns the text, to look at:
 
 # %%
-messages = [{"role": "user", "content": QUESTION}]
-prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-print(prompt)
+SYSTEM_PROMPT = "You are a helpful assistant. Answer in one short sentence."
+messages = [
+    {"role": "system", "content": SYSTEM_PROMPT},
+    {"role": "user", "content": QUESTION},
+]
+prompt_text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+print(prompt_text)
 
 # %% [markdown] lang=en
-# SmolLM2's template wraps each turn in `<|im_start|>role` ... `<|im_end|>` and adds a default system message when the chat has none. These markers are **special tokens**: each is one token id, not text the tokenizer spells out letter by letter.
+# SmolLM2's template wraps each message in `<|im_start|>role` ... `<|im_end|>`. `add_generation_prompt=True` ends the text with `<|im_start|>assistant` and a line break, the opening of the assistant's turn, so that the model's next tokens are its answer. The markers are **special tokens**: each is a single token id, not text that the tokenizer cuts into pieces. Without `tokenize=False`, `apply_chat_template` returns the token ids:
 
 # %%
-prompt_ids = tokenizer(prompt)["input_ids"]
+prompt_ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True)["input_ids"]
 print("tokens in the prompt:", len(prompt_ids))
 for special_token in tokenizer.all_special_tokens:
     token_id = tokenizer.convert_tokens_to_ids(special_token)
@@ -81,118 +79,315 @@ for special_token in tokenizer.all_special_tokens:
 print("end-of-sequence token:", tokenizer.eos_token, "| generate() stops at id", model.generation_config.eos_token_id)
 
 # %% [markdown] lang=en
-# The end of a turn, `<|im_end|>`, is also the model's end-of-sequence token: when the model writes it, its answer is complete and `generate()` stops.
+# `<|im_end|>` closes a turn and is the end-of-sequence token: when the model writes it, its answer is complete and `generate()` stops.
 #
-# The template text already holds every special token the model needs. SmolLM2's tokenizer adds none of its own, so `tokenizer(prompt)` gives exactly the template's tokens. Some tokenizers (Llama's, for one) put a BOS token in front of every text they tokenize; for them, tokenize template text with `add_special_tokens=False`, or use `companion.chat.render_chat`, which takes care of it.
+# In transformers 5.24, `apply_chat_template` tokenizes the text it renders with `add_special_tokens=False`: the template already holds every special token the model needs (templates that begin with a BOS token write it themselves), so nothing is added twice. If you tokenize template text yourself with `tokenizer(text)`, pass `add_special_tokens=False` for the same reason.
 #
-# Now the same question, in the chat format:
+# ## Generate an answer
+#
+# Three calls answer a chat. `apply_chat_template(..., return_tensors="pt", return_dict=True)` returns the model inputs, `input_ids` and `attention_mask`, in a `BatchEncoding`: a dict with extras such as `.to(device)`. `model.generate(**inputs, ...)` takes both. Its output holds the prompt followed by the new tokens, so we cut off the prompt's columns and decode the rest:
 
 # %%
-templated_answer = companion.generate_text(
-    model, tokenizer, prompt, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, skip_special_tokens=False
-)
-print(repr(templated_answer[0]))
+inputs = tokenizer.apply_chat_template(
+    messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+).to(model.device)
+print(type(inputs).__name__, {name: tuple(tensor.shape) for name, tensor in inputs.items()})
+
+outputs = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+new_tokens = outputs[:, inputs["input_ids"].shape[1]:]
+first_answer = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)[0]
+print("new tokens:", new_tokens.shape[1])
+print(repr(first_answer))
 
 # %% [markdown] lang=en
+# In its chat format the model answers, in one sentence as the system message asks. `skip_special_tokens=True` leaves the closing `<|im_end|>` out of the text.
+#
+# ## Code written for transformers 4 breaks
+#
+# In transformers 4, `apply_chat_template(..., return_tensors="pt")` returned just the tensor of token ids: `return_dict` defaulted to `False`. Transformers 5.0 changed that default to `True` (its migration guide: "`apply_chat_template` returns `BatchEncoding`"); in transformers 5.24 the same call returns the `BatchEncoding` above. Much code on the web still does this:
+
+# %%
+import traceback
+
+# Written for transformers 4, where this call returned a tensor of token ids.
+old_inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+print("apply_chat_template returned a", type(old_inputs).__name__, "with keys", list(old_inputs.keys()))
+try:
+    old_outputs = model.generate(old_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+    print(tokenizer.batch_decode(old_outputs[:, old_inputs.shape[1]:], skip_special_tokens=True))
+except AttributeError as error:
+    failing_line = traceback.extract_tb(error.__traceback__)[-2].line
+    print(f"AttributeError in generate(), at `{failing_line}`, raised while handling {error.__context__!r}")
+
+# %% [markdown] lang=en
+# `generate()` took the `BatchEncoding` for a tensor of ids and asked for its `.shape`. A `BatchEncoding` looks attribute names up among its keys; it has no key `'shape'` (the `KeyError`), so it raises an `AttributeError` without a message, and a notebook shows a long traceback that ends in a bare `AttributeError:`. The next line of the old code, `old_inputs.shape[1]` for the prompt's length, would fail the same way. The fix is two small changes: unpack the dict into `generate()`, and take the length from its `input_ids`:
+
+# %%
+fixed_outputs = model.generate(**old_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+fixed_answer = tokenizer.batch_decode(fixed_outputs[:, old_inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
+print(repr(fixed_answer))
+print("same answer as above:", fixed_answer == first_answer)
+
+# %% [markdown] lang=en
+# Write `return_dict=True` anyway, as above: the line then says what it returns. (`return_dict=False` gives back the bare tensor of ids, without the attention mask.)
+#
+# ## The system message matters
+#
+# Without a system message, SmolLM2's template puts in a default one ("You are a helpful AI assistant named SmolLM, trained by Hugging Face"). Compare the answers to the same question with that default and with our `SYSTEM_PROMPT`:
+
+# %%
+chats_to_compare = {
+    "the template's default system message": [{"role": "user", "content": QUESTION}],
+    "our SYSTEM_PROMPT": messages,
+}
+for label, conversation in chats_to_compare.items():
+    compare_inputs = tokenizer.apply_chat_template(
+        conversation, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    ).to(model.device)
+    compare_outputs = model.generate(**compare_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+    answer_ids = compare_outputs[0, compare_inputs["input_ids"].shape[1]:].tolist()
+    ended = tokenizer.eos_token_id in answer_ids
+    print(f"{label}: {len(answer_ids)} new tokens, ended with {tokenizer.eos_token}: {ended}")
+    print("   ", repr(tokenizer.decode(answer_ids, skip_special_tokens=True)))
+
+# %% [markdown] lang=en
+# With the default settings: under the template's default system message the model talks on until `MAX_NEW_TOKENS` cuts it off (and gets facts wrong on the way: the sun does not orbit itself). With ours it answers in one sentence and ends its turn by itself. The system message is part of the prompt the model continues, so it changes what comes next.
+#
 # ## Why `add_generation_prompt=True` matters
 #
-# The template ends the user's turn with `<|im_end|>`. `add_generation_prompt=True` adds one more line, the opening of the assistant's turn, so that the model's next tokens are its answer. Without it, the prompt stops after the user's turn:
+# Without it, the prompt ends after the user's turn (`<|im_end|>` and a line break), and what comes next is up to the model. Here is what the default model writes, decoded once with its special tokens and once without:
 
 # %%
-prompt_without_header = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
-print("only with add_generation_prompt=True:", repr(prompt[len(prompt_without_header):]))
-answer_without_header = companion.generate_text(
-    model, tokenizer, prompt_without_header, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, skip_special_tokens=False
-)
-print(repr(answer_without_header[0]))
+inputs_without_header = tokenizer.apply_chat_template(
+    messages, add_generation_prompt=False, return_tensors="pt", return_dict=True
+).to(model.device)
+outputs_without_header = model.generate(**inputs_without_header, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+new_tokens_without_header = outputs_without_header[:, inputs_without_header["input_ids"].shape[1]:]
+print("with special tokens     :", repr(tokenizer.batch_decode(new_tokens_without_header)[0]))
+text_without_header = tokenizer.batch_decode(new_tokens_without_header, skip_special_tokens=True)[0]
+print("skip_special_tokens=True:", repr(text_without_header))
+print("ends with first_answer  :", text_without_header.endswith(first_answer))
 
 # %% [markdown] lang=en
-# Now the model first has to open the next turn itself. It may do so correctly, write a different role, or not at all, and whatever it writes for that header ends up in your "answer". With the header in the prompt, the answer starts right away.
+# SmolLM2 writes the missing header itself, `<|im_start|>assistant` and a line break, and then the same answer as before. So the answer survives here, but the header lands in your output: `<|im_start|>` is a special token and disappears with `skip_special_tokens=True`, while `assistant` and the line break are ordinary text, so the decoded answer begins with the word "assistant". The header's tokens also count against `max_new_tokens`. Another model may instead go on with the user's message or open a turn with a different role; with `add_generation_prompt=True` you don't depend on what it does.
 #
-# ## Decode only the answer
+# ## Continuing the conversation
 #
-# `generate()` returns the prompt followed by the new tokens. For a chat, the prompt is long (system message, markers, the question), so decode only the columns after it. `companion.generate_ids` returns both the sequences and the (left-padded) prompt ids:
+# A model keeps no memory between calls to `generate()`. To go on with a conversation, append its answer as an `"assistant"` message and the next question as a `"user"` message, and apply the template to the whole list again:
 
 # %%
-sequences, batch_prompt_ids = companion.generate_ids(
-    model, tokenizer, prompt, max_new_tokens=MAX_NEW_TOKENS, do_sample=False
-)
-print("whole sequence:", repr(tokenizer.batch_decode(sequences)[0]))
-new_tokens = sequences[:, batch_prompt_ids.shape[1]:]
-print("answer only   :", repr(tokenizer.batch_decode(new_tokens, skip_special_tokens=True)[0]))
+FOLLOW_UP = "How far away is it?"
+conversation = messages + [
+    {"role": "assistant", "content": first_answer},
+    {"role": "user", "content": FOLLOW_UP},
+]
+print(tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True))
+
+conversation_inputs = tokenizer.apply_chat_template(
+    conversation, add_generation_prompt=True, return_tensors="pt", return_dict=True
+).to(model.device)
+conversation_outputs = model.generate(**conversation_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+follow_up_answer = tokenizer.batch_decode(
+    conversation_outputs[:, conversation_inputs["input_ids"].shape[1]:], skip_special_tokens=True
+)[0]
+print("in the conversation:", repr(follow_up_answer))
 
 # %% [markdown] lang=en
-# `companion.chat.chat_prompt(tokenizer, question, system=None)` builds the messages and renders them with `add_generation_prompt=True` in one call (`render_chat(tokenizer, messages)` does the same for a list of messages you wrote yourself):
+# For comparison, the follow-up question alone, with the same system message:
 
 # %%
-print(chat_prompt(tokenizer, QUESTION, system="You answer in one word."))
+alone_messages = [
+    {"role": "system", "content": SYSTEM_PROMPT},
+    {"role": "user", "content": FOLLOW_UP},
+]
+alone_inputs = tokenizer.apply_chat_template(
+    alone_messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+).to(model.device)
+alone_outputs = model.generate(**alone_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+alone_answer = tokenizer.batch_decode(alone_outputs[:, alone_inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
+print("asked alone        :", repr(alone_answer))
 
 # %% [markdown] lang=en
+# In the conversation, "it" is the sun, and the answer is about the sun. Asked alone, the question has nothing for "it" to point to, and the model makes something up that is not about the sun. With the default settings the distance in the answer is wrong, by the way: the sun is about 150 million kilometres (93 million miles) away. A 135M-parameter model mixes up facts; the earlier turns give it the context, not the knowledge.
+#
+# ## A base model has no chat template
+#
+# `BASE_MODEL` (`tutorial-tiny`, like the guide's `open_llama_7b`) is a **base** model: trained to continue text, never fine-tuned on conversations. Its tokenizer has no chat template, and transformers says so:
+
+# %%
+base_model, base_tokenizer = companion.load_model(BASE_MODEL)
+try:
+    base_tokenizer.apply_chat_template(messages, add_generation_prompt=True)
+    print(f"{BASE_MODEL!r} has a chat template after all")
+except ValueError as error:
+    print("ValueError:", error)
+
+# %% [markdown] lang=en
+# A base model can only continue text. Below, each question goes to the base model as plain text and to the instruct model in its chat format (as a user message alone, so with the template's default system message):
+
+# %%
+for question in [QUESTION, "Is the sun warm?"]:
+    base_inputs = base_tokenizer(question, return_tensors="pt").to(base_model.device)
+    base_outputs = base_model.generate(**base_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+    base_text = base_tokenizer.batch_decode(base_outputs[:, base_inputs["input_ids"].shape[1]:])[0]
+
+    chat_inputs = tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+    ).to(model.device)
+    chat_outputs = model.generate(**chat_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+    chat_text = tokenizer.batch_decode(chat_outputs[:, chat_inputs["input_ids"].shape[1]:])[0]
+
+    print(repr(question))
+    print(f"  {BASE_MODEL}, plain text:", repr(base_text))
+    print(f"  {MODEL}, chat format:", repr(chat_text))
+
+# %% [markdown] lang=en
+# The base model does not answer. With the default models, it ends the first question at once with its end-of-text token `</s>`, and it goes on from the second with a sentence from the little stories it was trained on ("I am a fish."), over and over: a continuation, not an answer. The instruct model, in its chat format, answers both, here until `MAX_NEW_TOKENS` stops it. To chat, use an instruct model; a base model needs a prompt whose natural continuation is the text you want.
+#
 # ## A batch of chats
 #
-# Chats of different lengths in one batch are padded like any other prompts, and, as notebook 04 showed, on the **left**. `companion.tokenize_batch` shows the padding; `companion.chat.chat(model, tokenizer, chats, max_new_tokens=...)` renders every chat with its template, generates the batch with `companion.generate_text` (left padding, attention mask passed, greedy here) and returns only the answers:
+# `apply_chat_template` also takes a list of chats. Chats of different lengths are padded like any prompts, and, as notebook 04 showed, `generate()` needs them padded on the **left**. SmolLM2's tokenizer pads on the right unless told otherwise:
 
 # %%
-chats = [
-    chat_messages("What is 2 + 3?"),
-    chat_messages("Name three colors.", system="You are a helpful assistant. Answer in a few words."),
-]
-batch = companion.tokenize_batch(tokenizer, [render_chat(tokenizer, messages) for messages in chats])
-for row, row_mask in enumerate(batch["attention_mask"]):
-    padding = int((row_mask == 0).sum())
-    print(f"chat {row}: {int(row_mask.sum())} tokens, {padding} padding tokens on the left")
+print("padding side before:", tokenizer.padding_side)
+tokenizer.padding_side = "left"
+if tokenizer.pad_token is None:
+    tokenizer.pad_token = tokenizer.eos_token  # e.g. Llama tokenizers have no pad token (notebook 04)
 
-answers = chat(model, tokenizer, chats, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
-for messages_of_chat, answer_text in zip(chats, answers):
-    print(f"{messages_of_chat[-1]['content']!r} -> {answer_text!r}")
+chats = [
+    [{"role": "user", "content": "What is 2 + 3?"}],
+    messages,
+]
+batch_inputs = tokenizer.apply_chat_template(
+    chats, add_generation_prompt=True, padding=True, return_tensors="pt", return_dict=True
+).to(model.device)
+for row, row_mask in enumerate(batch_inputs["attention_mask"]):
+    print(f"chat {row}: {int(row_mask.sum())} tokens, {int((row_mask == 0).sum())} padding tokens on the left")
+
+batch_outputs = model.generate(**batch_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+batch_answers = tokenizer.batch_decode(
+    batch_outputs[:, batch_inputs["input_ids"].shape[1]:], skip_special_tokens=True
+)
+for chat_of_row, answer_of_row in zip(chats, batch_answers):
+    print(f"{chat_of_row[-1]['content']!r} -> {answer_of_row!r}")
+print("second answer equals first_answer:", batch_answers[1] == first_answer)
 
 # %% [markdown] lang=en
-# ## Exercise 1: the prompt for a chat
+# Left padding puts the end of every prompt in the last column, so one slice cuts off all the prompts. The second chat's answer equals the one it got alone.
 #
-# Render `exercise_messages` (a system and a user message) into the prompt text the model should continue. Store the string in `answer`.
+# ## Recap with `companion.chat`
+#
+# The course package wraps these steps for your own experiments: `require_chat_template(tokenizer)` fails with a message that says which kind of model to use; `render_chat(tokenizer, messages)` returns the prompt text (with `add_generation_prompt=True`, and without a doubled BOS token for tokenizers that add one of their own); `chat(model, tokenizer, chats, max_new_tokens=..., do_sample=...)` answers a batch of chats, padded on the left, and returns only the answers. They agree with the plain calls above:
 
 # %%
-from companion.exercises.prompt_format import check_answers_only, check_generation_prompt
+from companion.chat import chat, render_chat, require_chat_template
+
+print("render_chat gives prompt_text:", render_chat(tokenizer, messages) == prompt_text)
+recap_answers = chat(model, tokenizer, chats, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+print("chat() gives batch_answers:", recap_answers == batch_answers)
+try:
+    require_chat_template(base_tokenizer)
+except companion.CompanionError as error:
+    print("CompanionError:", error)
+
+# %% [markdown] lang=en
+# ## Exercise 1: predict, then count
+#
+# `add_generation_prompt=True` appends the assistant's header to a chat. **Predict** how many tokens it adds to `exercise_messages`, write your number in `answer`, then run the cell. You have seen the header's text above; the question is how the tokenizer cuts it.
+
+# %%
+from companion.exercises.prompt_format import check_continued_message, check_fixed_chat_batch, check_header_token_count
 
 exercise_messages = [
     {"role": "system", "content": "You are a friendly geography teacher."},
     {"role": "user", "content": "What is the capital of Italy?"},
 ]
 answer = None  # your code here
-check_generation_prompt(tokenizer, exercise_messages, answer)
+check_header_token_count(tokenizer, exercise_messages, answer)
 
 # %% [markdown] lang=en
 # **Solution**
 
-# %%
-answer = tokenizer.apply_chat_template(exercise_messages, tokenize=False, add_generation_prompt=True)
-check_generation_prompt(tokenizer, exercise_messages, answer)
+# %% tags=solution
+with_header = tokenizer.apply_chat_template(exercise_messages, add_generation_prompt=True)["input_ids"]
+without_header = tokenizer.apply_chat_template(exercise_messages, add_generation_prompt=False)["input_ids"]
+print(tokenizer.convert_ids_to_tokens(with_header[len(without_header):]))
+answer = len(with_header) - len(without_header)
+check_header_token_count(tokenizer, exercise_messages, answer)
 
 # %% [markdown] lang=en
-# ## Exercise 2: only the answers
+# ## Exercise 2: fix code written for transformers 4
 #
-# `sequences` and `batch_prompt_ids` below come from `companion.generate_ids` for two chats. Decode each chat's answer alone: no prompt, no special tokens. Store the list of two strings in `answer`.
+# A script written for transformers 4 loads its own tokenizer and answers two chats in one batch:
+#
+# ```python
+# exercise_tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(MODEL))
+# inputs = exercise_tokenizer.apply_chat_template(
+#     exercise_chats, add_generation_prompt=True, padding=True, return_tensors="pt"
+# ).to(model.device)
+# outputs = model.generate(inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+# answer = exercise_tokenizer.batch_decode(outputs[:, inputs.shape[1]:], skip_special_tokens=True)
+# ```
+#
+# Paste it into the cell below and run it to see it fail. Then fix it, so that `answer` holds the greedy answers, one string per chat, without prompt or special tokens. There is more than one thing to fix: once it runs, read what transformers prints under the cell.
 
 # %%
-sequences, batch_prompt_ids = companion.generate_ids(
-    model, tokenizer, [chat_prompt(tokenizer, "What is 2 + 3?"), prompt], max_new_tokens=MAX_NEW_TOKENS, do_sample=False
-)
+from transformers import AutoTokenizer
+
+from companion.models import resolve_model_path
+
+exercise_chats = [
+    [{"role": "user", "content": "Name three colors."}],
+    [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "What is the moon?"}],
+]
 answer = None  # your code here
-check_answers_only(tokenizer, sequences, batch_prompt_ids, answer)
+check_fixed_chat_batch(model, tokenizer, exercise_chats, answer, max_new_tokens=MAX_NEW_TOKENS)
 
 # %% [markdown] lang=en
 # **Solution**
 
-# %%
-answer = tokenizer.batch_decode(sequences[:, batch_prompt_ids.shape[1]:], skip_special_tokens=True)
+# %% tags=solution
+exercise_tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(MODEL))
+exercise_tokenizer.padding_side = "left"  # a fresh SmolLM2 tokenizer pads on the right
+inputs = exercise_tokenizer.apply_chat_template(
+    exercise_chats, add_generation_prompt=True, padding=True, return_tensors="pt", return_dict=True
+).to(model.device)
+outputs = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+answer = exercise_tokenizer.batch_decode(outputs[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 print(answer)
-check_answers_only(tokenizer, sequences, batch_prompt_ids, answer)
+check_fixed_chat_batch(model, tokenizer, exercise_chats, answer, max_new_tokens=MAX_NEW_TOKENS)
+
+# %% [markdown] lang=en
+# ## Exercise 3: make the model finish your sentence
+#
+# Goal: the model continues an answer that you have started. `prefill_messages` ends with the beginning of the assistant's answer, `"1."`. Build the prompt text (a string) so that the model's next tokens continue that message instead of starting a new one after it. One setting of `apply_chat_template` does it; `help(tokenizer.apply_chat_template)` lists them all. Store the text in `answer`.
+
+# %%
+prefill_messages = [
+    {"role": "user", "content": "Name three colors."},
+    {"role": "assistant", "content": "1."},
+]
+answer = None  # your code here
+check_continued_message(tokenizer, prefill_messages, answer)
+
+# %% [markdown] lang=en
+# **Solution**
+
+# %% tags=solution
+answer = tokenizer.apply_chat_template(prefill_messages, tokenize=False, continue_final_message=True)
+print(repr(answer))
+prefill_inputs = tokenizer.apply_chat_template(
+    prefill_messages, continue_final_message=True, return_tensors="pt", return_dict=True
+).to(model.device)
+prefill_outputs = model.generate(**prefill_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+print(repr(tokenizer.batch_decode(prefill_outputs[:, prefill_inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]))
+check_continued_message(tokenizer, prefill_messages, answer)
 
 # %% [markdown] lang=en
 # ## Summary
 #
-# - Instruct models expect their prompt in the chat format they were fine-tuned on; a raw question can get an empty or rambling reply.
-# - `tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)` writes the messages in that format, with the model's special tokens (for SmolLM2 `<|im_start|>` and `<|im_end|>`).
-# - `add_generation_prompt=True` opens the assistant's turn, so the model answers at once instead of having to write the header itself.
-# - Decode only the new tokens (`sequences[:, prompt_length:]`, `skip_special_tokens=True`) to get the answer alone.
-# - Batches of chats are padded on the left like any prompts; `companion.chat.chat` does all of it. Base models such as `tutorial-tiny` have no chat template: use an instruct model.
+# - An instruct model expects its prompt in the chat format it was fine-tuned on; to a bare question SmolLM2 replies with nothing but its end-of-turn token.
+# - `tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)` writes the messages in that format, with the model's special tokens, and returns `input_ids` and `attention_mask`; pass both with `model.generate(**inputs, max_new_tokens=..., do_sample=...)`, cut off `inputs["input_ids"].shape[1]` columns and `batch_decode` the rest with `skip_special_tokens=True`.
+# - Since transformers 5.0 that call returns a `BatchEncoding`, not a tensor: code written for transformers 4 that passes it to `generate()` as a tensor, or asks for its `.shape`, fails with an `AttributeError`.
+# - The system message is part of the prompt and steers the answer. `add_generation_prompt=True` opens the assistant's turn; without it SmolLM2 writes the header itself, and "assistant" ends up in your answer. A conversation goes on by appending the answer and the next question and applying the template again.
+# - Base models such as `tutorial-tiny` have no chat template (transformers raises a `ValueError`) and continue text instead of answering. Batches of chats are padded on the left like any prompts; `companion.chat.chat` does all of it in one call.
