@@ -21,7 +21,14 @@ from typing import Callable, Sequence
 
 import torch
 
-from companion.generation import as_prompt_list, check_max_new_tokens, generate_ids, pad_token_id_or_eos
+from companion.generation import (
+    as_prompt_list,
+    end_of_sequence_ids,
+    eos_token_id_list,
+    generate_ids,
+    pad_token_id_or_eos,
+    require_max_new_tokens,
+)
 
 # Sixteen prompts of different lengths, so that a batch really needs padding.
 BATCH_PROMPTS = [
@@ -81,12 +88,7 @@ def new_token_lists(sequences: torch.Tensor, prompt_length: int, eos_token_id) -
         b lists of token ids. Rows that finished early are padded by `generate()` until the
         whole batch is done; that padding is not part of the answer and is dropped here.
     """
-    if eos_token_id is None:
-        stop_ids = set()
-    elif isinstance(eos_token_id, int):
-        stop_ids = {eos_token_id}
-    else:
-        stop_ids = set(eos_token_id)
+    stop_ids = set(eos_token_id_list(eos_token_id))
     rows = []
     for row in sequences[:, prompt_length:].tolist():
         tokens = []
@@ -149,8 +151,8 @@ def measure_batching(
     between two tokens can then flip (`equal_rows` reports it instead of hiding it).
     """
     prompt_list = as_prompt_list(prompts)
-    check_max_new_tokens(max_new_tokens)
-    eos_token_id = tokenizer.eos_token_id
+    require_max_new_tokens(max_new_tokens)
+    eos_token_id = end_of_sequence_ids(model, tokenizer)  # where generate() stops a row
 
     def one_by_one():
         rows = []
@@ -204,7 +206,7 @@ def decode_ms_per_token(
     processes, comparable with the best-of bandwidth of `memory_bandwidth_gb_per_s`.
     Extra keyword arguments (e.g. cache_implementation="static") go to `generate()`.
     """
-    check_max_new_tokens(new_tokens)
+    require_max_new_tokens(new_tokens)
     model_inputs = {name: tensor.to(model.device) for name, tensor in tokenizer(prompt, return_tensors="pt").items()}
     pad_token_id = pad_token_id_or_eos(tokenizer)
 
@@ -232,24 +234,31 @@ def weight_bytes(model) -> int:
 
 
 def linear_layers_ms(model, repeats: int = 5) -> float:
-    """Milliseconds to multiply one row by every `nn.Linear` weight of the model, nothing else.
+    """Milliseconds to run every `nn.Linear` layer of the model on one row (batch 1), nothing else.
 
     This is the matrix-vector work of one decoding step at batch 1, done by the same
-    PyTorch kernels, without attention, norms, sampling or Python overhead of `generate()`.
-    Comparing it with `decode_ms_per_token` shows how much of a step is these kernels and
-    how much is everything around them. Returns the fastest of `repeats` runs.
+    kernels as in `generate()` (bitsandbytes' for a quantized model, whose layers subclass
+    `nn.Linear`), without attention, norms, the cache, sampling or the Python loop around
+    them. Comparing it with `decode_ms_per_token` shows how much of a step is these kernels
+    and how much is everything else (notebook 06, `companion.bench`).
+    Returns the fastest of `repeats` runs.
     """
-    weights = []
+    layers = []
     for module in model.modules():
-        if isinstance(module, torch.nn.Linear) and module.weight.dtype.is_floating_point:
-            weights.append(module.weight)
+        if isinstance(module, torch.nn.Linear):
+            layers.append(module)
+    # A quantized layer stores packed integers; its input has the model's floating-point dtype.
+    input_dtype = next(parameter.dtype for parameter in model.parameters() if parameter.dtype.is_floating_point)
     best = float("inf")
     with torch.inference_mode():
-        rows = [torch.ones(1, weight.shape[1], dtype=weight.dtype, device=weight.device) for weight in weights]
+        rows = []
+        for layer in layers:
+            dtype = layer.weight.dtype if layer.weight.dtype.is_floating_point else input_dtype
+            rows.append(torch.ones(1, layer.in_features, dtype=dtype, device=layer.weight.device))
         for _ in range(repeats + 1):  # the first run only warms up
             start = time.perf_counter()
-            for row, weight in zip(rows, weights):
-                torch.nn.functional.linear(row, weight)
+            for row, layer in zip(rows, layers):
+                layer(row)
             best = min(best, time.perf_counter() - start)
     return best * 1000
 

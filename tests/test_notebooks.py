@@ -96,8 +96,11 @@ def test_notebook_structure(path):
 def test_exercises_are_checked_and_solutions_come_after_their_check(path):
     """Three or more exercises; each solution cell is tagged and follows the learner's checked attempt."""
     code_cells = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
-    attempts = [index for index, cell in enumerate(code_cells) if re.search(r"^answer = None", cell.source, re.M)]
     solutions = [index for index, cell in enumerate(code_cells) if "solution" in cell.metadata.get("tags", [])]
+    attempts = [
+        index for index, cell in enumerate(code_cells)
+        if index not in solutions and re.search(r"^answer = None", cell.source, re.M)
+    ]
     assert len(attempts) >= 3, "at least three exercises"
     assert len(solutions) >= len(attempts), "every exercise has a reference solution cell tagged `solution`"
     for index in attempts:

@@ -12,7 +12,7 @@
 # - how batching prompts into one `generate()` call multiplies throughput (measured)
 # - how much memory the same model takes in full precision, 8-bit and 4-bit (measured)
 # - how to show tokens as they are generated with `TextStreamer`
-# - where to go next: the guides, leaderboards and libraries for serious deployments
+# - where to go next: the guides and libraries for serious deployments, and notebooks 07 and 08
 
 # %% [colab-install]
 
@@ -32,7 +32,14 @@ companion.setup_notebook(seed=SEED)
 # %%
 from transformers import TextStreamer
 
-from companion.throughput import BATCH_PROMPTS, decode_ms_per_token, measure_batching, memory_bandwidth_gb_per_s, weight_bytes
+from companion.throughput import (
+    BATCH_PROMPTS,
+    decode_ms_per_token,
+    linear_layers_ms,
+    measure_batching,
+    memory_bandwidth_gb_per_s,
+    weight_bytes,
+)
 
 model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
 print(type(model).__name__, "on", model.device)
@@ -63,17 +70,26 @@ bandwidth = memory_bandwidth_gb_per_s(megabytes=256, repeats=3)
 bandwidth_gb_per_s = bandwidth["copy_gb_per_s"]
 floor_ms = weight_byte_count / (bandwidth_gb_per_s * 1e9) * 1000
 ms_per_token = decode_ms_per_token(model, tokenizer, "The capital of France is", new_tokens=MAX_NEW_TOKENS, repeats=1)
+kernels_ms = linear_layers_ms(model)  # only the model's linear layers, on one row
 
 print(f"memory bandwidth:       {bandwidth_gb_per_s:.1f} GB/s")
 print(f"floor:                  {floor_ms:.1f} ms per token")
 print(f"measured:               {ms_per_token:.1f} ms per token ({1000 / ms_per_token:.0f} tokens/s)")
 print(f"measured / floor:       {ms_per_token / floor_ms:.1f}x")
+print(f"linear layers alone:    {kernels_ms:.1f} ms ({kernels_ms / ms_per_token:.0%} of a step)")
 
 # %% [markdown] lang=en
-# On a CPU the measured time is typically one to a few times the floor. The rest is the
-# overhead of running a few hundred small PyTorch operations per token from Python.
-# `python -m companion.bench` measures this more carefully and tries the usual remedies
-# (bfloat16 weights, a static cache, `torch.compile`); the course README quotes its results.
+# On a CPU the measured time is a few times the floor. Where does the rest go? The last line
+# times only the model's linear layers (`linear_layers_ms`): the matrix-vector products of one
+# step at batch 1, with nothing around them. For `smollm2-135m` on a quiet machine they are most
+# of the step:
+# `python -m companion.bench` (quoted in the course README) measured 47.5 ms of linear layers
+# in a 63.3 ms step, about 75 %. PyTorch's single-row kernels read the weights at only about a
+# third of the speed of a plain copy, so they alone take 2.7x the floor. The remaining 16 ms or
+# so per step are everything else: attention, norms, the KV cache and the Python loop of
+# `generate()`. Your figures vary with the load of the machine (other programs take turns on
+# the same cores). The benchmark also tries the usual remedies (bfloat16 weights, a static
+# cache, `torch.compile`); notebook 08 looks inside a step and at faster decoding.
 #
 # Two levers move the floor itself: **read fewer bytes** (smaller weights: the memory
 # section below) or **share each read among more tokens** (batching, next).
@@ -173,25 +189,70 @@ streamed_ids = model.generate(
 # %% [markdown] lang=en
 # ## Exercises
 #
-# **Exercise 1.** Using `weight_byte_count` and `bandwidth_gb_per_s` from above (not
+# **Exercise 1 (predict, then run).** One `generate()` call on the first 4 of our prompts, as a
+# left-padded batch, greedy, with `max_new_tokens=MAX_NEW_TOKENS` and
+# `min_new_tokens=MAX_NEW_TOKENS` (so that no row stops early). How many forward passes of the
+# model does it make? Write down your prediction; the check runs the call and counts them.
+
+# %%
+from companion.exercises.going_further import (
+    check_batch_forward_passes,
+    check_floor_ms_per_token,
+    check_left_padded_answers,
+    check_quantization_for_gpu,
+    check_seven_billion_memory,
+)
+
+exercise_prompts = prompts[:4]
+answer = None  # your code here
+correct = check_batch_forward_passes(answer, model, tokenizer, exercise_prompts, max_new_tokens=MAX_NEW_TOKENS)
+
+# %% tags=solution
+# The pass over the prompts gives the first new token of every row, each further pass one more
+# token of every row: one pass per new token, whatever the batch size.
+answer = MAX_NEW_TOKENS
+correct = check_batch_forward_passes(answer, model, tokenizer, exercise_prompts, max_new_tokens=MAX_NEW_TOKENS)
+
+# %% [markdown] lang=en
+# **Exercise 2.** Using `weight_byte_count` and `bandwidth_gb_per_s` from above (not
 # `floor_ms`), compute the fastest possible time per new token on this machine, in
 # milliseconds. (1 GB = 10**9 bytes.)
 
 # %%
-from companion.exercises.going_further import check_floor_ms_per_token, check_seven_billion_memory
-
 answer = None  # your code here
 correct = check_floor_ms_per_token(answer, model, bandwidth_gb_per_s)
 
-# %% [markdown] lang=en
-# *Solution:* one step reads every weight byte once, at `bandwidth_gb_per_s * 1e9` bytes per second.
-
-# %%
+# %% tags=solution
+# One step reads every weight byte once, at bandwidth_gb_per_s * 1e9 bytes per second.
 answer = weight_byte_count / (bandwidth_gb_per_s * 1e9) * 1000  # seconds -> milliseconds
 correct = check_floor_ms_per_token(answer, model, bandwidth_gb_per_s)
 
 # %% [markdown] lang=en
-# **Exercise 2.** The guide's model, `openlm-research/open_llama_7b`, has about 7 billion
+# **Exercise 3 (fix a broken call).** This batch was meant for a throughput measurement, but
+# its answers are wrong: the warning under the cell says why.
+
+# %%
+if tokenizer.pad_token is None:
+    tokenizer.pad_token = tokenizer.eos_token  # Llama tokenizers have no pad token (notebook 04)
+broken_inputs = tokenizer(exercise_prompts, padding=True, padding_side="right", return_tensors="pt").to(model.device)
+broken_ids = model.generate(**broken_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+broken_answers = tokenizer.batch_decode(broken_ids[:, broken_inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
+# %% [markdown] lang=en
+# Fix the call, and hand in the decoded new text of each prompt (a list of 4 strings).
+
+# %%
+answer = None  # your code here
+correct = check_left_padded_answers(answer, model, tokenizer, exercise_prompts, max_new_tokens=MAX_NEW_TOKENS)
+
+# %% tags=solution
+fixed_inputs = tokenizer(exercise_prompts, padding=True, padding_side="left", return_tensors="pt").to(model.device)
+fixed_ids = model.generate(**fixed_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+answer = tokenizer.batch_decode(fixed_ids[:, fixed_inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+correct = check_left_padded_answers(answer, model, tokenizer, exercise_prompts, max_new_tokens=MAX_NEW_TOKENS)
+
+# %% [markdown] lang=en
+# **Exercise 4.** The guide's model, `openlm-research/open_llama_7b`, has about 7 billion
 # parameters. How many GB do its weights take in fp32 (32 bits each), bf16 (16 bits) and
 # 4-bit? Hand in a dict `{"fp32": ..., "bf16": ..., "4bit": ...}` in GB.
 
@@ -199,10 +260,7 @@ correct = check_floor_ms_per_token(answer, model, bandwidth_gb_per_s)
 answer = None  # your answer here
 correct = check_seven_billion_memory(answer)
 
-# %% [markdown] lang=en
-# *Solution:*
-
-# %%
+# %% tags=solution
 parameters_7b = 7e9
 answer = {
     "fp32": parameters_7b * 32 / 8 / 1e9,  # bits per parameter / 8 = bytes per parameter
@@ -213,19 +271,38 @@ print(answer)
 correct = check_seven_billion_memory(answer)
 
 # %% [markdown] lang=en
+# **Exercise 5 (change a setting to reach a goal).** You want to run the 7B model on a GPU with
+# 6 GB of memory for its weights. Which value of the `QUANTIZATION` parameter (`None`, `"8bit"`
+# or `"4bit"`) keeps the most precision while the weights still fit? (8-bit stores one byte per
+# weight.)
+
+# %%
+answer = None  # your code here: None, "8bit" or "4bit"
+correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
+
+# %% tags=solution
+# None needs 28 GB, "8bit" 7 GB, "4bit" 3.5 GB: only 4-bit fits in 6 GB.
+answer = "4bit"
+correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
+
+# %% [markdown] lang=en
 # ## Further resources
 #
+# - Notebooks 07 and 08 of this course go on from here: 07 reads the scores behind each chosen
+#   token, and 08 looks inside a `generate()` call (the KV cache, prefill and decode) and makes
+#   greedy decoding faster with prompt lookup, without changing its output.
 # - [Generation strategies guide](https://huggingface.co/docs/transformers/generation_strategies):
 #   reach for it when you want another decoding method (beam search, contrastive search,
-#   assisted generation), a `generation_config.json` of your own, or streaming.
+#   assisted generation and prompt lookup), a `generation_config.json` of your own, or streaming.
 # - [`GenerationConfig` and `generate()` API reference](https://huggingface.co/docs/transformers/main_classes/text_generation)
 #   (and the [generation utilities](https://huggingface.co/docs/transformers/internal/generation_utils)):
 #   when you need the exact meaning and default of a parameter, a logits processor or a
 #   stopping criterion.
-# - [Open LLM Leaderboard](https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard):
-#   when you choose an open model by quality on standard benchmarks.
-# - [LLM-Perf Leaderboard](https://huggingface.co/spaces/optimum/llm-perf-leaderboard):
-#   when you choose a model (and quantization) by latency, throughput and memory on given hardware.
+# - [LLM inference optimization](https://huggingface.co/docs/transformers/llm_optims): when
+#   generation is too slow: a static KV cache with `torch.compile`, faster attention kernels,
+#   speculative decoding and quantization, in transformers itself.
+# - [KV cache strategies](https://huggingface.co/docs/transformers/kv_cache): when long prompts
+#   or large batches fill your GPU memory: static, offloaded and quantized caches.
 # - [Quantization guide](https://huggingface.co/docs/transformers/main_classes/quantization):
 #   when a model does not fit your GPU, or you want to compare bitsandbytes, GPTQ, AWQ and others.
 # - [text-generation-inference](https://github.com/huggingface/text-generation-inference):
@@ -244,6 +321,6 @@ correct = check_seven_billion_memory(answer)
 #   precision here, and a 7B model to a size a free GPU can hold.
 # - `TextStreamer(tokenizer, skip_prompt=True)` shows the answer while it is generated.
 #
-# This is the end of the course: you can now generate text with `generate()`, control its
-# length and its decoding, batch and pad correctly, prompt chat models, and measure what it
-# all costs.
+# You can now generate text with `generate()`, control its length and its decoding, batch and
+# pad correctly, prompt chat models, and measure what it all costs. Notebooks 07 and 08 go
+# further: the scores behind each token, and what happens inside a `generate()` call.
