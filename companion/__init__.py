@@ -27,7 +27,7 @@ from companion.generation import (  # noqa: E402
     require_left_padded,
     tokenize_batch,
 )
-from companion.memory import footprint_mb, peak_rss_mb  # noqa: E402
+from companion.memory import footprint_mib  # noqa: E402
 from companion.models import BUILTIN_MODELS, load_model  # noqa: E402
 from companion.notebook_setup import setup_notebook  # noqa: E402
 

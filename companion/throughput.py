@@ -51,11 +51,6 @@ BATCH_PROMPTS = [
 ]
 
 
-def median_seconds(function: Callable[[], object], repeats: int) -> float:
-    """Call `function()` `repeats` times and return the median wall-clock time in seconds."""
-    return median_seconds_and_result(function, repeats)[0]
-
-
 def fastest_seconds(function: Callable[[], object], repeats: int) -> float:
     """Call `function()` `repeats` times and return the shortest wall-clock time in seconds."""
     best = float("inf")
@@ -67,7 +62,7 @@ def fastest_seconds(function: Callable[[], object], repeats: int) -> float:
 
 
 def median_seconds_and_result(function: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Like `median_seconds`, and also return what the last call of `function()` returned."""
+    """The median wall time of `repeats` calls of `function()`, and what the last call returned."""
     durations = []
     result = None
     for _ in range(repeats):

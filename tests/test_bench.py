@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.bench import TARGETS, format_table
+from companion.bench.report import TARGETS, format_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,7 @@ def test_memory_figures(quick_results):
     assert {"fp32", "4bit"} <= set(memory)
     assert memory["fp32"]["footprint_ratio_to_fp32"] == 1.0
     for configuration, figures in memory.items():
-        for key in ("footprint_mb", "peak_rss_mb", "footprint_ratio_to_fp32", "peak_rss_ratio_to_fp32", "ms_per_token"):
+        for key in ("footprint_mib", "peak_rss_mib", "footprint_ratio_to_fp32", "peak_rss_ratio_to_fp32", "ms_per_token"):
             assert positive_finite(figures[key]), (configuration, key)
     # Footprints are deterministic: 4-bit weights are far smaller than fp32 ones.
     assert memory["4bit"]["footprint_ratio_to_fp32"] < 0.6

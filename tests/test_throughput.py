@@ -16,7 +16,7 @@ from companion.throughput import (
     decode_ms_per_token,
     linear_layers_ms,
     measure_batching,
-    median_seconds,
+    median_seconds_and_result,
     memory_bandwidth_gb_per_s,
     new_token_lists,
     weight_bytes,
@@ -86,7 +86,7 @@ def test_decode_ms_per_token_and_bandwidth_are_positive(tiny):
     assert all(math.isfinite(value) and value > 0 for value in bandwidth.values())
 
 
-def test_median_seconds_calls_the_function_each_time():
+def test_median_seconds_and_result_calls_the_function_each_time():
     calls = []
-    seconds = median_seconds(lambda: calls.append(1), repeats=3)
-    assert len(calls) == 3 and seconds >= 0
+    seconds, result = median_seconds_and_result(lambda: calls.append(1) or len(calls), repeats=3)
+    assert len(calls) == 3 and seconds >= 0 and result == 3

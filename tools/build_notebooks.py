@@ -159,6 +159,25 @@ def clean_executed(notebook) -> None:
         cell.metadata.pop("papermill", None)
         if cell.metadata.get("tags") == []:
             del cell.metadata["tags"]  # papermill adds an empty list to every untagged cell
+        if cell.cell_type == "code":
+            cell.outputs = merged_streams(cell.outputs)
+
+
+def merged_streams(outputs: list) -> list:
+    """Join consecutive outputs of the same stream into one.
+
+    Where a print lands in a new output or the previous one depends on when the kernel
+    flushed, so without this the committed files would change between runs of the same code.
+    """
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def execute(notebook, path: Path) -> None:

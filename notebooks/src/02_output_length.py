@@ -22,7 +22,7 @@
 MODEL = "tutorial-tiny"  # or "smollm2-135m" (real 135M-parameter LLM, CPU, dequantized from Q4_1); "openlm-research/open_llama_7b" in 4-bit on a GPU
 QUANTIZATION = None  # None for full precision; "4bit" or "8bit" for bitsandbytes quantization (far less memory)
 MAX_NEW_TOKENS = 50  # upper bound on new tokens per generate() call (the guide uses 50 here)
-SEED = 0  # setup_notebook(seed=SEED) seeds Python, NumPy and torch, so sampling is repeatable
+SEED = 0  # setup_notebook seeds Python, NumPy and torch with it, so sampling is repeatable
 
 # %% tags=nbval-ignore-output
 import companion

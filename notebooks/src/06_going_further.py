@@ -22,7 +22,7 @@ QUANTIZATION = None  # None for full precision; "4bit" or "8bit" for bitsandbyte
 MAX_NEW_TOKENS = 12  # upper bound on new tokens per generate() call (kept small: we time things)
 BATCH_SIZE = 8  # how many prompts go into one batch in the throughput experiment (at most 16)
 QUANTIZATIONS_TO_COMPARE = [None, "8bit", "4bit"]  # each is loaded once to measure it; drop None for a 7B model
-SEED = 0  # setup_notebook(seed=SEED) seeds Python, NumPy and torch, so sampling is repeatable
+SEED = 0  # setup_notebook seeds Python, NumPy and torch with it, so sampling is repeatable
 
 # %% tags=nbval-ignore-output
 import companion
@@ -138,7 +138,7 @@ for prompt, alone, batched in zip(prompts[:3], batching.sequential_texts, batchi
 #
 # The guide loads a 7-billion-parameter model with `load_in_4bit`. Here we measure what
 # quantization does to the memory of our model: we load it once per setting and ask
-# `get_memory_footprint()` (via `companion.footprint_mb`) how much its weights and buffers
+# `get_memory_footprint()` (via `companion.footprint_mib`) how much its weights and buffers
 # take. These numbers are exact, the same on every machine.
 
 # %%
@@ -148,11 +148,11 @@ for quantization in QUANTIZATIONS_TO_COMPARE:
         measured_model = model  # loaded above already
     else:
         measured_model, _ = companion.load_model(MODEL, quantization=quantization)
-    footprints[quantization] = companion.footprint_mb(measured_model)
+    footprints[quantization] = companion.footprint_mib(measured_model)
     del measured_model
-for quantization, megabytes in footprints.items():
+for quantization, mebibytes in footprints.items():
     label = quantization or "full precision"
-    print(f"{label:>15}: {megabytes:7.1f} MiB")
+    print(f"{label:>15}: {mebibytes:7.1f} MiB")
 
 # %%
 if None in footprints:

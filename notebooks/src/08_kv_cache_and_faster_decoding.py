@@ -27,7 +27,7 @@ QUANTIZATION = None  # None for full precision; "4bit" or "8bit" for bitsandbyte
 MAX_NEW_TOKENS = 24  # new tokens per timed generate() call (kept small: we time things)
 LOOKUP_TOKENS = 10  # prompt_lookup_num_tokens: how many tokens each draft copies from the prompt
 REPEATS = 3  # each timing is the median of this many runs
-SEED = 0  # setup_notebook(seed=SEED) seeds Python, NumPy and torch (this notebook decodes greedily)
+SEED = 0  # setup_notebook seeds Python, NumPy and torch with it (this notebook decodes greedily)
 
 # %% tags=nbval-ignore-output
 import companion

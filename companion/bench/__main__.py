@@ -1,0 +1,105 @@
+"""`python -m companion.bench`: run the six measurements, print the table, write JSON."""
+
+from __future__ import annotations
+
+import companion.bench  # first: importing companion sets OMP_WAIT_POLICY=PASSIVE etc. before torch
+
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+
+from companion.bench.children import MEMORY_CONFIGURATIONS, REAL_MODEL, TINY_MODEL, load_child, memory_child
+from companion.bench.machine import load_average, machine_description
+from companion.bench.measurements import (
+    measure_batching_figures,
+    measure_course,
+    measure_helper_overhead,
+    measure_latency,
+    measure_load_time,
+    measure_memory,
+)
+from companion.bench.report import check_finite, format_table, target_rows
+
+
+def run_benchmarks(quick: bool, try_compile: bool) -> dict:
+    """All six measurements in order; returns the results dict that --json writes."""
+    from companion.models import load_model
+
+    results = {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "quick": quick,
+        "machine": machine_description(),
+        "load_average_start": load_average(),
+    }
+    print("1/6 course execution", flush=True)
+    results["course"] = measure_course(quick)
+
+    print("2/6 helper overhead", flush=True)
+    tiny_model, tiny_tokenizer = load_model(TINY_MODEL)
+    real_model, real_tokenizer = load_model(REAL_MODEL)
+    from companion.throughput import BATCH_PROMPTS
+
+    results["helper_overhead"] = {
+        TINY_MODEL: measure_helper_overhead(tiny_model, tiny_tokenizer, BATCH_PROMPTS[:4], 20, 15 if quick else 41),
+    }
+    if not quick:
+        results["helper_overhead"][REAL_MODEL] = measure_helper_overhead(
+            real_model, real_tokenizer, BATCH_PROMPTS[:4], 8, 9
+        )
+
+    print("3/6 batching", flush=True)
+    results["batching"] = {
+        TINY_MODEL: measure_batching_figures(tiny_model, tiny_tokenizer, 16, 20),
+        REAL_MODEL: measure_batching_figures(real_model, real_tokenizer, 4 if quick else 16, 6 if quick else 24),
+    }
+
+    print("4/6 memory (one process per configuration)", flush=True)
+    configurations = ("fp32", "4bit") if quick else MEMORY_CONFIGURATIONS
+    results["memory"] = measure_memory(configurations, new_tokens=4 if quick else 16)
+
+    print("5/6 latency vs memory-bandwidth floor", flush=True)
+    results["latency"] = measure_latency(real_model, real_tokenizer, quick, try_compile)
+
+    print("6/6 load time", flush=True)
+    results["load_time"] = measure_load_time(quick)
+
+    results["load_average_end"] = load_average()
+    results["targets"] = target_rows(results)
+    check_finite(results)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m companion.bench", description=companion.bench.__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="reduced run (< 1 minute), skips the course")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="skip the torch.compile variant of the latency test (compiling takes minutes on 2 cores)")
+    parser.add_argument("--memory-child", choices=MEMORY_CONFIGURATIONS, help=argparse.SUPPRESS)
+    parser.add_argument("--new-tokens", type=int, default=16, help=argparse.SUPPRESS)
+    parser.add_argument("--load-child", action="store_true", help=argparse.SUPPRESS)
+    arguments = parser.parse_args(argv)
+
+    from companion.notebook_setup import silence_known_noise
+
+    silence_known_noise()
+    if arguments.memory_child:
+        memory_child(arguments.memory_child, arguments.new_tokens)
+        return 0
+    if arguments.load_child:
+        load_child()
+        return 0
+    results = run_benchmarks(arguments.quick, try_compile=not (arguments.quick or arguments.no_compile))
+    print()
+    print(format_table(results))
+    if arguments.json:
+        arguments.json.parent.mkdir(parents=True, exist_ok=True)
+        arguments.json.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\nwrote {arguments.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The targets, and the table that `python -m companion.bench` prints."""
+
+from __future__ import annotations
+
+import math
+
+from companion.bench.children import REAL_MODEL, TINY_MODEL
+
+TARGETS = {
+    "course_total_seconds": ("<=", 180.0),
+    "helper_overhead_ratio": ("<=", 1.05),
+    "batching_speedup_smollm2": (">=", 4.0),
+    "footprint_4bit_ratio": ("<=", 0.4),
+    "latency_to_floor_ratio": ("<=", 2.0),
+    "cached_load_seconds": ("<=", 5.0),
+}
+
+
+def target_rows(results: dict) -> list[dict]:
+    """One row per target: the figure, the target and whether it was met (None = not measured)."""
+    figures = {
+        "course_total_seconds": results["course"]["total_seconds"],
+        "helper_overhead_ratio": results["helper_overhead"][TINY_MODEL]["ratio"],
+        "batching_speedup_smollm2": results["batching"][REAL_MODEL]["speedup"],
+        "footprint_4bit_ratio": results["memory"].get("4bit", {}).get("footprint_ratio_to_fp32"),
+        "latency_to_floor_ratio": results["latency"]["variants"]["fp32"]["ratio_to_floor"],
+        "cached_load_seconds": results["load_time"]["cached_seconds"],
+    }
+    rows = []
+    for name, (comparison, target) in TARGETS.items():
+        figure = figures[name]
+        if figure is None:
+            met = None
+        elif comparison == "<=":
+            met = figure <= target
+        else:
+            met = figure >= target
+        rows.append({"name": name, "figure": figure, "comparison": comparison, "target": target, "met": met})
+    return rows
+
+
+def format_table(results: dict) -> str:
+    """The human-readable summary printed at the end of a run."""
+    lines = []
+
+    def row(label: str, value: str, note: str = "") -> None:
+        lines.append(f"{label:<52} {value:>14}  {note}")
+
+    machine = results["machine"]
+    lines.append(f"companion.bench {results['date']}  {'(quick)' if results['quick'] else ''}")
+    lines.append(f"{machine['cpu']}, {machine['usable_cores']} cores, {machine['ram_gib']} GiB RAM, "
+                 f"torch {machine['torch']}, transformers {machine['transformers']}")
+    lines.append(f"load average at start {results['load_average_start']}, at end {results['load_average_end']}")
+    lines.append("")
+    course = results["course"]
+    if course["skipped"]:
+        row("1. course execution", "skipped", "(--quick)")
+    else:
+        for notebook in course["notebooks"]:
+            row(f"1. {notebook['name']}", f"{notebook['seconds']:.1f} s", "FAILED" if notebook["error"] else "")
+        row("1. course total", f"{course['total_seconds']:.1f} s")
+    for model_name, overhead in results["helper_overhead"].items():
+        row(f"2. generate_text / raw generate ({model_name})", f"{overhead['ratio']:.3f}x",
+            f"same texts: {overhead['same_texts']}")
+    for model_name, batching in results["batching"].items():
+        row(f"3. one by one ({model_name}, {batching['prompts']} prompts)",
+            f"{batching['sequential_tokens_per_second']:.1f} tok/s")
+        row(f"3. batched ({model_name})", f"{batching['batched_tokens_per_second']:.1f} tok/s",
+            f"speed-up {batching['speedup']:.2f}x, equal rows {batching['equal_rows']}/{batching['prompts']}")
+    for configuration, memory in results["memory"].items():
+        row(f"4. {configuration}: weights / peak RSS / RSS after", 
+            f"{memory['footprint_mib']:.0f} / {memory['peak_rss_mib']:.0f} / {memory['rss_after_generation_mib']:.0f} MiB",
+            f"x fp32: {memory['footprint_ratio_to_fp32']:.2f} / {memory['peak_rss_ratio_to_fp32']:.2f} / "
+            f"{memory['rss_after_generation_ratio_to_fp32']:.2f}, {memory['ms_per_token']:.0f} ms/token")
+    latency = results["latency"]
+    row("5. memory bandwidth (copy, read+write)", f"{latency['bandwidth']['copy_gb_per_s']:.1f} GB/s",
+        f"read only {latency['bandwidth']['read_gb_per_s']:.1f} GB/s")
+    for name, variant in latency["variants"].items():
+        row(f"5. {name}: ms/token (floor)", f"{variant['ms_per_token']:.1f} ({variant['floor_ms_per_token']:.1f})",
+            f"{variant['ratio_to_floor']:.2f}x the floor; linear kernels alone {variant['linear_kernels_ms']:.1f} ms "
+            f"({variant['linear_kernels_to_floor_ratio']:.2f}x)")
+    load_time = results["load_time"]
+    if load_time["cold_seconds"] is not None:
+        row("6. smollm2-135m first load (conversion)", f"{load_time['cold_seconds']:.1f} s")
+    row("6. smollm2-135m cached load", f"{load_time['cached_seconds']:.2f} s")
+    lines.append("")
+    lines.append("Targets:")
+    for target in results["targets"]:
+        status = {True: "met", False: "MISSED", None: "not measured"}[target["met"]]
+        figure = "-" if target["figure"] is None else f"{target['figure']:.3g}"
+        row(f"  {target['name']} {target['comparison']} {target['target']:g}", figure, status)
+    return "\n".join(lines)
+
+
+def check_finite(value, path: str = "results") -> None:
+    """Raise if a number anywhere in the results is NaN or infinite (JSON would not hold it)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_finite(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_finite(item, f"{path}[{index}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{path} is {value}")
