@@ -10,30 +10,9 @@ import math
 import companion  # noqa: F401  (quiet environment before torch)
 import pytest
 import torch
-from transformers.generation.streamers import BaseStreamer
+from decoding_helpers import REPEATING_PROMPT, ChunkCounter, tokenize
 
 from companion.decoding import ForwardPassRecorder, TokenTimer, draft_acceptance, time_prefill_and_decode
-
-# tutorial-tiny learned the guide's lists; a prompt that repeats itself gives prompt lookup drafts.
-REPEATING_PROMPT = "A list of colors: red, blue, green, red, blue, green, red, blue, green, red, blue"
-
-
-class ChunkCounter(BaseStreamer):
-    """A real streamer that records how many tokens generate() hands over at a time."""
-
-    def __init__(self):
-        self.chunks = []
-
-    def put(self, value):
-        self.chunks.append(value.numel())
-
-    def end(self):
-        pass
-
-
-def tokenize(tokenizer, prompt, model):
-    return {name: tensor.to(model.device) for name, tensor in tokenizer(prompt, return_tensors="pt").items()}
-
 
 @pytest.mark.parametrize("use_cache", [True, False])
 def test_recorder_sees_one_pass_per_new_token(tiny, use_cache):

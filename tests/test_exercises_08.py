@@ -7,7 +7,7 @@ generate() calls counted with a streamer), wrong answers must give a hint, never
 import companion  # noqa: F401  (quiet environment before torch)
 import pytest
 import torch
-from transformers.generation.streamers import BaseStreamer
+from decoding_helpers import REPEATING_PROMPT, ChunkCounter, tokenize
 
 from companion.exercises.faster_decoding import (
     CACHE_EXERCISE_NEW_TOKENS,
@@ -15,25 +15,6 @@ from companion.exercises.faster_decoding import (
     check_fixed_lookup_call,
     check_smallest_lookup_tokens,
 )
-
-REPEATING_PROMPT = "A list of colors: red, blue, green, red, blue, green, red, blue, green, red, blue"
-
-
-class ChunkCounter(BaseStreamer):
-    """A real streamer: one entry per put(), the prompt first, then one per forward pass."""
-
-    def __init__(self):
-        self.chunks = []
-
-    def put(self, value):
-        self.chunks.append(value.numel())
-
-    def end(self):
-        pass
-
-
-def tokenize(tokenizer, prompt, model):
-    return {name: tensor.to(model.device) for name, tensor in tokenizer(prompt, return_tensors="pt").items()}
 
 
 def expected_cache_shape(model, model_inputs):

@@ -5,35 +5,14 @@ their code, not by position.
 """
 
 import re
-from pathlib import Path
 
-import nbformat
 import pytest
-
-NOTEBOOK = next(Path(__file__).resolve().parent.parent.glob("notebooks/en/01_*.ipynb"))
+from committed_notebooks import assert_exercises_with_hints_and_solutions, code_cell, notebook_cells, printed, prose
 
 
 @pytest.fixture(scope="module")
 def cells():
-    return nbformat.read(NOTEBOOK, as_version=4).cells
-
-
-def output_text(cell) -> str:
-    """All text a code cell printed or displayed (stdout, stderr, text/plain)."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif "data" in output:
-            parts.append(output.data.get("text/plain", ""))
-    return "".join(parts)
-
-
-def code_cell(cells, snippet: str):
-    """The one code cell whose source contains `snippet`."""
-    found = [cell for cell in cells if cell.cell_type == "code" and snippet in cell.source]
-    assert len(found) == 1, f"expected one code cell containing {snippet!r}, found {len(found)}"
-    return found[0]
+    return notebook_cells("01")
 
 
 def markdown_before(cells, cell) -> str:
@@ -48,9 +27,9 @@ def test_loads_with_the_plain_transformers_calls(cells):
     assert 'device_map="auto"' in cell.source and "quantization_config=" in cell.source
     assert "AutoTokenizer.from_pretrained(" in cell.source
     assert "BitsAndBytesConfig(load_in_4bit=True)" in cell.source
-    prose = "".join(c.source for c in cells if c.cell_type == "markdown")
-    assert "makes exactly these calls" not in prose
-    assert "Q4_1" in prose and "bf16" in prose  # what "full precision" means for smollm2-135m
+    text = prose(cells)
+    assert "makes exactly these calls" not in text
+    assert "Q4_1" in text and "bf16" in text  # what "full precision" means for smollm2-135m
 
 
 def test_calls_generate_directly(cells):
@@ -62,7 +41,8 @@ def test_calls_generate_directly(cells):
 
 def test_token_table_has_no_zero_rows(cells):
     cell = code_cell(cells, "print(format_token_table(")
-    rows = [line for line in output_text(cell).splitlines() if re.match(r"\s+\d+\s+\d+\s", line)]
+    text = printed(cell, with_text_plain=True)
+    rows = [line for line in text.splitlines() if re.match(r"\s+\d+\s+\d+\s", line)]
     assert len(rows) == 5
     for row in rows:
         percent = row.split()[-1]
@@ -73,11 +53,12 @@ def test_token_table_has_no_zero_rows(cells):
 def test_chart_prompt_leaves_the_room_the_prose_claims(cells):
     cell = code_cell(cells, "plot_top_tokens(")
     assert any("image/png" in output.get("data", {}) for output in cell.outputs)
-    match = re.search(r"most likely: '.*' with ([\d.]+)%; the ten most likely together: ([\d.]+)%", output_text(cell))
-    assert match, output_text(cell)
+    text = printed(cell, with_text_plain=True)
+    match = re.search(r"most likely: '.*' with ([\d.]+)%; the ten most likely together: ([\d.]+)%", text)
+    assert match, text
     top, top_ten = float(match.group(1)), float(match.group(2))
-    prose = markdown_before(cells, cell)
-    assert "about 5 %" in prose  # "each with only about 5 %"
+    before = markdown_before(cells, cell)
+    assert "about 5 %" in before  # "each with only about 5 %"
     assert top < 10, f"the prose says the probability is spread, but the top token has {top}%"
     assert top_ten < 80, "ten tokens should not carry almost everything"
 
@@ -89,29 +70,14 @@ def test_loop_diagram_is_drawn(cells):
 
 def test_hand_loop_and_generate_agree(cells):
     cell = code_cell(cells, 'print("identical: "')
-    assert "identical:  True" in output_text(cell)
+    assert "identical:  True" in printed(cell, with_text_plain=True)
 
 
 def test_pipeline_gives_the_same_text_as_generate(cells):
     cell = code_cell(cells, 'transformers.pipeline("text-generation"')
     assert "max_new_tokens=" in cell.source and "do_sample=False" in cell.source
-    assert "same text as generate(): True" in output_text(cell)
+    assert "same text as generate(): True" in printed(cell, with_text_plain=True)
 
 
 def test_exercises_have_checks_and_later_solutions(cells):
-    code_cells = [c for c in cells if c.cell_type == "code"]
-    attempts = [c for c in code_cells if "answer = None" in c.source]
-    solutions = [c for c in code_cells if "solution" in c.metadata.get("tags", [])]
-    assert len(attempts) >= 3 and len(solutions) == len(attempts)
-    for attempt in attempts:
-        index = cells.index(attempt)
-        assert "solution" in cells[index + 1].metadata.get("tags", []), "the solution follows its check"
-        hint = output_text(attempt)
-        assert hint.startswith("Not yet. Hint:"), hint
-        assert not re.search(r"\.\w+\(|\[0, -1\]|torch\.", hint), f"the hint spells out code: {hint}"
-    for solution in solutions:
-        assert "Correct!" in output_text(solution)
-        assert "check_" in solution.source.strip().splitlines()[-1], "a solution ends with its check"
-    prose = "".join(c.source for c in cells if c.cell_type == "markdown")
-    for kind in ("predict, then run", "fix a broken call", "change a setting"):
-        assert kind in prose.lower()
+    assert_exercises_with_hints_and_solutions(cells, code_in_hint=r"\.\w+\(|\[0, -1\]|torch\.")

@@ -7,38 +7,20 @@ these checks.
 import ast
 import re
 
-import nbformat
 import pytest
+from committed_notebooks import code_cell, displayed, notebook_cells, printed
 
-from companion.course import REPOSITORY_ROOT
-
-NOTEBOOK = REPOSITORY_ROOT / "notebooks" / "en" / "03_generation_mode.ipynb"
 FLAGS_WARNING = "The following generation flags are not valid and may be ignored: ['temperature']"
 
 
 @pytest.fixture(scope="module")
 def code_cells():
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    return [cell for cell in notebook.cells if cell.cell_type == "code"]
-
-
-def cell_with(code_cells, *snippets):
-    """The one code cell whose source contains every snippet."""
-    found = [cell for cell in code_cells if all(snippet in cell.source for snippet in snippets)]
-    assert len(found) == 1, f"expected one cell with {snippets}, found {len(found)}"
-    return found[0]
-
-
-def stream(cell, name="stdout"):
-    """Everything the cell printed to stdout (or stderr)."""
-    return "".join(output.text for output in cell.outputs if output.output_type == "stream" and output.name == name)
+    return [cell for cell in notebook_cells("03") if cell.cell_type == "code"]
 
 
 def shown_value(cell):
-    """The text/plain value a cell displayed (its last expression)."""
-    results = [output for output in cell.outputs if output.output_type == "execute_result"]
-    assert len(results) == 1
-    return ast.literal_eval(results[0].data["text/plain"])
+    """The Python value a cell displayed (its last expression)."""
+    return ast.literal_eval(displayed(cell))
 
 
 def test_generate_is_called_directly(code_cells):
@@ -49,45 +31,45 @@ def test_generate_is_called_directly(code_cells):
 
 
 def test_greedy_output_loops(code_cells):
-    greedy = shown_value(cell_with(code_cells, "greedy_ids = model.generate(", "do_sample=False"))[0]
+    greedy = shown_value(code_cell(code_cells, "greedy_ids = model.generate(", "do_sample=False"))[0]
     assert greedy.count("I am a cat.") >= 4
 
 
 def test_temperature_without_do_sample_warns_and_stays_greedy(code_cells):
-    mistake = cell_with(code_cells, "temperature=0.7)")
+    mistake = code_cell(code_cells, "temperature=0.7)")
     assert "do_sample" not in mistake.source.split("print(")[0], "the mistake cell forgets do_sample"
-    assert FLAGS_WARNING in stream(mistake, "stderr")
-    printed = stream(mistake)
-    assert "identical to the greedy output: True" in printed
-    greedy = shown_value(cell_with(code_cells, "greedy_ids = model.generate(", "do_sample=False"))
-    assert printed.splitlines()[0] == repr(greedy)
+    assert FLAGS_WARNING in printed(mistake, "stderr")
+    text = printed(mistake, "stdout")
+    assert "identical to the greedy output: True" in text
+    greedy = shown_value(code_cell(code_cells, "greedy_ids = model.generate(", "do_sample=False"))
+    assert text.splitlines()[0] == repr(greedy)
 
 
 def test_the_fix_samples(code_cells):
-    fixed = cell_with(code_cells, "fixed_ids = model.generate(", "do_sample=True, temperature=0.7")
-    lines = stream(fixed).splitlines()
+    fixed = code_cell(code_cells, "fixed_ids = model.generate(", "do_sample=True, temperature=0.7")
+    lines = printed(fixed, "stdout").splitlines()
     assert len(lines) == 3
     assert all(line.startswith("identical to the greedy output: False") for line in lines)
-    assert "warning" not in stream(fixed, "stderr").lower()
+    assert "warning" not in printed(fixed, "stderr").lower()
 
 
 def test_same_seed_same_sample(code_cells):
-    seeds = cell_with(code_cells, "def sample_with_seed(")
-    assert "same seed, same sample: True" in stream(seeds)
+    seeds = code_cell(code_cells, "def sample_with_seed(")
+    assert "same seed, same sample: True" in printed(seeds, "stdout")
 
 
 def test_table_numbers_match_the_prose(code_cells):
     """The prose after the table quotes 57 % -> 94 % / 32 % and the tokens left (768, 3, 9, 3)."""
-    table = stream(cell_with(code_cells, "compare_settings_table(cat_logits")).splitlines()
+    table = printed(code_cell(code_cells, "compare_settings_table(cat_logits"), "stdout").splitlines()
     assert table[0].split() == ["token", "original", "T=0.5", "T=1.5", "top_k=3", "top_p=0.9", "min_p=0.1"]
     assert table[1].startswith("' I'") and table[1].split()[2:5] == ["56.7%", "94.4%", "32.0%"]
     assert table[-1].split() == ["tokens", "left", "768", "768", "768", "3", "9", "3"]
 
 
 def test_min_p_against_top_p_as_the_prose_says(code_cells):
-    printed = stream(cell_with(code_cells, "kept_by_min_p = count_candidates("))
+    text = printed(code_cell(code_cells, "kept_by_min_p = count_candidates("), "stdout")
     counts = {}
-    for line in printed.splitlines():
+    for line in text.splitlines():
         prompt = ast.literal_eval(line.split(" top token")[0].strip())
         min_p_count, top_p_count = (int(number) for number in re.findall(r"(\d+) tokens", line))
         counts[prompt] = (min_p_count, top_p_count)
@@ -96,14 +78,14 @@ def test_min_p_against_top_p_as_the_prose_says(code_cells):
 
 
 def test_top_k_1_is_greedy(code_cells):
-    assert "sampling with top_k=1 equals greedy: True" in stream(cell_with(code_cells, "top_k=1)"))
+    assert "sampling with top_k=1 equals greedy: True" in printed(code_cell(code_cells, "top_k=1)"), "stdout")
 
 
 def temperature_blocks(code_cells):
     """temperature -> (how many of 10 are greedy, how many distinct, the three printed samples)."""
-    printed = stream(cell_with(code_cells, "for temperature in (0.3, 1.0, 1.5):"))
+    text = printed(code_cell(code_cells, "for temperature in (0.3, 1.0, 1.5):"), "stdout")
     blocks = {}
-    for line in printed.splitlines():
+    for line in text.splitlines():
         header = re.match(r"temperature=([\d.]+): (\d+) of 10 are the greedy text, (\d+) distinct", line)
         if header:
             current = float(header.group(1))
@@ -126,8 +108,8 @@ def test_temperature_outputs_differ_as_the_prose_says(code_cells):
 
 
 def test_repetition_controls_break_the_loop(code_cells):
-    printed = stream(cell_with(code_cells, "loop_breakers = {")).splitlines()
-    texts = {printed[index].rstrip(":"): ast.literal_eval(printed[index + 1].strip()) for index in range(0, 6, 2)}
+    lines = printed(code_cell(code_cells, "loop_breakers = {"), "stdout").splitlines()
+    texts = {lines[index].rstrip(":"): ast.literal_eval(lines[index + 1].strip()) for index in range(0, 6, 2)}
     assert "I am a cat. I am a cat." in texts["do_sample=False"]
     for label in ("do_sample=False, repetition_penalty=1.5", "do_sample=False, no_repeat_ngram_size=3"):
         assert "I am a cat. I am a cat." not in texts[label]
@@ -136,9 +118,9 @@ def test_repetition_controls_break_the_loop(code_cells):
 
 
 def test_real_model_outputs_match_the_prose(code_cells):
-    printed = stream(cell_with(code_cells, "real_settings = {")).splitlines()
-    texts = {printed[index].rstrip(":"): ast.literal_eval(printed[index + 1].strip())
-             for index in range(0, len(printed), 2)}
+    lines = printed(code_cell(code_cells, "real_settings = {"), "stdout").splitlines()
+    texts = {lines[index].rstrip(":"): ast.literal_eval(lines[index + 1].strip())
+             for index in range(0, len(lines), 2)}
     assert texts["greedy"].count("She is a cat.") >= 3
     assert "She is a cat. She is a cat." not in texts["greedy, repetition_penalty=1.3"]
     assert len(set(texts.values())) == len(texts), "every setting gives a different text"

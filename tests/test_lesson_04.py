@@ -8,12 +8,9 @@ their code, not by position.
 
 import ast
 import re
-from pathlib import Path
-
-import nbformat
 import pytest
+from committed_notebooks import code_cell, notebook_cells, printed
 
-NOTEBOOK = next(Path(__file__).resolve().parent.parent.glob("notebooks/en/04_*.ipynb"))
 # The messages as transformers 5.24 writes them (tokenization_utils_base.py, generation/utils.py).
 PAD_TOKEN_ERROR = "ValueError: Asking to pad but the tokenizer does not have a padding token"
 RIGHT_PADDING_WARNING = "[transformers] A decoder-only architecture is being used, but right-padding was detected!"
@@ -22,29 +19,13 @@ MISSING_MASK_WARNING = "[transformers] The attention mask is not set with a batc
 
 @pytest.fixture(scope="module")
 def cells():
-    return nbformat.read(NOTEBOOK, as_version=4).cells
-
-
-def output_text(cell, stream: str | None = None) -> str:
-    """What a code cell printed: one stream ("stdout"/"stderr"), or both."""
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.output_type == "stream" and stream in (None, output.name):
-            parts.append(output.text)
-    return "".join(parts)
-
-
-def code_cell(cells, snippet: str):
-    """The one code cell whose source contains `snippet`."""
-    found = [cell for cell in cells if cell.cell_type == "code" and snippet in cell.source]
-    assert len(found) == 1, f"expected one code cell containing {snippet!r}, found {len(found)}"
-    return found[0]
+    return notebook_cells("04")
 
 
 def printed_strings(cell) -> list[str]:
     """The repr()-printed strings of a cell's stdout, in order (e.g. "'A, B, C'" lines)."""
     strings = []
-    for line in output_text(cell, "stdout").splitlines():
+    for line in printed(cell, "stdout").splitlines():
         match = re.match(r"^('.*?'|\".*?\")(\s|$)", line)
         if match:
             strings.append(ast.literal_eval(match.group(1)))
@@ -67,20 +48,20 @@ def test_calls_generate_and_the_tokenizer_directly(cells):
 
 def test_missing_pad_token_shows_the_real_value_error(cells):
     cell = code_cell(cells, "except ValueError as error:")
-    assert PAD_TOKEN_ERROR in output_text(cell, "stdout")
+    assert PAD_TOKEN_ERROR in printed(cell, "stdout")
 
 
 def test_right_padding_warning_shows_in_the_right_padded_generate_cell(cells):
     cell = code_cell(cells, "right_ids = model.generate(**right_inputs")
-    assert RIGHT_PADDING_WARNING in output_text(cell, "stderr")
+    assert RIGHT_PADDING_WARNING in printed(cell, "stderr")
     fixed = code_cell(cells, "left_ids = model.generate(**left_inputs")
-    assert "right-padding" not in output_text(fixed)
+    assert "right-padding" not in printed(fixed)
 
 
 def test_missing_mask_warning_shows_in_the_cell_that_leaves_it_out(cells):
     cell = code_cell(cells, 'model.generate(input_ids=left_inputs["input_ids"]')
     assert "attention_mask" not in cell.source
-    assert MISSING_MASK_WARNING in output_text(cell, "stderr")
+    assert MISSING_MASK_WARNING in printed(cell, "stderr")
 
 
 def test_right_padded_row_is_visibly_wrong_and_left_padded_equals_alone(cells):
@@ -92,25 +73,25 @@ def test_right_padded_row_is_visibly_wrong_and_left_padded_equals_alone(cells):
     assert letters_and_digits(right[0]) != letters_and_digits(alone[0])
     assert left == alone
     assert right[1] == alone[1]  # the long row has no padding: unaffected
-    fixed_output = output_text(code_cell(cells, "left_ids = model.generate(**left_inputs"), "stdout")
+    fixed_output = printed(code_cell(cells, "left_ids = model.generate(**left_inputs"), "stdout")
     assert fixed_output.count("same as alone: True") == 2
 
 
 def test_leaving_out_the_mask_changes_the_padded_row(cells):
-    output = output_text(code_cell(cells, 'model.generate(input_ids=left_inputs["input_ids"]'), "stdout")
+    output = printed(code_cell(cells, 'model.generate(input_ids=left_inputs["input_ids"]'), "stdout")
     assert "same as with the mask: False" in output  # the padded row, as the prose says
     assert "same as with the mask: True" in output  # the row without padding
 
 
 def test_the_guides_empty_string_is_a_decoding_slip(cells):
-    output = output_text(code_cell(cells, "texts_of_single_ids = "), "stdout")
+    output = printed(code_cell(cells, "texts_of_single_ids = "), "stdout")
     assert "the guide's [0] in 4.x: ''" in output
     whole_row = re.search(r"the guide's line in transformers 5\.24: (.*)", output).group(1)
     assert ast.literal_eval(whole_row)  # the row was generated: not empty
 
 
 def test_recap_comparison_agrees(cells):
-    output = output_text(code_cell(cells, "compare_padding_sides(model, tokenizer, PROMPTS"), "stdout")
+    output = printed(code_cell(cells, "compare_padding_sides(model, tokenizer, PROMPTS"), "stdout")
     left_lines = [line for line in output.splitlines() if line.strip().startswith("left padded")]
     right_lines = [line for line in output.splitlines() if line.strip().startswith("right padded")]
     assert len(left_lines) == len(right_lines) == 2
@@ -119,7 +100,7 @@ def test_recap_comparison_agrees(cells):
 
 
 def test_real_model_right_padding_is_visibly_wrong(cells):
-    output = output_text(code_cell(cells, "real_model, _ = companion.load_model(REAL_MODEL)"), "stdout")
+    output = printed(code_cell(cells, "real_model, _ = companion.load_model(REAL_MODEL)"), "stdout")
     rows = dict(re.findall(r"^(row 0 padded on the (?:right|left)) *: (.*)$", output, flags=re.MULTILINE))
     right = ast.literal_eval(rows["row 0 padded on the right"])
     left = ast.literal_eval(rows["row 0 padded on the left"])
@@ -134,6 +115,6 @@ def test_exercises_have_checks_and_solutions_after_them(cells):
         learner = [i for i in with_check if "answer = None  # your code here" in code_cells[i].source]
         solutions = [i for i in with_check if "solution" in code_cells[i].metadata.get("tags", [])]
         assert len(learner) == 1 and len(solutions) == 1 and solutions[0] > learner[0]
-        assert "Not yet. Hint:" in output_text(code_cells[learner[0]])
-        assert "Correct!" in output_text(code_cells[solutions[0]])
+        assert "Not yet. Hint:" in printed(code_cells[learner[0]])
+        assert "Correct!" in printed(code_cells[solutions[0]])
         assert code_cells[solutions[0]].source.rstrip().splitlines()[-1].startswith(check)

@@ -5,41 +5,14 @@ their code, not by their position.
 """
 
 import ast
-from pathlib import Path
 
-import nbformat
 import pytest
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "en" / "05_prompt_format.ipynb"
+from committed_notebooks import code_cell, code_cells, notebook_cells, printed, printed_value
 
 
 @pytest.fixture(scope="module")
 def cells():
-    return nbformat.read(NOTEBOOK, as_version=4).cells
-
-
-def code_cells(cells):
-    return [cell for cell in cells if cell.cell_type == "code"]
-
-
-def cell_with(cells, *snippets):
-    """The one code cell whose source holds every snippet."""
-    found = [cell for cell in code_cells(cells) if all(snippet in cell.source for snippet in snippets)]
-    assert len(found) == 1, f"expected one code cell with {snippets}, found {len(found)}"
-    return found[0]
-
-
-def output_text(cell):
-    """Everything the cell printed (stdout and stderr), in order."""
-    return "".join(output.get("text", "") for output in cell.get("outputs", []) if output.output_type == "stream")
-
-
-def printed_value(cell, label):
-    """The Python literal printed after `label` on one line of the cell's output."""
-    for line in output_text(cell).splitlines():
-        if line.startswith(label):
-            return ast.literal_eval(line[len(label):].strip())
-    raise AssertionError(f"no line starting with {label!r} in:\n{output_text(cell)}")
+    return notebook_cells("05")
 
 
 def test_default_parameters_use_the_instruct_model(cells):
@@ -50,10 +23,10 @@ def test_default_parameters_use_the_instruct_model(cells):
 
 
 def test_generate_is_called_directly_with_the_chat_template_inputs(cells):
-    cell = cell_with(cells, "inputs = tokenizer.apply_chat_template(", "model.generate(**inputs,")
+    cell = code_cell(cells, "inputs = tokenizer.apply_chat_template(", "model.generate(**inputs,")
     assert "return_dict=True" in cell.source and "add_generation_prompt=True" in cell.source
     assert 'outputs[:, inputs["input_ids"].shape[1]:]' in cell.source and "batch_decode" in cell.source
-    assert "BatchEncoding {'input_ids'" in output_text(cell)
+    assert "BatchEncoding {'input_ids'" in printed(cell)
 
 
 def test_every_generate_call_passes_max_new_tokens_and_do_sample(cells):
@@ -65,23 +38,23 @@ def test_every_generate_call_passes_max_new_tokens_and_do_sample(cells):
 
 
 def test_a_bare_question_gets_only_the_end_of_turn_token(cells):
-    cell = cell_with(cells, "raw_inputs = tokenizer(QUESTION")
-    assert output_text(cell) == "new tokens: 1\n'<|im_end|>'\n"
+    cell = code_cell(cells, "raw_inputs = tokenizer(QUESTION")
+    assert printed(cell) == "new tokens: 1\n'<|im_end|>'\n"
 
 
 def test_older_code_shows_its_error_then_the_fix(cells):
-    broken = cell_with(cells, "model.generate(old_inputs,")
-    text = output_text(broken)
+    broken = code_cell(cells, "model.generate(old_inputs,")
+    text = printed(broken)
     assert "apply_chat_template returned a BatchEncoding" in text
     assert "AttributeError in generate()" in text and "KeyError('shape')" in text
-    fixed = cell_with(cells, "model.generate(**old_inputs,")
-    assert "same answer as above: True" in output_text(fixed)
+    fixed = code_cell(cells, "model.generate(**old_inputs,")
+    assert "same answer as above: True" in printed(fixed)
 
 
 def test_the_system_message_changes_the_answer(cells):
-    cell = cell_with(cells, "chats_to_compare")
-    text = output_text(cell)
-    max_new_tokens = int(cell_with(cells, "MAX_NEW_TOKENS = ").source.split("MAX_NEW_TOKENS = ")[1].split()[0])
+    cell = code_cell(cells, "chats_to_compare")
+    text = printed(cell)
+    max_new_tokens = int(code_cell(cells, "MAX_NEW_TOKENS = ").source.split("MAX_NEW_TOKENS = ")[1].split()[0])
     # The prose: with the default system message the answer runs into the limit; with ours it ends by itself.
     assert f"the template's default system message: {max_new_tokens} new tokens, ended with <|im_end|>: False" in text
     ours = [line for line in text.splitlines() if line.startswith("our SYSTEM_PROMPT:")]
@@ -90,29 +63,29 @@ def test_the_system_message_changes_the_answer(cells):
 
 
 def test_without_the_generation_prompt_the_model_writes_the_header_itself(cells):
-    cell = cell_with(cells, "add_generation_prompt=False", "model.generate(**inputs_without_header")
+    cell = code_cell(cells, "add_generation_prompt=False", "model.generate(**inputs_without_header")
     with_special_tokens = printed_value(cell, "with special tokens     :")
     skipped = printed_value(cell, "skip_special_tokens=True:")
-    first_answer = ast.literal_eval(output_text(cell_with(cells, "first_answer = tokenizer.batch_decode")).splitlines()[-1])
+    first_answer = ast.literal_eval(printed(code_cell(cells, "first_answer = tokenizer.batch_decode")).splitlines()[-1])
     # What the prose says: the header comes first, "assistant" stays in the decoded text, then the same answer.
     assert with_special_tokens.startswith("<|im_start|>assistant\n")
     assert skipped == "assistant\n" + first_answer
-    assert "ends with first_answer  : True" in output_text(cell)
+    assert "ends with first_answer  : True" in printed(cell)
 
 
 def test_the_conversation_continues(cells):
-    conversation = cell_with(cells, "FOLLOW_UP = ", '"role": "assistant", "content": first_answer')
+    conversation = code_cell(cells, "FOLLOW_UP = ", '"role": "assistant", "content": first_answer')
     in_conversation = printed_value(conversation, "in the conversation:")
     assert in_conversation.strip() and "sun" in in_conversation.lower()
-    alone = printed_value(cell_with(cells, "alone_messages = ["), "asked alone        :")
+    alone = printed_value(code_cell(cells, "alone_messages = ["), "asked alone        :")
     assert alone.strip() and "sun" not in alone.lower()
 
 
 def test_the_base_model_has_no_template_and_does_not_answer(cells):
-    error = cell_with(cells, "base_tokenizer.apply_chat_template(")
-    assert "ValueError: Cannot use chat template functions because tokenizer.chat_template is not set" in output_text(error)
-    comparison = cell_with(cells, 'for question in [QUESTION, "Is the sun warm?"]')
-    lines = output_text(comparison).splitlines()
+    error = code_cell(cells, "base_tokenizer.apply_chat_template(")
+    assert "ValueError: Cannot use chat template functions because tokenizer.chat_template is not set" in printed(error)
+    comparison = code_cell(cells, 'for question in [QUESTION, "Is the sun warm?"]')
+    lines = printed(comparison).splitlines()
     base_lines = [line for line in lines if line.startswith("  tutorial-tiny, plain text:")]
     chat_lines = [line for line in lines if line.startswith("  smollm2-135m, chat format:")]
     assert len(base_lines) == 2 and len(chat_lines) == 2
@@ -125,13 +98,13 @@ def test_the_base_model_has_no_template_and_does_not_answer(cells):
 
 
 def test_the_batch_is_left_padded_and_matches_the_single_chat(cells):
-    cell = cell_with(cells, "padding=True", "model.generate(**batch_inputs")
-    text = output_text(cell)
+    cell = code_cell(cells, "padding=True", "model.generate(**batch_inputs")
+    text = printed(cell)
     assert "padding side before: right" in text
     assert "second answer equals first_answer: True" in text
-    recap = cell_with(cells, "from companion.chat import")
-    assert "render_chat gives prompt_text: True" in output_text(recap)
-    assert "chat() gives batch_answers: True" in output_text(recap)
+    recap = code_cell(cells, "from companion.chat import")
+    assert "render_chat gives prompt_text: True" in printed(recap)
+    assert "chat() gives batch_answers: True" in printed(recap)
 
 
 def test_exercises_have_checks_and_solutions_after_them(cells):
@@ -142,11 +115,11 @@ def test_exercises_have_checks_and_solutions_after_them(cells):
             index for index, cell in positions.items()
             if cell.cell_type == "code" and "answer = None  # your code here" in cell.source and check in cell.source
         )
-        assert output_text(cells[exercise_index]).startswith("Not yet. Hint:")
+        assert printed(cells[exercise_index]).startswith("Not yet. Hint:")
         solution_index = next(
             index for index, cell in positions.items()
             if index > exercise_index and "solution" in cell.metadata.get("tags", [])
         )
         solution = cells[solution_index]
         assert solution.source.rstrip().splitlines()[-1].startswith(check)
-        assert "Correct!" in output_text(solution)
+        assert "Correct!" in printed(solution)

@@ -1,32 +1,16 @@
 """Notebook 07's committed outputs say what its prose says (no execution here: nbval does that)."""
 
 import re
-from pathlib import Path
 
-import nbformat
 import pytest
+from committed_notebooks import code_cell, notebook_cells, printed
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "en" / "07_token_scores.ipynb"
 PERCENT = re.compile(r"(-?\d+(?:\.\d+)?)%")
 
 
 @pytest.fixture(scope="module")
 def cells():
-    return nbformat.read(NOTEBOOK, as_version=4).cells
-
-
-def code_cell(cells, *fragments):
-    """The first code cell whose source contains every fragment."""
-    for cell in cells:
-        if cell.cell_type == "code" and all(fragment in cell.source for fragment in fragments):
-            return cell
-    raise AssertionError(f"no code cell contains {fragments}")
-
-
-def stream(cell, name="stdout"):
-    """All text the cell printed to one stream."""
-    return "".join(output.get("text", "") for output in cell.outputs
-                   if output.output_type == "stream" and output.name == name)
+    return notebook_cells("07")
 
 
 def test_generate_is_called_directly_with_output_scores(cells):
@@ -41,14 +25,14 @@ def test_generate_is_called_directly_with_output_scores(cells):
 def test_output_scores_without_return_dict_warns_and_returns_a_tensor(cells):
     cell = code_cell(cells, "output_scores=True)", "hasattr(outputs")
     assert "return_dict_in_generate" not in cell.source
-    assert "not valid and may be ignored: ['output_scores']" in stream(cell, "stderr")
-    assert "returned a Tensor" in stream(cell)
-    assert "does it have scores? False" in stream(cell)
+    assert "not valid and may be ignored: ['output_scores']" in printed(cell, "stderr")
+    assert "returned a Tensor" in printed(cell, "stdout")
+    assert "does it have scores? False" in printed(cell, "stdout")
 
 
 def test_unnormalised_scores_are_not_probabilities(cells):
     cell = code_cell(cells, "raw_chosen_scores = model.compute_transition_scores(")
-    exp_line = next(line for line in stream(cell).splitlines() if line.startswith("exp() of those"))
+    exp_line = next(line for line in printed(cell, "stdout").splitlines() if line.startswith("exp() of those"))
     values = [float(value) for value in re.findall(r"-?\d+(?:\.\d+)?", exp_line.split(":", 1)[1])]
     assert all(value > 1 for value in values), "prose: exp() gives numbers far above 1"
 
@@ -66,8 +50,8 @@ def table_probabilities(text):
 def test_greedy_table_probabilities_are_in_range_and_match_the_prose(cells):
     plain = code_cell(cells, "transition_scores = model.compute_transition_scores(", "for token_id, log_probability")
     helper = code_cell(cells, "greedy_table = token_probability_table(")
-    plain_rows = table_probabilities(stream(plain))
-    helper_rows = table_probabilities(stream(helper).split("least certain")[0])
+    plain_rows = table_probabilities(printed(plain, "stdout"))
+    helper_rows = table_probabilities(printed(helper, "stdout").split("least certain")[0])
     assert len(plain_rows) >= 5
     assert plain_rows == helper_rows, "the helper's table repeats the plain loop's numbers"
     assert all(0.0 <= probability <= 1.0 for _, probability in plain_rows)
@@ -76,14 +60,14 @@ def test_greedy_table_probabilities_are_in_range_and_match_the_prose(cells):
     least = min(range(len(plain_rows)), key=lambda index: plain_rows[index][1])
     assert least == 0
     assert plain_rows[1][0] == "'.'" and plain_rows[1][1] > 0.9
-    assert "least certain token: " + plain_rows[0][0] in stream(helper)
+    assert "least certain token: " + plain_rows[0][0] in printed(helper, "stdout")
     # prose: greedy takes the most likely token, yet it can be unlikely
     assert plain_rows[0][1] < 0.5
 
 
 def test_forward_pass_agrees(cells):
     cell = code_cell(cells, "softmax of a forward pass")
-    text = stream(cell)
+    text = printed(cell, "stdout")
     values = re.findall(r"(?:transition score\)|outputs.scores|forward pass)\s+(\d\.\d{4})", text)
     assert len(values) == 3 and len(set(values)) == 1
     assert "agree with the forward pass: True" in text
@@ -91,7 +75,7 @@ def test_forward_pass_agrees(cells):
 
 def test_sampled_probabilities_differ_from_the_models(cells):
     cell = code_cell(cells, "output_logits=True", "p when sampling")
-    text = stream(cell)
+    text = printed(cell, "stdout")
     assert "tokens left in the sampling distribution at step 0: 5 of" in text
     rows = []
     for line in text.splitlines():
@@ -108,10 +92,10 @@ def test_sampled_probabilities_differ_from_the_models(cells):
 def test_batch_row_ends_early_and_padding_changes_the_sum(cells):
     batch = code_cell(cells, "BATCH_PROMPTS = ", "padding_side = \"left\"")
     assert "attention_mask" in batch.source or "**batch" in batch.source
-    first_row = stream(batch).split("row 1:")[0]
+    first_row = printed(batch, "stdout").split("row 1:")[0]
     assert "'</s>'" in first_row, "prose: the first row ends with </s> after a few tokens"
     sums = code_cell(cells, "generated_token_mask(batch_outputs.sequences")
-    text = stream(sums)
+    text = printed(sums, "stdout")
     row_0 = re.search(r"row 0: (\d+) tokens of text; sum over all columns (-?\d+\.\d+), over the text only "
                       r"(-?\d+\.\d+) \(p = (\S+)\)", text)
     assert row_0 and float(row_0.group(2)) != float(row_0.group(3)), "padding columns carry scores"
@@ -121,7 +105,7 @@ def test_batch_row_ends_early_and_padding_changes_the_sum(cells):
 def test_candidates_prose(cells):
     cell = code_cell(cells, "num_return_sequences=4")
     rows = re.findall(r"^(sample \d|greedy)\s+sum\s+(-?\d+\.\d+)\s+mean per token\s+(-?\d+\.\d+)\s+'(.*)'$",
-                      stream(cell), re.M)
+                      printed(cell, "stdout"), re.M)
     assert len(rows) == 5
     totals = [float(total) for _, total, _, _ in rows]
     means = [float(mean) for _, _, mean, _ in rows]
@@ -136,6 +120,6 @@ def test_candidates_prose(cells):
 
 def test_broken_exercise_cell_shows_the_mistakes(cells):
     cell = code_cell(cells, "broken_probabilities = model.compute_transition_scores(")
-    assert "attention mask is not set" in stream(cell, "stderr")
-    largest = float(re.search(r"largest 'probability': (\S+)", stream(cell)).group(1))
+    assert "attention mask is not set" in printed(cell, "stderr")
+    largest = float(re.search(r"largest 'probability': (\S+)", printed(cell, "stdout")).group(1))
     assert largest > 1, "prose: its numbers are far above 1"

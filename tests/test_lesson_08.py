@@ -6,54 +6,20 @@ finds cells by their code, not by their position.
 
 import ast
 import re
-from pathlib import Path
 
-import nbformat
 import pytest
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "en" / "08_kv_cache_and_faster_decoding.ipynb"
+from committed_notebooks import code_cell, code_cells, notebook_cells, printed, printed_line, printed_value, tags
 
 
 @pytest.fixture(scope="module")
 def cells():
-    return nbformat.read(NOTEBOOK, as_version=4).cells
-
-
-def code_cells(cells):
-    return [cell for cell in cells if cell.cell_type == "code"]
-
-
-def cell_with(cells, *snippets):
-    """The one code cell whose source holds every snippet."""
-    found = [cell for cell in code_cells(cells) if all(snippet in cell.source for snippet in snippets)]
-    assert len(found) == 1, f"expected one code cell with {snippets}, found {len(found)}"
-    return found[0]
-
-
-def output_text(cell, stream=None):
-    """What the cell printed (stdout and stderr, or only `stream`), in order."""
-    return "".join(
-        output.get("text", "") for output in cell.get("outputs", [])
-        if output.output_type == "stream" and (stream is None or output.name == stream)
-    )
-
-
-def printed_line(cell, label):
-    """The rest of the first printed line that starts with `label`."""
-    for line in output_text(cell, "stdout").splitlines():
-        if line.startswith(label):
-            return line[len(label):].strip()
-    raise AssertionError(f"no line starting with {label!r} in the output of:\n{cell.source}")
+    return notebook_cells("08")
 
 
 def printed_list(cell, label):
     """The Python list printed after `label` (e.g. 'positions per pass: [96, 1, 1]')."""
-    text = printed_line(cell, label)
+    text = printed_line(cell, label, "stdout")
     return ast.literal_eval(text[: text.index("]") + 1])
-
-
-def tags(cell):
-    return cell.metadata.get("tags", [])
 
 
 def test_lessons_call_generate_directly(cells):
@@ -74,31 +40,32 @@ def test_timings_are_only_in_ignored_cells(cells):
 
 
 def test_cache_shapes_match_the_config(cells):
-    cell = cell_with(cells, "cache = outputs.cache")
-    prompt_length = int(printed_line(cell_with(cells, "passage_inputs = tokenizer.apply_chat_template"), "").split()[0])
-    keys = ast.literal_eval(printed_line(cell, "layer 0 keys:"))
-    values = ast.literal_eval(printed_line(cell, "layer 0 values:"))
+    cell = code_cell(cells, "cache = outputs.cache")
+    passage = code_cell(cells, "passage_inputs = tokenizer.apply_chat_template")
+    prompt_length = int(printed_line(passage, "", "stdout").split()[0])
+    keys = printed_value(cell, "layer 0 keys:", "stdout")
+    values = printed_value(cell, "layer 0 values:", "stdout")
     assert keys == values
-    config = re.search(r"(\d+) layers, (\d+) query heads, (\d+) key/value heads, head size (\d+)", output_text(cell))
+    config = re.search(r"(\d+) layers, (\d+) query heads, (\d+) key/value heads, head size (\d+)", printed(cell))
     layers, _, kv_heads, head_size = (int(group) for group in config.groups())
     assert keys == (1, kv_heads, prompt_length, head_size)
-    assert f"DynamicCache with {layers} layers, positions stored: {prompt_length}" in output_text(cell)
+    assert f"DynamicCache with {layers} layers, positions stored: {prompt_length}" in printed(cell)
 
 
 def test_past_key_values_warning_is_shown(cells):
-    cell = cell_with(cells, "outputs.past_key_values")
-    assert "`past_key_values`/`cache_params` are deprecated. Use `cache` instead." in output_text(cell, "stderr")
-    assert "the same object: True" in output_text(cell, "stdout")
+    cell = code_cell(cells, "outputs.past_key_values")
+    assert "`past_key_values`/`cache_params` are deprecated. Use `cache` instead." in printed(cell, "stderr")
+    assert "the same object: True" in printed(cell, "stdout")
 
 
 def test_one_step_by_hand_matches_recomputing(cells):
-    cell = cell_with(cells, "cache=cache, use_cache=True")
-    assert "same next token: True" in output_text(cell)
+    cell = code_cell(cells, "cache=cache, use_cache=True")
+    assert "same next token: True" in printed(cell)
 
 
 def test_use_cache_false_gives_identical_tokens(cells):
-    cell = cell_with(cells, "lengths_with_cache")
-    assert "same tokens: True" in output_text(cell)
+    cell = code_cell(cells, "lengths_with_cache")
+    assert "same tokens: True" in printed(cell)
     with_cache = printed_list(cell, "use_cache=True,  positions per pass:")
     without_cache = printed_list(cell, "use_cache=False, positions per pass:")
     prompt_length = with_cache[0]
@@ -107,48 +74,48 @@ def test_use_cache_false_gives_identical_tokens(cells):
 
 
 def test_the_cache_is_faster_and_prefill_is_cheaper_per_token(cells):
-    timing = output_text(cell_with(cells, "use_cache=use_cache"))
+    timing = printed(code_cell(cells, "use_cache=use_cache"))
     assert float(re.search(r"the cache makes it ([\d.]+)x faster", timing).group(1)) > 1
-    phases = output_text(cell_with(cells, "greedy_times = time_prefill_and_decode("))
+    phases = printed(code_cell(cells, "greedy_times = time_prefill_and_decode("))
     per_prompt_token = float(re.search(r"= ([\d.]+) ms per prompt token", phases).group(1))
     per_new_token = float(re.search(r"decode:\s+([\d.]+) ms per new token", phases).group(1))
     assert per_prompt_token < per_new_token  # "Per token, the prompt is far cheaper than the answer"
 
 
 def test_a_pass_over_a_draft_costs_less_than_a_pass_per_position(cells):
-    text = output_text(cell_with(cells, "pass_ms[positions]"))
+    text = printed(code_cell(cells, "pass_ms[positions]"))
     ratio, positions = re.search(r"cost ([\d.]+)x one position, instead of (\d+)x", text).groups()
     assert 1 < float(ratio) < int(positions)
 
 
 def test_prompt_lookup_equals_greedy_and_accepts_drafts(cells):
-    assert "same tokens as greedy: True" in output_text(cell_with(cells, "lookup_ids = model.generate("))
-    cell = cell_with(cells, "draft_acceptance(lookup_passes.input_lengths")
-    passes_line = re.search(r"(\d+) new tokens in (\d+) forward passes", output_text(cell))
+    assert "same tokens as greedy: True" in printed(code_cell(cells, "lookup_ids = model.generate("))
+    cell = code_cell(cells, "draft_acceptance(lookup_passes.input_lengths")
+    passes_line = re.search(r"(\d+) new tokens in (\d+) forward passes", printed(cell))
     new_tokens, passes = (int(group) for group in passes_line.groups())
     assert passes < new_tokens
-    proposed, accepted = (int(group) for group in re.search(r"(\d+) proposed, (\d+) accepted", output_text(cell)).groups())
+    proposed, accepted = (int(group) for group in re.search(r"(\d+) proposed, (\d+) accepted", printed(cell)).groups())
     assert accepted == new_tokens - passes and 0 < accepted <= proposed
     lengths = printed_list(cell, "positions per pass:")
     assert len(lengths) == passes
 
 
 def test_prompt_lookup_is_faster_in_the_committed_run(cells):
-    text = output_text(cell_with(cells, "lookup_times = time_prefill_and_decode("))
+    text = printed(code_cell(cells, "lookup_times = time_prefill_and_decode("))
     assert float(re.search(r"speed-up:\s+([\d.]+)x", text).group(1)) > 1  # "Prompt lookup pays off ..."
 
 
 def test_different_tokenizers_error_is_shown(cells):
-    text = output_text(cell_with(cells, "assistant_model=draft_model"))
+    text = printed(code_cell(cells, "assistant_model=draft_model"))
     assert "ValueError: The main and assistant models have different tokenizers" in text
     assert "`tokenizer` and `assistant_tokenizer`" in text
 
 
 def test_beam_search_warning_in_the_broken_call(cells):
-    cell = cell_with(cells, "num_beams=2")
-    assert "some of the set flags will be ignored" in output_text(cell, "stderr")
+    cell = code_cell(cells, "num_beams=2")
+    assert "some of the set flags will be ignored" in printed(cell, "stderr")
     passes, new_tokens = (int(group) for group in re.search(r"(\d+) forward passes for (\d+) new tokens",
-                                                            output_text(cell)).groups())
+                                                            printed(cell)).groups())
     assert passes == new_tokens  # the drafts were ignored: one pass per token
 
 
@@ -157,7 +124,7 @@ def test_exercises_attempts_hint_and_solutions_pass(cells):
     solutions = [cell for cell in code_cells(cells) if "solution" in tags(cell)]
     assert len(attempts) >= 3 and len(solutions) == len(attempts)
     for cell in attempts:
-        assert output_text(cell).startswith("Not yet. Hint:")
+        assert printed(cell).startswith("Not yet. Hint:")
     for cell in solutions:
-        assert "Correct!" in output_text(cell)
+        assert "Correct!" in printed(cell)
         assert "check_" in cell.source.strip().splitlines()[-1]

@@ -64,15 +64,6 @@ def test_top_p_equals_transformers(logits, top_p):
     assert torch.equal(keep_top_p(logits, top_p), expected)
 
 
-@pytest.mark.parametrize("min_tokens_to_keep", [1, 3])
-def test_top_p_keeps_at_least_min_tokens(logits, min_tokens_to_keep):
-    sharp = logits * 20  # one token holds almost all probability
-    expected = TopPLogitsWarper(0.5, min_tokens_to_keep=min_tokens_to_keep)(no_input_ids(sharp), sharp)
-    ours = keep_top_p(sharp, 0.5, min_tokens_to_keep=min_tokens_to_keep)
-    assert torch.equal(ours, expected)
-    assert (torch.isfinite(ours).sum(dim=-1) >= min_tokens_to_keep).all()
-
-
 @pytest.mark.parametrize("min_p", [0.0, 0.01, 0.05, 0.1, 0.2, 0.5, 1.0])
 def test_min_p_equals_transformers(logits, min_p):
     expected = MinPLogitsWarper(min_p)(no_input_ids(logits), logits)
@@ -80,10 +71,16 @@ def test_min_p_equals_transformers(logits, min_p):
 
 
 @pytest.mark.parametrize("min_tokens_to_keep", [1, 3])
-def test_min_p_keeps_at_least_min_tokens(logits, min_tokens_to_keep):
+@pytest.mark.parametrize(
+    ("warper", "keep", "threshold"),
+    [(TopPLogitsWarper, keep_top_p, 0.5), (MinPLogitsWarper, keep_min_p, 0.2)],
+    ids=["top_p", "min_p"],
+)
+def test_keeps_at_least_min_tokens_like_transformers(logits, warper, keep, threshold, min_tokens_to_keep):
+    """keep_top_p and keep_min_p honour min_tokens_to_keep as transformers' warpers do."""
     sharp = logits * 20  # one token holds almost all probability
-    expected = MinPLogitsWarper(0.2, min_tokens_to_keep=min_tokens_to_keep)(no_input_ids(sharp), sharp)
-    ours = keep_min_p(sharp, 0.2, min_tokens_to_keep=min_tokens_to_keep)
+    expected = warper(threshold, min_tokens_to_keep=min_tokens_to_keep)(no_input_ids(sharp), sharp)
+    ours = keep(sharp, threshold, min_tokens_to_keep=min_tokens_to_keep)
     assert torch.equal(ours, expected)
     assert (torch.isfinite(ours).sum(dim=-1) >= min_tokens_to_keep).all()
 

@@ -23,6 +23,9 @@ BATCH = ["Tom has a", "A list of colors: red, blue"]  # tutorial-tiny ends the f
 
 def scored(model, tokenizer, prompts, max_new_tokens=12, **options):
     """generate() with scores and raw logits on a left-padded batch, as notebook 07 calls it."""
+    # Deliberately its own generate() call, not companion.exercises.token_scores.scored_generation
+    # (the same call): companion.scores is checked against generate() as a learner calls it, not
+    # against the exercise checks' helper, and the tests need the batch (its attention mask) too.
     model_inputs = tokenize_batch(tokenizer, prompts)
     outputs = model.generate(
         **model_inputs,
