@@ -22,7 +22,7 @@
 # %% [colab-install]
 
 # %% tags=parameters
-MODEL = "smollm2-135m"  # an instruct model with a chat template (tutorial-tiny has none); on a GPU e.g. "HuggingFaceTB/SmolLM2-1.7B-Instruct"
+MODEL = "smollm2-135m"  # an instruct model (a base model such as tutorial-tiny gets a plain-text prompt); on a GPU e.g. "HuggingFaceTB/SmolLM2-1.7B-Instruct"
 QUANTIZATION = None  # None for full precision; "4bit" or "8bit" for bitsandbytes quantization
 MAX_NEW_TOKENS = 24  # new tokens per timed generate() call (kept small: we time things)
 LOOKUP_TOKENS = 10  # prompt_lookup_num_tokens: how many tokens each draft copies from the prompt
@@ -40,12 +40,10 @@ import statistics
 
 import torch
 
-from companion.chat import require_chat_template
 from companion.decoding import ForwardPassRecorder, draft_acceptance, time_prefill_and_decode
 from companion.throughput import weight_bytes
 
 model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
-require_chat_template(tokenizer)  # raises an error that says what to do if MODEL is a base model
 print(type(model).__name__, "on", model.device)
 
 # %% [markdown] lang=en
@@ -55,17 +53,24 @@ print(type(model).__name__, "on", model.device)
 # *input-grounded* tasks (correcting, editing, extracting, summarising, answering questions
 # about a document) are common, and their answers repeat long stretches of the prompt. That
 # will matter for prompt lookup decoding below; for the KV cache any prompt would do.
-# The prompt goes through the chat template, as in notebook 05:
+# The prompt goes through the chat template, as in notebook 05. A base model (no chat
+# template, such as `tutorial-tiny`) gets the same request as plain text to continue; it
+# will not correct anything, but every measurement below works the same way.
 
 # %%
 passage = (
     "The Eiffel Tower is a wrought-iron latice tower on the Champ de Mars in Paris, France. "
     "It is named after the enginer Gustave Eiffel, whose company desinged and built the tower from 1887 to 1889."
 )
-messages = [{"role": "user", "content": f"Correct the spelling mistakes in this text:\n\n{passage}"}]
-passage_inputs = tokenizer.apply_chat_template(
-    messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-).to(model.device)
+request = f"Correct the spelling mistakes in this text:\n\n{passage}"
+if tokenizer.chat_template:
+    messages = [{"role": "user", "content": request}]
+    passage_inputs = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    ).to(model.device)
+else:
+    print(f"{MODEL} has no chat template: a base model, so the request is plain text to continue.")
+    passage_inputs = tokenizer(request + "\n\nCorrected text:", return_tensors="pt").to(model.device)
 prompt_length = passage_inputs["input_ids"].shape[1]
 print(f"{prompt_length} prompt tokens")
 
@@ -334,6 +339,7 @@ print(f"speed-up:      {greedy_times.total_ms / lookup_times.total_ms:.1f}x "
 draft_model, draft_tokenizer = companion.load_model("tutorial-tiny")
 try:
     model.generate(**passage_inputs, assistant_model=draft_model, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+    print("No error: the draft model uses the same vocabulary as the model (here it is the same model).")
 except ValueError as error:
     print("ValueError:", error)
 
