@@ -142,3 +142,45 @@ def test_the_template_for_new_notebooks_builds_runs_and_meets_the_contract(tmp_p
     run = run_notebook(built, built)
     assert run.error is None, run.error
     test_notebook_structure(built)
+
+
+# The pitfalls' own messages, as transformers 5.24 prints them, each in the output of the
+# cell that makes the mistake (notebook, code of that cell, message). setup_notebook leaves
+# transformers' warnings on for exactly this; the lesson tests check the prose around them.
+PITFALL_MESSAGES = [
+    ("02", "default_ids = model.generate(**model_inputs, do_sample=False)",
+     "UserWarning: Using the model-agnostic default `max_length`"),
+    ("03", "forgotten_ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, temperature=0.7)",
+     "[transformers] The following generation flags are not valid and may be ignored: ['temperature']"),
+    ("04", "    inputs = tokenizer(PROMPTS, padding=True, return_tensors=\"pt\")",
+     "ValueError: Asking to pad but the tokenizer does not have a padding token"),
+    ("04", "right_ids = model.generate(**right_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)",
+     "[transformers] A decoder-only architecture is being used, but right-padding was detected!"),
+    ("04", "no_mask_ids = model.generate(input_ids=left_inputs[\"input_ids\"]",
+     "[transformers] The attention mask is not set with a batched input"),
+]
+
+
+@pytest.mark.parametrize("number, code, message", PITFALL_MESSAGES, ids=lambda value: str(value)[:24])
+def test_pitfall_messages_show_in_the_cell_that_makes_the_mistake(number, code, message):
+    from committed_notebooks import code_cell, notebook_cells
+
+    cells = notebook_cells(number)
+    mistake = code_cell(cells, code)
+    assert message in mistake_output(mistake), f"notebook {number}: {message!r} not under the cell"
+    following = cells[cells.index(mistake) + 1]
+    assert following.cell_type == "markdown" and re.search(r"warn|error|message", following.source, re.I), (
+        "a sentence right after the cell points at the message"
+    )
+
+
+def mistake_output(cell) -> str:
+    return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+
+
+@pytest.mark.parametrize("number", ["02", "03", "04", "05"])
+def test_pitfall_notebooks_call_model_generate_directly(number):
+    from committed_notebooks import notebook_cells
+
+    sources = [cell.source for cell in notebook_cells(number) if cell.cell_type == "code"]
+    assert sum("model.generate(" in source for source in sources) >= 3

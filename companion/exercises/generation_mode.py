@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from companion.exercises import Verdict, report
+from companion.generation import generate_ids
 from companion.sampling import count_candidates, sampling_distribution
 
 # Which decoding suits which task: tasks grounded in their input want the most likely
@@ -96,13 +97,16 @@ def effective_settings(options: dict) -> dict:
     return {name: value for name, value in options.items() if name not in SAMPLING_ONLY_FLAGS}
 
 
-def same_as_greedy(model, tokenizer, prompt: str, options: dict, max_new_tokens: int, seed: int) -> bool:
-    """True if `generate(**options)` after set_seed(seed) returns exactly the greedy token ids."""
+def same_as_greedy(model, tokenizer, prompt: str, options: dict, max_new_tokens: int, seed: int,
+                   greedy: torch.Tensor | None = None) -> bool:
+    """True if `generate(**options)` after set_seed(seed) returns exactly the greedy token ids.
+
+    `greedy` (LongTensor (1, t + n)) is the greedy result if the caller has it already.
+    """
     from transformers import set_seed
 
-    from companion.generation import generate_ids
-
-    greedy, _ = generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)
+    if greedy is None:
+        greedy, _ = generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)
     settings = effective_settings(options)
     do_sample = settings.pop("do_sample", False)
     set_seed(seed)
@@ -126,8 +130,9 @@ def check_greedy_predictions(answer, model, tokenizer, prompt: str, max_new_toke
     missing = [label for label in CALLS_TO_PREDICT if not isinstance(answer.get(label), bool)]
     if missing:
         return report(False, "", f"give True or False for: {', '.join(missing)}.")
+    greedy, _ = generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)
     truth = {
-        label: same_as_greedy(model, tokenizer, prompt, options, max_new_tokens, seed)
+        label: same_as_greedy(model, tokenizer, prompt, options, max_new_tokens, seed, greedy)
         for label, options in CALLS_TO_PREDICT.items()
     }
     wrong = [label for label in CALLS_TO_PREDICT if answer[label] != truth[label]]
@@ -157,8 +162,6 @@ def check_fixed_sampling(answer, model, tokenizer, prompt: str, max_new_tokens: 
     Used in notebook 03.
     """
     from transformers import set_seed
-
-    from companion.generation import generate_ids
 
     greedy, prompt_ids = generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)
     prompt_length = prompt_ids.shape[1]
@@ -219,8 +222,6 @@ def smallest_loop_breaking_penalty(model, tokenizer, prompt: str, max_new_tokens
     The text checked is the prompt plus its continuation, decoded without special tokens;
     None if no penalty up to 2.0 breaks the loop.
     """
-    from companion.generation import generate_ids
-
     for penalty in PENALTIES_TO_TRY:
         sequences, _ = generate_ids(
             model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False, repetition_penalty=penalty
