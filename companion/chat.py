@@ -21,8 +21,8 @@ from typing import Sequence
 
 from companion.errors import CompanionError
 from companion.generation import generate_text
+from companion.models import REAL_MODEL
 
-INSTRUCT_MODEL = "smollm2-135m"
 ROLES = ("system", "user", "assistant", "tool")
 
 
@@ -41,7 +41,7 @@ def require_chat_template(tokenizer) -> None:
         raise CompanionError(
             f"The tokenizer of {name!r} has no chat template: it belongs to a base model, which was "
             "trained to continue text, not to answer chats. Use an instruct model, such as "
-            f'companion.load_model("{INSTRUCT_MODEL}"), or write the prompt as plain text to continue.'
+            f'companion.load_model("{REAL_MODEL}"), or write the prompt as plain text to continue.'
         )
 
 

@@ -75,16 +75,16 @@ def run_notebook(notebook: Path, output: Path, parameters: dict | None = None) -
     return NotebookRun(notebook, output, time.perf_counter() - start, error)
 
 
-def kernel_threads_for(jobs: int) -> None:
-    """Give each notebook kernel one CPU thread when `jobs` notebooks run side by side.
+def use_one_thread_per_kernel() -> None:
+    """Start every notebook kernel from here on with one CPU thread (kernels inherit the environment).
 
-    Kernels inherit this process's environment. Two kernels with two threads each on two
-    cores would fight over them; one thread each uses both cores, and matrix products on
-    one thread give the same outputs as the committed ones (strict nbval runs this way too,
-    see tests/conftest.py).
+    Every path that executes notebooks does this: `make run` (two kernels side by side on
+    two cores, instead of two kernels fighting over them with two threads each), the
+    notebook builder that writes the committed outputs, and the tests (tests/conftest.py).
+    The thread count can change the last digits of a float sum, so one setting everywhere
+    keeps strict nbval's comparison exact, however many notebooks run at a time.
     """
-    if jobs > 1:
-        os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
 
 
 def default_jobs() -> int:
@@ -105,7 +105,7 @@ def run_course(
         language: the edition's folder under notebooks/ ("en").
         output_dir: executed copies go to output_dir/<language>/.
         parameters: papermill parameters for every notebook, e.g. {"MODEL": "smollm2-135m"}.
-        jobs: notebooks executed side by side (each kernel then gets one CPU thread).
+        jobs: notebooks executed side by side (each kernel has one CPU thread).
     Returns:
         one NotebookRun per notebook, in reading order.
     """
@@ -116,7 +116,7 @@ def run_course(
         if verbose:
             print(f"No notebooks in notebooks/{language}/ yet: nothing to execute.")
         return []
-    kernel_threads_for(jobs)
+    use_one_thread_per_kernel()
     start = time.perf_counter()
 
     def run_and_report(path: Path) -> NotebookRun:

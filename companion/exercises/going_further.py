@@ -12,7 +12,7 @@ import math
 import torch
 
 from companion.decoding import ForwardPassRecorder
-from companion.exercises import report
+from companion.exercises import Verdict, report
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 from companion.throughput import weight_bytes
 
@@ -25,7 +25,7 @@ def is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def check_floor_ms_per_token(answer, model, bandwidth_gb_per_s: float) -> bool:
+def check_floor_ms_per_token(answer, model, bandwidth_gb_per_s: float) -> Verdict:
     """Exercise 1: the fastest possible time per new token, in milliseconds, on this machine.
 
     Args:
@@ -52,7 +52,7 @@ def check_floor_ms_per_token(answer, model, bandwidth_gb_per_s: float) -> bool:
                   "weights) or sharing each read among more tokens (batching).", hint)
 
 
-def check_seven_billion_memory(answer) -> bool:
+def check_seven_billion_memory(answer) -> Verdict:
     """Exercise 2: memory for the weights of a 7-billion-parameter model, in GB, per precision.
 
     Args:
@@ -81,7 +81,7 @@ def check_seven_billion_memory(answer) -> bool:
     return report(False, "", hint)
 
 
-def check_batch_forward_passes(answer, model, tokenizer, prompts, max_new_tokens: int) -> bool:
+def check_batch_forward_passes(answer, model, tokenizer, prompts, max_new_tokens: int) -> Verdict:
     """Predict, then run: how many forward passes one `generate()` call makes for a batch.
 
     The call is greedy, on `prompts` padded on the left, with `max_new_tokens` and
@@ -113,7 +113,7 @@ def check_batch_forward_passes(answer, model, tokenizer, prompts, max_new_tokens
     return report(False, "", hint)
 
 
-def check_left_padded_answers(answer, model, tokenizer, prompts, max_new_tokens: int) -> bool:
+def check_left_padded_answers(answer, model, tokenizer, prompts, max_new_tokens: int) -> Verdict:
     """Fix a broken call: the greedy answers of a correctly padded batch (new text only, one per prompt).
 
     Args:
@@ -144,7 +144,7 @@ def check_left_padded_answers(answer, model, tokenizer, prompts, max_new_tokens:
 GPU_PRECISIONS = {None: 4.0, "8bit": 1.0, "4bit": 0.5}  # bytes per weight for QUANTIZATION = ...
 
 
-def check_quantization_for_gpu(answer, gpu_gb: float = 6.0) -> bool:
+def check_quantization_for_gpu(answer, gpu_gb: float = 6.0) -> Verdict:
     """Change a setting to reach a goal: the QUANTIZATION with the most precision whose 7B weights fit `gpu_gb`.
 
     Args:

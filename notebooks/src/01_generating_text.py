@@ -235,12 +235,20 @@ generated_text
 # %%
 import transformers
 
+print("padding side before the pipeline:", tokenizer.padding_side)
 generator = transformers.pipeline("text-generation", model=model, tokenizer=tokenizer)
 pipeline_output = generator("A list of colors: red, blue", max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
 print(pipeline_output)
 print("same text as generate():", pipeline_output[0]["generated_text"] == generated_text)
+print("padding side after the pipeline: ", tokenizer.padding_side)
 
 # %% [markdown] lang=en
+# Note the last line: the pipeline changed *your* tokenizer. In transformers 5.24 the
+# text-generation pipeline switches a tokenizer that pads on the right to the left
+# (`pipelines/text_generation.py`), because a batch of prompts must be padded on the left,
+# which is notebook 04's lesson. It is the same object as `tokenizer`, so every later call
+# with this tokenizer pads on the left too.
+#
 # The rest of the course calls `generate()` itself: the pitfalls live in its arguments and in
 # what it returns. `companion.generate_text` is our shortcut for the three steps, for one
 # prompt or a whole batch (padding each batch correctly, see notebook 04); by default it

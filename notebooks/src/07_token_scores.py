@@ -92,7 +92,7 @@ print("new text:", repr(tokenizer.batch_decode(new_tokens, skip_special_tokens=T
 # %%
 raw_chosen_scores = model.compute_transition_scores(outputs.sequences, outputs.scores)
 print("normalize_logits=False:", [round(score, 2) for score in raw_chosen_scores[0].tolist()])
-print("exp() of those:        ", [round(score, 1) for score in raw_chosen_scores[0].exp().tolist()])
+print("exp() of those:        ", [f"{score:.3g}" for score in raw_chosen_scores[0].exp().tolist()])  # 3 digits: float noise stays out
 
 # %% [markdown] lang=en
 # These are logits, not log-probabilities, so `exp()` gives numbers far above 1. A logit
