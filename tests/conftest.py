@@ -1,17 +1,7 @@
-"""Shared fixtures: the course's models, loaded once per test session, offline."""
+"""Shared fixtures: the course's models, loaded once per test session (offline: see ../conftest.py)."""
 
-import os
-
-# One CPU thread for this process and the notebook kernels it starts for nbval, as the
-# builder and `make run` do (companion.course.use_one_thread_per_kernel): `make test` runs two
-# pytest workers side by side (pytest-xdist), one per core.
-os.environ["OMP_NUM_THREADS"] = "1"
-
-# Before anything imports torch: importing companion applies its quiet environment
-# (OMP_WAIT_POLICY=PASSIVE, no progress bars), which the notebooks' kernels inherit too.
-import companion  # noqa: E402,I001
-
-import pytest  # noqa: E402
+import companion
+import pytest
 
 
 @pytest.fixture(scope="session")
