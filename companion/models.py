@@ -235,7 +235,28 @@ def check_hub_id(name: str) -> None:
         )
 
 
-def load_model(name: str, *, quantization: str | None = None, device_map="auto", dtype=None):
+def require_safetensors(model_path: str) -> None:
+    """Refuse a local folder whose weights are only pickle files (`*.bin`, `*.pt`), with the fix.
+
+    Unpickling a file can run any code in it, so `load_model` reads safetensors only
+    (`use_safetensors=True`); without this check transformers would say only that
+    model.safetensors is missing.
+    """
+    folder = Path(model_path)
+    if not folder.is_dir() or any(folder.glob("*.safetensors")):
+        return
+    pickles = sorted(path.name for pattern in ("*.bin", "*.pt", "*.pth") for path in folder.glob(pattern))
+    if pickles:
+        raise CompanionError(
+            f"The folder {model_path!r} has only pickle weights ({', '.join(pickles)}). load_model reads "
+            "safetensors only, because unpickling a file can run code. If you trust the file, convert it "
+            "once: AutoModelForCausalLM.from_pretrained(folder, use_safetensors=False).save_pretrained(folder)."
+        )
+
+
+def load_model(
+    name: str, *, quantization: str | None = None, device_map="auto", dtype=None, trust_remote_code: bool = False
+):
     """Load a causal LM and its tokenizer, ready for `generate()`.
 
     Args:
@@ -244,28 +265,41 @@ def load_model(name: str, *, quantization: str | None = None, device_map="auto",
         quantization: None (full precision), "4bit" or "8bit" (bitsandbytes, CPU or GPU).
         device_map: where to put the weights; "auto" uses the GPU(s) when there are any.
         dtype: e.g. torch.bfloat16; None keeps the dtype the weights were saved in.
+        trust_remote_code: run Python code that comes with the model (its config's auto_map).
+            Off unless you ask: pass True only for code you have read and trust.
     Returns:
         (model, tokenizer): the model in eval mode and its tokenizer, both unmodified
         (tutorial-tiny, like Llama, has no pad token: notebook 04 shows why that matters).
-    Safe defaults: safetensors only, no remote code.
+    Safe defaults: safetensors only (pickle weights are refused), no remote code.
     """
+    if not isinstance(trust_remote_code, bool):
+        raise TypeError(f"trust_remote_code must be True or False, got {trust_remote_code!r}.")
     config = quantization_config(quantization)
     model_path = resolve_model_path(name)
+    require_safetensors(model_path)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    options = {"use_safetensors": True, "trust_remote_code": False}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(model_path, trust_remote_code=trust_remote_code)
         model = AutoModelForCausalLM.from_pretrained(
             model_path,
             device_map=device_map,
             dtype=dtype if dtype is not None else "auto",
             quantization_config=config,
-            **options,
+            use_safetensors=True,
+            trust_remote_code=trust_remote_code,
         )
     except OSError as error:
         if name in BUILTIN_MODELS or Path(model_path).exists():
             raise
         raise UnknownModelError(unknown_model_message(name)) from error
+    except ValueError as error:
+        if trust_remote_code or "custom code" not in str(error):
+            raise
+        raise CompanionError(
+            f"The model {name!r} needs Python code of its own (auto_map in its config), and load_model "
+            "does not run a model's code unless asked. Read that code first; if you trust it, call "
+            f"load_model({name!r}, trust_remote_code=True)."
+        ) from error
     model.eval()
     return model, tokenizer

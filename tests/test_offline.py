@@ -247,7 +247,7 @@ def test_a_folder_with_only_pickle_weights_is_refused_and_never_unpickled(tiny, 
     (folder / "model.safetensors").unlink()
     marker = tmp_path / "unpickled"
     (folder / "pytorch_model.bin").write_bytes(malicious_pickle(marker))
-    with pytest.raises(OSError, match=r"no file named model\.safetensors found in directory"):
+    with pytest.raises(companion.CompanionError, match=r"has only pickle weights \(pytorch_model\.bin\)"):
         companion.load_model(str(folder))
     assert not marker.exists()
 
@@ -285,7 +285,7 @@ def add_remote_code(folder: Path, marker_folder: Path, model_type: str | None = 
 def test_a_model_type_that_needs_remote_code_is_refused_without_running_it(tiny, tmp_path):
     folder = save_tiny(tiny, tmp_path / "custom")
     markers = add_remote_code(folder, tmp_path, model_type="custom-remote-model")
-    with pytest.raises(ValueError, match="contains custom code which must be executed"):
+    with pytest.raises(companion.CompanionError, match=r"needs Python code of its own.*trust_remote_code=True"):
         companion.load_model(str(folder))
     assert [marker for marker in markers if marker.exists()] == []
     runpy.run_path(str(folder / "modeling_custom.py"))  # the control: the code does create its marker
@@ -301,3 +301,8 @@ def test_a_known_model_type_with_an_auto_map_loads_with_transformers_own_code(ti
     assert not [name for name in sys.modules if name.endswith(("configuration_custom", "modeling_custom"))]
     expected = companion.generate_text(*tiny, "1, 2, 3", max_new_tokens=8)
     assert companion.generate_text(model, tokenizer, "1, 2, 3", max_new_tokens=8) == expected
+
+
+def test_trust_remote_code_must_be_asked_for_with_a_bool():
+    with pytest.raises(TypeError, match="trust_remote_code must be True or False"):
+        companion.load_model("tutorial-tiny", trust_remote_code="yes")
