@@ -15,6 +15,7 @@ from companion.notebook_setup import apply_quiet_environment
 apply_quiet_environment()
 
 from companion.errors import (  # noqa: E402
+    ArgumentTypeError,
     CompanionError,
     MissingPackageError,
     ModelNotBuiltError,

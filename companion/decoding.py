@@ -22,8 +22,14 @@ from dataclasses import dataclass
 import torch
 from transformers.generation.streamers import BaseStreamer
 
-from companion.errors import CompanionError
-from companion.generation import require_max_new_tokens
+from companion.errors import ArgumentTypeError, CompanionError
+from companion.generation import (
+    require_fits_context,
+    require_max_new_tokens,
+    require_model,
+    require_model_inputs,
+    require_positive_int,
+)
 
 
 class ForwardPassRecorder:
@@ -44,7 +50,7 @@ class ForwardPassRecorder:
     """
 
     def __init__(self, model):
-        self.model = model
+        self.model = require_model(model)
         self.input_lengths: list[int] = []
         self._handle = None
 
@@ -109,9 +115,18 @@ def draft_acceptance(input_lengths: list[int], prompt_length: int, new_tokens: i
         prompt plus the first draft, and every later pass reads the last accepted token plus
         a new draft; each pass keeps the matching part of its draft and adds one token of
         its own, so accepted = new tokens - passes.
+    Raises a clear error for an empty or non-list `input_lengths` and for counts that are not
+    positive integers (notebook 08).
     """
+    if isinstance(input_lengths, (str, bytes)) or not isinstance(input_lengths, (list, tuple)):
+        raise ArgumentTypeError(
+            f"input_lengths must be a list of ints, got {type(input_lengths).__name__}: pass "
+            "ForwardPassRecorder(model).input_lengths of the generate() call."
+        )
     if not input_lengths:
         raise CompanionError("input_lengths is empty: record the generate() call with ForwardPassRecorder first.")
+    require_positive_int("prompt_length", prompt_length, "It is the number of prompt tokens, input_ids.shape[1].")
+    require_positive_int("new_tokens", new_tokens, "It is output length - prompt length of the same call.")
     proposed = input_lengths[0] - prompt_length
     for length in input_lengths[1:]:
         proposed += length - 1
@@ -201,7 +216,16 @@ def time_prefill_and_decode(model, model_inputs, *, new_tokens: int, repeats: in
         PhaseTimes. Call `generate()` once before timing: the first call of a process pays
         one-off costs. Used in notebook 08.
     """
-    require_max_new_tokens(new_tokens)
+    require_model(model)
+    require_model_inputs(model_inputs)
+    require_max_new_tokens(new_tokens, name="new_tokens")
+    require_positive_int("repeats", repeats, "It is how many timed runs to take the median of, e.g. 3.")
+    if model_inputs["input_ids"].shape[0] != 1:
+        raise CompanionError(
+            f"time_prefill_and_decode times one prompt, got a batch of {model_inputs['input_ids'].shape[0]}: "
+            "tokenize a single prompt."
+        )
+    require_fits_context(model, model_inputs["input_ids"].shape[1], new_tokens, name="new_tokens")
     if new_tokens < 2:
         raise CompanionError("new_tokens must be at least 2 to time decoding separately from the prompt.")
     prefill_times = []

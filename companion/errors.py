@@ -23,3 +23,12 @@ class ModelNotBuiltError(CompanionError):
 
 class PaddingError(CompanionError):
     """A batch is padded in a way that breaks decoder-only generation."""
+
+
+class ArgumentTypeError(CompanionError, TypeError):
+    """An argument has the wrong type (None, a tokenizer where the model goes, a number as text...).
+
+    Both a `TypeError` (what Python raises for a wrong type) and a `CompanionError`, so
+    `except TypeError` and `except CompanionError` both catch it. The message names the
+    argument, what it got, and what to pass instead.
+    """

@@ -19,23 +19,114 @@ from typing import Iterator, Sequence
 
 import torch
 
-from companion.errors import CompanionError, PaddingError
+from companion.errors import ArgumentTypeError, CompanionError, PaddingError
+from companion.sampling import SAMPLING_SETTINGS, require_sampling_setting
+
+
+def type_name(value) -> str:
+    """The name of a value's type for an error message, e.g. 'NoneType' or 'PreTrainedTokenizerFast'."""
+    return type(value).__name__
+
+
+def require_model(model):
+    """Return `model` if it can generate, else raise an ArgumentTypeError that says what to pass.
+
+    Args:
+        model: a causal LM, as returned by `companion.load_model` (it has `generate` and `device`).
+    Catches None, a tokenizer passed in the model's place (the two swapped), a model name as a
+    string, before any of them fails deep inside transformers. Used by every helper that
+    runs a model: `generate_ids` (notebooks 01-08), `companion.inspection` (01, 03),
+    `companion.padding` (04), `companion.chat` (05), `companion.throughput` (06),
+    `companion.decoding` (08).
+    """
+    if isinstance(model, str):
+        raise ArgumentTypeError(
+            f"model must be a loaded model, got the string {model!r}: load it first with "
+            f"model, tokenizer = companion.load_model({model!r})."
+        )
+    if model is None or not callable(getattr(model, "generate", None)) or not hasattr(model, "device"):
+        swapped = " (did you swap model and tokenizer? the model comes first)" if is_tokenizer(model) else ""
+        raise ArgumentTypeError(
+            f"model must be a causal language model, got {type_name(model)}{swapped}. "
+            'Pass the model of model, tokenizer = companion.load_model("tutorial-tiny").'
+        )
+    return model
+
+
+def is_tokenizer(value) -> bool:
+    """True if `value` looks like a transformers tokenizer (callable, with decode and batch_decode)."""
+    return callable(value) and callable(getattr(value, "batch_decode", None)) and hasattr(value, "padding_side")
+
+
+def require_tokenizer(tokenizer):
+    """Return `tokenizer` if it is a transformers tokenizer, else raise an ArgumentTypeError that says what to pass.
+
+    Args:
+        tokenizer: as returned by `companion.load_model` (callable, with `decode`, `batch_decode`
+            and `padding_side`).
+    Catches None, the model passed in the tokenizer's place and a model name as a string.
+    Used by every helper that tokenizes or decodes (notebooks 01-08, through `tokenize_batch`).
+    """
+    if not is_tokenizer(tokenizer):
+        swapped = (" (did you swap model and tokenizer? the tokenizer comes second)"
+                   if callable(getattr(tokenizer, "generate", None)) else "")
+        raise ArgumentTypeError(
+            f"tokenizer must be a transformers tokenizer, got {type_name(tokenizer)}{swapped}. "
+            'Pass the tokenizer of model, tokenizer = companion.load_model("tutorial-tiny").'
+        )
+    return tokenizer
 
 
 def as_prompt_list(prompts: str | Sequence[str]) -> list[str]:
-    """Return `prompts` as a non-empty list of strings (a single string becomes [string])."""
+    """Return `prompts` as a non-empty list of non-empty strings (a single string becomes [string]).
+
+    Raises an ArgumentTypeError for anything but text (None, token ids, a dict) and a
+    CompanionError for an empty list or an empty string: an empty prompt gives the model
+    nothing to continue (a tokenizer that adds no BOS token even gives generate() no input).
+    Used by `tokenize_batch`, so by every helper that takes prompts (notebooks 01-08).
+    """
     if isinstance(prompts, str):
-        return [prompts]
-    prompt_list = list(prompts)
+        prompt_list = [prompts]
+    elif prompts is None or isinstance(prompts, (bytes, dict)) or not isinstance(prompts, Sequence):
+        raise ArgumentTypeError(
+            f"prompts must be a string or a list of strings, got {type_name(prompts)}: {prompts!r}. "
+            'Pass text, e.g. "I am a cat." or ["I am a cat.", "A list of colors:"].'
+        )
+    else:
+        prompt_list = list(prompts)
     if not prompt_list:
         raise CompanionError("No prompts given: pass a string or a non-empty list of strings.")
-    for prompt in prompt_list:
+    for index, prompt in enumerate(prompt_list):
         if not isinstance(prompt, str):
-            raise CompanionError(
-                f"Prompts must be strings, got {type(prompt).__name__}: {prompt!r}. "
+            raise ArgumentTypeError(
+                f"Prompts must be strings, got {type_name(prompt)} at prompts[{index}]: {prompt!r}. "
                 "Pass text, not token ids (use model.generate() directly for ids)."
             )
+        if not prompt:
+            raise CompanionError(
+                f"prompts[{index}] is an empty string: the model needs some text to continue. "
+                "Write at least a word (to start from nothing, pass tokenizer.bos_token as the prompt)."
+            )
     return prompt_list
+
+
+def require_positive_int(name: str, value, fix: str = "") -> int:
+    """Return `value` if it is an int >= 1; else raise (ArgumentTypeError for a wrong type, CompanionError for < 1).
+
+    Args:
+        name: the argument's name as the learner wrote it, e.g. "max_new_tokens" or "steps".
+        value: what was passed.
+        fix: an optional sentence on what the number means or what to pass.
+    The one check for every count of the package: max_new_tokens (all notebooks), steps and
+    top_k of `companion.inspection` (notebook 01), new_tokens and repeats of
+    `companion.decoding` / `companion.throughput` (06, 08), top of the plots (03).
+    """
+    suffix = f" {fix}" if fix else ""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentTypeError(f"{name} must be a positive integer, got {type_name(value)} {value!r}.{suffix}")
+    if value < 1:
+        raise CompanionError(f"{name} must be a positive integer, got {value!r}.{suffix}")
+    return value
 
 
 PADDING_SIDES = ("left", "right")
@@ -127,12 +218,41 @@ def tokenize_batch(
         t is the longest prompt and shorter prompts carry padding on `side` (mask 0 there).
     Used by every notebook's helpers; notebook 04 compares the two sides.
     """
+    require_tokenizer(tokenizer)
     prompt_list = as_prompt_list(prompts)
     with padding_on(tokenizer, side):
         model_inputs = tokenizer(prompt_list, padding=True, return_tensors="pt")
     model_inputs = {name: model_inputs[name] for name in ("input_ids", "attention_mask")}
     if device is not None:
         model_inputs = {name: tensor.to(device) for name, tensor in model_inputs.items()}
+    return model_inputs
+
+
+def require_model_inputs(model_inputs) -> dict[str, torch.Tensor]:
+    """Return `model_inputs` if it is a tokenized batch, else raise an error that says what to pass.
+
+    Args:
+        model_inputs: what `tokenizer(prompts, return_tensors="pt")` or `tokenize_batch` returns:
+            a dict(-like) with "input_ids" and "attention_mask", LongTensors of the same shape (b, t).
+    Used by `companion.padding` (notebook 04) and `companion.decoding.time_prefill_and_decode` (08).
+    """
+    if not hasattr(model_inputs, "keys") or "input_ids" not in model_inputs or "attention_mask" not in model_inputs:
+        raise ArgumentTypeError(
+            f"model_inputs must be the tokenizer's output with 'input_ids' and 'attention_mask', got "
+            f"{type_name(model_inputs)}. Pass tokenizer(prompts, return_tensors='pt') or "
+            "companion.tokenize_batch(tokenizer, prompts)."
+        )
+    input_ids, attention_mask = model_inputs["input_ids"], model_inputs["attention_mask"]
+    if not isinstance(input_ids, torch.Tensor) or not isinstance(attention_mask, torch.Tensor):
+        raise ArgumentTypeError(
+            "model_inputs must hold tensors: call the tokenizer with return_tensors='pt' (and padding=True for a batch)."
+        )
+    if input_ids.dim() != 2 or input_ids.shape != attention_mask.shape or input_ids.shape[1] == 0:
+        raise CompanionError(
+            f"model_inputs['input_ids'] and ['attention_mask'] must have the same shape (batch, length) with "
+            f"length >= 1, got {tuple(input_ids.shape)} and {tuple(attention_mask.shape)}. Tokenize a non-empty "
+            "prompt with return_tensors='pt'."
+        )
     return model_inputs
 
 
@@ -157,17 +277,57 @@ def require_left_padded(attention_mask: torch.Tensor) -> None:
         )
 
 
-def require_max_new_tokens(max_new_tokens) -> int:
-    """Return `max_new_tokens` if it is a positive int, else raise a CompanionError that says why."""
+def require_max_new_tokens(max_new_tokens, name: str = "max_new_tokens") -> int:
+    """Return `max_new_tokens` if it is a positive int, else raise a CompanionError that says why.
+
+    None gets its own message: generate()'s silent default of 20 new tokens is notebook 02's
+    pitfall. `name` is the argument's name where a helper calls it differently (new_tokens).
+    """
     if max_new_tokens is None:
         raise CompanionError(
-            "Pass max_new_tokens=... (e.g. 30). Without it generate() falls back to a default of "
+            f"Pass {name}=... (e.g. 30). Without it generate() falls back to a default of "
             "20 new tokens (older transformers releases counted the prompt in those 20), which "
             "silently cuts answers short (notebook 02)."
         )
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise CompanionError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}.")
-    return max_new_tokens
+    return require_positive_int(name, max_new_tokens, "It is the most tokens to add after the prompt, e.g. 30.")
+
+
+def context_length(model) -> int | None:
+    """The most positions the model was trained on (`config.max_position_embeddings`), or None if unknown."""
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    length = getattr(config, "max_position_embeddings", None)
+    return length if isinstance(length, int) and length > 0 else None
+
+
+def require_fits_context(model, prompt_length: int, max_new_tokens: int = 0, name: str = "max_new_tokens") -> None:
+    """Raise a CompanionError if the prompt plus `max_new_tokens` is longer than the model's context.
+
+    Args:
+        model: the causal LM (its config's `max_position_embeddings` is the context).
+        prompt_length: t, the number of prompt tokens (the padded batch's columns).
+        max_new_tokens: how many tokens will be added (0 for a single forward pass).
+        name: the argument that set `max_new_tokens`, as the caller calls it ("steps", "new_tokens").
+    Past its context a model with learned positions fails with an index error deep inside
+    torch, and one with rotary positions (Llama, tutorial-tiny, SmolLM2) goes on with a
+    warning and degrades silently. Used by `generate_ids` (notebooks 01-08),
+    `companion.inspection` (01, 03) and `companion.padding` (04).
+    """
+    limit = context_length(model)
+    if limit is None or prompt_length + max_new_tokens <= limit:
+        return
+    if max_new_tokens:
+        asked = f" + {name}={max_new_tokens} = {prompt_length + max_new_tokens} positions"
+    else:
+        asked = ""
+    if not max_new_tokens:
+        fix = f"shorten the prompt to at most {limit} tokens"
+    elif max_new_tokens < limit:
+        fix = f"shorten the prompt to at most {limit - max_new_tokens} tokens, or lower {name}"
+    else:
+        fix = f"lower {name} well below {limit}, and keep the prompt short"
+    raise CompanionError(
+        f"The prompt has {prompt_length} tokens{asked}, more than the model's context of {limit} (model.config.max_position_embeddings): {fix}."
+    )
 
 
 def generate_ids(
@@ -190,14 +350,29 @@ def generate_ids(
         side: "left" (default); "right" only to show the broken batch of notebook 04
             (transformers then warns about right padding).
         **generate_kwargs: passed on to `model.generate()` (temperature, top_k, ...).
+    Raises:
+        ArgumentTypeError / CompanionError before generate() runs, naming the argument and
+        the fix: a model or tokenizer that is not one, bad prompts, a missing or non-positive
+        max_new_tokens, max_length, sampling settings out of range (`require_sampling_setting`,
+        checked even when do_sample=False, where generate() would only warn and ignore them),
+        and a prompt that with max_new_tokens does not fit the model's context.
     Returns:
         (sequences, prompt_ids): LongTensors of shape (b, t + n) and (b, t); the first t
         columns of `sequences` are the padded prompts, the rest the n new tokens.
     """
+    require_model(model)
     require_max_new_tokens(max_new_tokens)
+    if not isinstance(do_sample, bool):
+        raise ArgumentTypeError(
+            f"do_sample must be True (sampling) or False (greedy decoding), got {type_name(do_sample)} {do_sample!r}."
+        )
     if "max_length" in generate_kwargs:
         raise CompanionError("Use max_new_tokens instead of max_length: max_length counts the prompt too.")
+    for name in SAMPLING_SETTINGS:
+        if generate_kwargs.get(name) is not None:  # None: generate() uses its default
+            require_sampling_setting(name, generate_kwargs[name])
     model_inputs = tokenize_batch(tokenizer, prompts, device=model.device, side=side)
+    require_fits_context(model, model_inputs["input_ids"].shape[1], max_new_tokens)
     generate_kwargs.setdefault("pad_token_id", pad_token_id_or_eos(tokenizer))
     if generate_kwargs.get("stop_strings"):
         generate_kwargs.setdefault("tokenizer", tokenizer)  # generate() needs it to match stop strings

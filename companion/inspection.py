@@ -20,10 +20,15 @@ import torch
 
 from companion.errors import CompanionError
 from companion.generation import (
+    as_prompt_list,
     end_of_sequence_ids,
     pad_token_id_or_eos,
+    require_fits_context,
     require_left_padded,
     require_max_new_tokens,
+    require_model,
+    require_positive_int,
+    require_tokenizer,
     tokenize_batch,
 )
 
@@ -65,6 +70,7 @@ def forward_last_position(
     """
     if not allow_right_padding:
         require_left_padded(attention_mask)
+    require_fits_context(model, input_ids.shape[1])
     with torch.inference_mode():
         outputs = model(
             input_ids=input_ids,
@@ -86,6 +92,7 @@ def next_token_logits(model, tokenizer, prompts: str | Sequence[str]) -> torch.T
         FloatTensor of shape (b, vocab) on the CPU; row i belongs to prompts[i].
     Used in notebooks 01 and 03.
     """
+    require_model(model)
     model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
     logits = forward_last_position(model, model_inputs["input_ids"], model_inputs["attention_mask"])
     return logits.cpu()
@@ -119,8 +126,7 @@ def top_tokens(probabilities: torch.Tensor, tokenizer, top_k: int = 10) -> list[
             f"top_tokens takes one distribution of shape (vocab,), got shape {tuple(probabilities.shape)}; "
             "pass one row, e.g. probabilities[0]."
         )
-    if not isinstance(top_k, int) or top_k < 1:
-        raise CompanionError(f"top_k must be a positive integer, got {top_k!r}.")
+    require_positive_int("top_k", top_k, "It is how many candidate tokens to list, e.g. 10.")
     top_k = min(top_k, probabilities.shape[0])
     values, token_ids = torch.topk(probabilities, top_k)
     rows = []
@@ -142,6 +148,7 @@ def next_token_probabilities(
         list of b lists of TokenProbability, most likely first; one list per prompt.
     Taught in notebook 01 (the table and bar chart of the next token).
     """
+    require_positive_int("top_k", top_k, "It is how many candidate tokens to list, e.g. 10.")
     distribution = next_token_distribution(model, tokenizer, prompts)
     return [top_tokens(row, tokenizer, top_k) for row in distribution]
 
@@ -208,9 +215,17 @@ def greedy_steps(model, tokenizer, prompt: str, steps: int, top_k: int = 3) -> l
     The picked tokens are those of `model.generate(**inputs, max_new_tokens=steps,
     do_sample=False)` until an EOS token (tested). Used in notebook 01 for the loop diagram.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise CompanionError(f"steps must be a positive integer (how many tokens to append), got {steps!r}.")
-    input_ids = tokenizer(prompt, return_tensors="pt")["input_ids"].to(model.device)  # (1, t)
+    require_model(model)
+    require_tokenizer(tokenizer)
+    prompt_list = as_prompt_list(prompt)
+    if len(prompt_list) != 1:
+        raise CompanionError(
+            f"greedy_steps follows one prompt, got a list of {len(prompt_list)}: pass one string, e.g. prompts[0]."
+        )
+    require_positive_int("steps", steps, "It is how many tokens to append, e.g. 4.")
+    require_positive_int("top_k", top_k, "It is how many candidates to show per step, e.g. 3.")
+    input_ids = tokenizer(prompt_list[0], return_tensors="pt")["input_ids"].to(model.device)  # (1, t)
+    require_fits_context(model, input_ids.shape[1], steps, name="steps")
     records = []
     for step in range(steps):
         logits = forward_last_position(model, input_ids, torch.ones_like(input_ids))  # (1, vocab)
@@ -241,8 +256,10 @@ def greedy_generate_by_hand(
         prompts followed by the new tokens, laid out like `generate()`'s output.
     Taught in notebook 01; tested token for token against `generate()`.
     """
+    require_model(model)
     require_max_new_tokens(max_new_tokens)
     model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
+    require_fits_context(model, model_inputs["input_ids"].shape[1], max_new_tokens)
     input_ids = model_inputs["input_ids"]
     attention_mask = model_inputs["attention_mask"]
     stop_ids = torch.tensor(end_of_sequence_ids(model, tokenizer), device=input_ids.device)

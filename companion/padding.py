@@ -20,7 +20,14 @@ from typing import Sequence
 
 import torch
 
-from companion.generation import as_prompt_list, generate_text, require_max_new_tokens
+from companion.generation import (
+    as_prompt_list,
+    generate_text,
+    require_max_new_tokens,
+    require_model,
+    require_model_inputs,
+    require_tokenizer,
+)
 from companion.inspection import forward_last_position, position_ids_for
 
 
@@ -39,6 +46,8 @@ def padding_table(tokenizer, model_inputs: dict[str, torch.Tensor], title: str =
         spaces stay visible ("Ġ" from byte-level tokenizers becomes " ").
     Used in notebook 04.
     """
+    require_tokenizer(tokenizer)
+    require_model_inputs(model_inputs)
     input_ids = model_inputs["input_ids"]
     attention_mask = model_inputs["attention_mask"]
     position_ids = position_ids_for(attention_mask)
@@ -77,6 +86,9 @@ def predicted_next_tokens(model, tokenizer, model_inputs: dict[str, torch.Tensor
         list of b pairs (last token, predicted next token), both readable strings.
     Used in notebook 04.
     """
+    require_model(model)
+    require_tokenizer(tokenizer)
+    require_model_inputs(model_inputs)
     input_ids = model_inputs["input_ids"].to(model.device)
     attention_mask = model_inputs["attention_mask"].to(model.device)
     # The last column of each row predicts the next token; with right padding that is padding.
@@ -132,6 +144,8 @@ def compare_padding_sides(
         list of b PaddingComparison, in the order of `prompts`.
     Taught in notebook 04.
     """
+    require_model(model)
+    require_tokenizer(tokenizer)
     prompt_list = as_prompt_list(prompts)
     require_max_new_tokens(max_new_tokens)
     unbatched = []

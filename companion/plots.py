@@ -13,11 +13,33 @@ from typing import Mapping, Sequence
 
 import torch
 
-from companion.inspection import TokenProbability
-from companion.sampling import count_candidates, sampling_distribution
+from companion.errors import ArgumentTypeError, CompanionError
+from companion.generation import require_positive_int, require_tokenizer
+from companion.inspection import GreedyStep, TokenProbability
+from companion.sampling import count_candidates, require_one_logits_row, require_settings_table, sampling_distribution
 
 BAR_COLOR = "#4C72B0"
 REMOVED_COLOR = "#BBBBBB"
+
+
+def require_items(name: str, items, item_type: type, source: str) -> list:
+    """Return `items` as a non-empty list of `item_type`, else raise an error naming `name` and where they come from.
+
+    Used by `plot_top_tokens` (rows, notebook 01) and `plot_autoregressive_loop` (steps, notebook 01).
+    """
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        raise ArgumentTypeError(f"{name} must be a list of {item_type.__name__}, got {type(items).__name__}: pass {source}.")
+    if not items:
+        raise CompanionError(f"{name} is empty: nothing to draw. Pass {source}.")
+    for item in items:
+        if not isinstance(item, item_type):
+            nested = (" (a batch: take one prompt's list, e.g. [0])"
+                      if isinstance(item, Sequence) and not isinstance(item, str) else "")
+            raise ArgumentTypeError(
+                f"{name} must be a list of {item_type.__name__}, got an element of type {type(item).__name__}{nested}: "
+                f"pass {source}."
+            )
+    return list(items)
 
 
 def token_label(token: str) -> str:
@@ -37,6 +59,7 @@ def plot_top_tokens(rows: Sequence[TokenProbability], title: str = ""):
     """
     import matplotlib.pyplot as plt
 
+    rows = require_items("rows", rows, TokenProbability, "next_token_probabilities(model, tokenizer, prompt)[0]")
     figure, axes = plt.subplots(figsize=(6.4, 0.35 * len(rows) + 1.2))
     labels = [token_label(row.token) for row in rows]
     probabilities = [row.probability for row in rows]
@@ -73,6 +96,10 @@ def plot_sampling_settings(
     """
     import matplotlib.pyplot as plt
 
+    require_one_logits_row(logits)
+    require_tokenizer(tokenizer)
+    settings = require_settings_table(settings)
+    require_positive_int("top", top, "It is how many tokens to draw, e.g. 8.")
     token_ids = torch.topk(torch.softmax(logits, dim=-1), min(top, logits.shape[0])).indices.tolist()
     labels = [token_label(tokenizer.decode([token_id])) for token_id in token_ids]
     positions = list(range(len(token_ids)))
@@ -124,6 +151,8 @@ def plot_autoregressive_loop(steps, tokenizer):
 
     from companion.inspection import format_probability
 
+    steps = require_items("steps", steps, GreedyStep, "greedy_steps(model, tokenizer, prompt, steps=4)")
+    require_tokenizer(tokenizer)
     character = 0.75  # one character of the monospace font, in data units
     gap = 0.6  # space between two token boxes
     row_height = 3.2

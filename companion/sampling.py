@@ -17,7 +17,52 @@ from typing import Mapping
 
 import torch
 
-from companion.errors import CompanionError
+from companion.errors import ArgumentTypeError, CompanionError
+
+
+# The sampling settings `generate(do_sample=True, ...)` reads, with their allowed values and
+# what to pass instead; transformers 5.24's warpers (logits_process.py) accept the same ranges.
+SAMPLING_SETTINGS = {
+    "temperature": ("a number > 0", "Typical: 0.7 to 1.0. For 'always the most likely token' use greedy "
+                    "decoding instead: do_sample=False, without a temperature."),
+    "top_k": ("a whole number >= 1", "Typical: 50; None (or 0) keeps every token."),
+    "top_p": ("a number in (0, 1]", "Typical: 0.9 to 0.95; None (or 1.0) keeps every token."),
+    "min_p": ("a number in [0, 1]", "Typical: 0.05 to 0.2; None keeps every token."),
+}
+
+
+def require_sampling_setting(name: str, value):
+    """Return `value` if it is allowed for the sampling setting `name`, else raise a message with the fix.
+
+    Args:
+        name: "temperature", "top_k", "top_p" or "min_p".
+        value: what was passed; None means "not set" (allowed for all but temperature).
+    Raises:
+        ArgumentTypeError for a wrong type (a string, a bool), CompanionError for a number
+        out of range: temperature <= 0, top_k < 0, top_p outside (0, 1], min_p outside [0, 1].
+    The one check for every sampling setting: used by `warp_logits`, `sampling_distribution`,
+    `compare_settings_table` (notebook 03) and by `companion.generate_ids` /
+    `companion.generate_text` (every notebook that samples), before generate() would raise
+    from inside transformers (or, with do_sample=False, warn and ignore the value).
+    """
+    rule, fix = SAMPLING_SETTINGS[name]
+    if value is None and name != "temperature":
+        return value
+    if name == "top_k":
+        number_type_ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        number_type_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number_type_ok:
+        raise ArgumentTypeError(f"{name} must be {rule}, got {type(value).__name__} {value!r}. {fix}")
+    in_range = {
+        "temperature": value > 0,
+        "top_k": value >= 0,
+        "top_p": 0 < value <= 1,
+        "min_p": 0 <= value <= 1,
+    }[name]
+    if not in_range:
+        raise CompanionError(f"{name} must be {rule}, got {value!r}. {fix}")
+    return value
 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -26,11 +71,7 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     Temperature 1 leaves it unchanged. Temperature 0 is not allowed: the limit is greedy
     decoding, so use `do_sample=False` instead.
     """
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature <= 0:
-        raise CompanionError(
-            f"temperature must be a number > 0, got {temperature!r}. "
-            "For 'always the most likely token' use greedy decoding (do_sample=False)."
-        )
+    require_sampling_setting("temperature", temperature)
     return logits / temperature
 
 
@@ -39,10 +80,9 @@ def keep_top_k(logits: torch.Tensor, top_k: int | None) -> torch.Tensor:
 
     `top_k=None` or 0 keeps everything, as in `generate()`.
     """
+    require_sampling_setting("top_k", top_k)
     if top_k is None or top_k == 0:
         return logits
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise CompanionError(f"top_k must be a positive integer (or None to keep all tokens), got {top_k!r}.")
     top_k = min(top_k, logits.shape[-1])
     kth_highest = torch.topk(logits, top_k, dim=-1).values[..., -1:]
     return logits.masked_fill(logits < kth_highest, float("-inf"))
@@ -55,10 +95,9 @@ def keep_top_p(logits: torch.Tensor, top_p: float | None, min_tokens_to_keep: in
     set is the smallest one whose total reaches `top_p`. At least `min_tokens_to_keep`
     tokens always survive. `top_p=None` or 1.0 keeps everything.
     """
+    require_sampling_setting("top_p", top_p)
     if top_p is None or top_p == 1.0:
         return logits
-    if isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1:
-        raise CompanionError(f"top_p must be a number in (0, 1], got {top_p!r}.")
     probabilities = torch.softmax(logits, dim=-1)
     sorted_probabilities, sorted_ids = torch.sort(probabilities, dim=-1, descending=True)
     # How much probability the strictly more likely tokens already cover.
@@ -77,10 +116,9 @@ def keep_min_p(logits: torch.Tensor, min_p: float | None, min_tokens_to_keep: in
     `min_tokens_to_keep` tokens (the most likely ones) always survive. `min_p=None` keeps
     everything, as in `generate()`. (Nguyen et al. 2024, arXiv:2407.01082.)
     """
+    require_sampling_setting("min_p", min_p)
     if min_p is None:
         return logits
-    if isinstance(min_p, bool) or not isinstance(min_p, (int, float)) or not 0 <= min_p <= 1:
-        raise CompanionError(f"min_p must be a number in [0, 1] (typical: 0.05 to 0.2), got {min_p!r}.")
     probabilities = torch.softmax(logits, dim=-1)
     top_probability = probabilities.max(dim=-1, keepdim=True).values
     keep = probabilities >= min_p * top_probability
@@ -136,6 +174,49 @@ def sampling_distribution(
     return torch.softmax(warped, dim=-1)
 
 
+def require_one_logits_row(logits) -> torch.Tensor:
+    """Return `logits` if it is one prompt's FloatTensor of shape (vocab,), else raise an error that says what to pass.
+
+    Used by `compare_settings_table` and `companion.plots.plot_sampling_settings` (notebook 03).
+    """
+    if not isinstance(logits, torch.Tensor):
+        raise ArgumentTypeError(
+            f"logits must be a tensor of shape (vocab,), got {type(logits).__name__}: pass one row of "
+            "next_token_logits(model, tokenizer, prompt), e.g. [0]."
+        )
+    if logits.dim() != 1 or logits.shape[0] == 0:
+        raise CompanionError(
+            f"Pass the logits of one prompt, shape (vocab,), got {tuple(logits.shape)}: take one row, e.g. logits[0]."
+        )
+    return logits
+
+
+def require_settings_table(settings) -> dict[str, dict]:
+    """Return `settings` if it maps titles to keyword arguments of `sampling_distribution`, else raise with the fix.
+
+    Each value's names must be sampling settings and each value in range (`require_sampling_setting`).
+    Used by `compare_settings_table` and `companion.plots.plot_sampling_settings` (notebook 03).
+    """
+    example = '{"original": {}, "T=0.5": {"temperature": 0.5}}'
+    if not isinstance(settings, Mapping):
+        raise ArgumentTypeError(f"settings must be a dict of title -> settings, got {type(settings).__name__}: e.g. {example}.")
+    if not settings:
+        raise CompanionError(f"settings is empty: give at least one column, e.g. {example}.")
+    for title, options in settings.items():
+        if not isinstance(options, Mapping):
+            raise ArgumentTypeError(
+                f"settings[{title!r}] must be a dict of sampling settings, got {type(options).__name__}: e.g. {example}."
+            )
+        for name, value in options.items():
+            if name not in SAMPLING_SETTINGS:
+                raise CompanionError(
+                    f"settings[{title!r}] has {name!r}, which is not a sampling setting: use "
+                    f"{', '.join(SAMPLING_SETTINGS)}."
+                )
+            require_sampling_setting(name, value)
+    return {str(title): dict(options) for title, options in settings.items()}
+
+
 def count_candidates(probabilities: torch.Tensor) -> torch.Tensor | int:
     """How many tokens can still be drawn (probability > 0): an int for one row, else a (b,) tensor."""
     counts = (probabilities > 0).sum(dim=-1)
@@ -168,8 +249,12 @@ def compare_settings_table(
         many tokens of the whole vocabulary each setting can still draw.
     Used in notebook 03.
     """
-    if logits.dim() != 1:
-        raise CompanionError(f"Pass the logits of one prompt, shape (vocab,), got {tuple(logits.shape)}.")
+    from companion.generation import require_positive_int, require_tokenizer  # generation imports this module
+
+    require_one_logits_row(logits)
+    require_tokenizer(tokenizer)
+    settings = require_settings_table(settings)
+    require_positive_int("top", top, "It is how many tokens (rows) to show, e.g. 8.")
     columns = {title: sampling_distribution(logits, **options) for title, options in settings.items()}
     token_ids = torch.topk(torch.softmax(logits, dim=-1), min(top, logits.shape[0])).indices.tolist()
     width = max(9, *(len(title) for title in settings))

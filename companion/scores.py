@@ -21,8 +21,8 @@ from typing import Sequence
 
 import torch
 
-from companion.errors import CompanionError
-from companion.generation import end_of_sequence_ids
+from companion.errors import ArgumentTypeError, CompanionError
+from companion.generation import end_of_sequence_ids, eos_token_id_list, require_positive_int, require_tokenizer
 from companion.inspection import position_ids_for
 
 
@@ -37,6 +37,49 @@ class TokenScore:
     probability: float  # between 0 and 1
 
 
+def require_sequences(sequences: torch.Tensor, prompt_length: int) -> None:
+    """Raise an error that says what to pass unless `sequences` is (b, t + n) ids and 0 <= `prompt_length` <= t + n.
+
+    Used by `token_probability_table` and `generated_token_mask` (notebook 07).
+    """
+    if not isinstance(sequences, torch.Tensor) or sequences.dim() != 2:
+        raise ArgumentTypeError(
+            f"sequences must be a LongTensor of shape (batch, length), got {type(sequences).__name__}: pass "
+            "outputs.sequences from generate(..., return_dict_in_generate=True)."
+        )
+    if isinstance(prompt_length, bool) or not isinstance(prompt_length, int) or not 0 <= prompt_length <= sequences.shape[1]:
+        raise CompanionError(
+            f"prompt_length must be the prompt's number of columns, inputs['input_ids'].shape[1], "
+            f"between 0 and {sequences.shape[1]}; got {prompt_length!r}."
+        )
+
+
+def as_table_batch(table_batch) -> list[list[TokenScore]]:
+    """Return `table_batch` as a non-empty list of lists of TokenScore, else raise an error that says what to pass.
+
+    Used by `sequence_log_probabilities` and `plot_token_probabilities` (notebook 07); one
+    table (a list of TokenScore) in place of a batch is the usual slip.
+    """
+    if isinstance(table_batch, (str, bytes)) or not isinstance(table_batch, Sequence):
+        raise ArgumentTypeError(
+            f"table_batch must be a list of tables from token_probability_table, got {type(table_batch).__name__}."
+        )
+    if not table_batch:
+        raise CompanionError("table_batch is empty: pass token_probability_table(...), one table per sequence.")
+    for table in table_batch:
+        if isinstance(table, TokenScore):
+            raise ArgumentTypeError(
+                "table_batch must be a list of tables, got one table (a list of TokenScore): wrap it, [table]."
+            )
+        if isinstance(table, (str, bytes)) or not isinstance(table, Sequence) or not all(
+            isinstance(score, TokenScore) for score in table
+        ):
+            raise ArgumentTypeError(
+                f"Each table must be a list of TokenScore from token_probability_table, got {type(table).__name__}."
+            )
+    return [list(table) for table in table_batch]
+
+
 def check_new_token_scores(sequences: torch.Tensor, transition_scores: torch.Tensor, prompt_length: int) -> int:
     """Return n, the number of new tokens, after checking that the shapes fit together.
 
@@ -45,16 +88,7 @@ def check_new_token_scores(sequences: torch.Tensor, transition_scores: torch.Ten
         transition_scores: FloatTensor of shape (b, n), from `compute_transition_scores`.
         prompt_length: t, the number of prompt columns (`inputs["input_ids"].shape[1]`).
     """
-    if not isinstance(sequences, torch.Tensor) or sequences.dim() != 2:
-        raise CompanionError(
-            "sequences must be a LongTensor of shape (batch, length): pass outputs.sequences from "
-            "generate(..., return_dict_in_generate=True)."
-        )
-    if not isinstance(prompt_length, int) or not 0 <= prompt_length <= sequences.shape[1]:
-        raise CompanionError(
-            f"prompt_length must be the prompt's number of columns, inputs['input_ids'].shape[1], "
-            f"between 0 and {sequences.shape[1]}; got {prompt_length!r}."
-        )
+    require_sequences(sequences, prompt_length)
     new_tokens = sequences.shape[1] - prompt_length
     if not isinstance(transition_scores, torch.Tensor) or tuple(transition_scores.shape) != (
         sequences.shape[0],
@@ -75,15 +109,17 @@ def generated_token_mask(sequences: torch.Tensor, prompt_length: int, end_token_
     Args:
         sequences: LongTensor of shape (b, t + n) as `generate()` returns it.
         prompt_length: t, the number of prompt columns.
-        end_token_ids: the ids that end a generation (the generation config's EOS ids).
+        end_token_ids: the ids that end a generation (the generation config's EOS ids): a list
+            of ints, or handled: a single int, a tensor, or None (= no end token).
     Returns:
         BoolTensor of shape (b, n): True for real new tokens, False for the padding that
         `generate()` appends to a row after it has ended.
     Used in notebook 07 to sum log-probabilities per row.
     """
+    require_sequences(sequences, prompt_length)
     new_tokens = sequences[:, prompt_length:]
     mask = torch.ones_like(new_tokens, dtype=torch.bool)
-    end_ids = torch.tensor(list(end_token_ids), dtype=new_tokens.dtype, device=new_tokens.device)
+    end_ids = torch.tensor(eos_token_id_list(end_token_ids), dtype=new_tokens.dtype, device=new_tokens.device)
     for row in range(new_tokens.shape[0]):
         for position in range(new_tokens.shape[1]):
             if bool(torch.isin(new_tokens[row, position], end_ids)):
@@ -123,6 +159,7 @@ def token_probability_table(
         list of b lists of TokenScore, in the order of the new tokens; probability = exp(log-probability).
     Used in notebook 07.
     """
+    require_tokenizer(tokenizer)
     check_new_token_scores(sequences, transition_scores, prompt_length)
     mask = generated_token_mask(sequences, prompt_length, end_ids_for(tokenizer, end_token_ids=end_token_ids))
     tables = []
@@ -145,6 +182,13 @@ def format_token_probability_table(table: Sequence[TokenScore]) -> str:
     Tokens are shown with repr() so that leading spaces and newlines stay visible.
     Used in notebook 07.
     """
+    if isinstance(table, (str, bytes)) or not isinstance(table, Sequence) or not all(
+        isinstance(score, TokenScore) for score in table
+    ):
+        raise ArgumentTypeError(
+            f"table must be one list of TokenScore, got {type(table).__name__}: pass one sequence's table, "
+            "e.g. token_probability_table(...)[0]."
+        )
     lines = [f"{'pos':>3}  {'token':<14}  {'id':>6}  {'log-prob':>8}  {'probability':>11}"]
     for score in table:
         lines.append(f"{score.position:>3}  {score.token!r:<14}  {score.token_id:>6}  "
@@ -163,7 +207,7 @@ def sequence_log_probabilities(table_batch: Sequence[Sequence[TokenScore]]) -> l
     Used in notebook 07 to compare candidate outputs.
     """
     totals = []
-    for table in table_batch:
+    for table in as_table_batch(table_batch):
         total = 0.0
         for score in table:
             total += score.log_probability
@@ -233,10 +277,13 @@ def plot_token_probabilities(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
+    table_batch = as_table_batch(table_batch)
+    if isinstance(titles, str):
+        raise ArgumentTypeError(f"titles must be a list with one title per sequence, got the string {titles!r}: "
+                                "wrap it, titles=[title].")
     if titles is not None and len(titles) != len(table_batch):
         raise CompanionError(f"Give one title per sequence: {len(table_batch)} sequences, {len(titles)} titles.")
-    if not isinstance(tokens_per_line, int) or tokens_per_line < 1:
-        raise CompanionError(f"tokens_per_line must be a positive integer, got {tokens_per_line!r}.")
+    require_positive_int("tokens_per_line", tokens_per_line, "It is how many token boxes fit on one line, e.g. 8.")
     lines_per_panel = [max(1, -(-len(table) // tokens_per_line)) for table in table_batch]
     figure, all_axes = plt.subplots(
         len(table_batch), 1, figsize=(1.2 * tokens_per_line, sum(0.75 * lines + 0.6 for lines in lines_per_panel)),

@@ -21,13 +21,19 @@ from typing import Callable, Sequence
 
 import torch
 
+from companion.errors import CompanionError
 from companion.generation import (
     as_prompt_list,
     end_of_sequence_ids,
     eos_token_id_list,
     generate_ids,
     pad_token_id_or_eos,
+    require_fits_context,
     require_max_new_tokens,
+    require_model,
+    require_positive_int,
+    require_tokenizer,
+    tokenize_batch,
 )
 
 # Sixteen prompts of different lengths, so that a batch really needs padding.
@@ -145,9 +151,14 @@ def measure_batching(
     matrix product may add up in a different order than a single row, and a near-tie
     between two tokens can then flip (`equal_rows` reports it instead of hiding it).
     """
+    require_model(model)
+    require_tokenizer(tokenizer)
     prompt_list = as_prompt_list(prompts)
     require_max_new_tokens(max_new_tokens)
+    require_positive_int("repeats", repeats, "It is how many times to time each way, e.g. 1.")
     eos_token_id = end_of_sequence_ids(model, tokenizer)  # where generate() stops a row
+    # Checked here with the real budget: the warm-up below asks for only 2 tokens.
+    require_fits_context(model, tokenize_batch(tokenizer, prompt_list)["input_ids"].shape[1], max_new_tokens)
 
     def one_by_one():
         rows = []
@@ -201,8 +212,17 @@ def decode_ms_per_token(
     processes, comparable with the best-of bandwidth of `memory_bandwidth_gb_per_s`.
     Extra keyword arguments (e.g. cache_implementation="static") go to `generate()`.
     """
-    require_max_new_tokens(new_tokens)
-    model_inputs = {name: tensor.to(model.device) for name, tensor in tokenizer(prompt, return_tensors="pt").items()}
+    require_model(model)
+    require_tokenizer(tokenizer)
+    prompt_list = as_prompt_list(prompt)
+    if len(prompt_list) != 1:
+        raise CompanionError(f"decode_ms_per_token times one prompt, got {len(prompt_list)}: pass one string.")
+    require_max_new_tokens(new_tokens, name="new_tokens")
+    require_positive_int("repeats", repeats, "It is how many runs to take the fastest of, e.g. 3.")
+    model_inputs = {
+        name: tensor.to(model.device) for name, tensor in tokenizer(prompt_list[0], return_tensors="pt").items()
+    }
+    require_fits_context(model, model_inputs["input_ids"].shape[1], 1 + new_tokens, name="1 + new_tokens")
     pad_token_id = pad_token_id_or_eos(tokenizer)
 
     def generate(count: int) -> Callable[[], object]:
@@ -221,7 +241,8 @@ def decode_ms_per_token(
 
 
 def weight_bytes(model) -> int:
-    """Bytes of all parameters (tied weights counted once): what one decoding step reads."""
+    """Bytes of all parameters (tied weights counted once): what one decoding step reads (notebooks 06, 08)."""
+    require_model(model)
     total = 0
     for parameter in model.parameters():
         total += parameter.numel() * parameter.element_size()
@@ -238,6 +259,8 @@ def linear_layers_ms(model, repeats: int = 5) -> float:
     and how much is everything else (notebook 06, `companion.bench`).
     Returns the fastest of `repeats` runs.
     """
+    require_model(model)
+    require_positive_int("repeats", repeats, "It is how many runs to take the fastest of, e.g. 5.")
     layers = []
     for module in model.modules():
         if isinstance(module, torch.nn.Linear):
@@ -264,8 +287,10 @@ def memory_bandwidth_gb_per_s(megabytes: int = 512, repeats: int = 5) -> dict[st
     Returns:
         {"copy_gb_per_s": best copy speed counting read + write bytes,
          "read_gb_per_s": best speed of summing a tensor (reads only)}.
-    The tensors are far larger than any CPU cache, so this is main-memory speed.
+    The tensors are far larger than any CPU cache, so this is main-memory speed (notebook 06).
     """
+    require_positive_int("megabytes", megabytes, "It is the size of the test tensors, e.g. 256.")
+    require_positive_int("repeats", repeats, "It is how many runs to take the best of, e.g. 3.")
     element_count = megabytes * 1024 * 1024 // 4
     source = torch.ones(element_count, dtype=torch.float32)
     target = torch.empty_like(source)

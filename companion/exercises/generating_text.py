@@ -166,6 +166,8 @@ def check_greedy_loop(answer, model, tokenizer, prompt: str, steps: int) -> Verd
     correct = torch.equal(answer, expected)
     if correct:
         hint = ""
+    elif answer.shape[0] < prompt_length:
+        hint = "the ids should start with the prompt's own ids (the tokenizer's input_ids), then the new ones."
     elif answer.shape[0] == prompt_length:
         hint = "the ids are still just the prompt: append the chosen token to the ids at every step."
     elif answer.shape[0] > expected.shape[0] and torch.equal(answer[: expected.shape[0]], expected):

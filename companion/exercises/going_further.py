@@ -12,6 +12,7 @@ import math
 import torch
 
 from companion.decoding import ForwardPassRecorder
+from companion.errors import CompanionError
 from companion.exercises import Verdict, report
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 from companion.throughput import weight_bytes
@@ -34,7 +35,14 @@ def check_floor_ms_per_token(answer, model, bandwidth_gb_per_s: float) -> Verdic
         bandwidth_gb_per_s: the measured memory bandwidth in GB/s (1 GB = 10**9 bytes).
     Returns:
         whether `answer` is weight bytes / bandwidth, in ms (within 2 %).
+    A wrong answer prints a hint; a bandwidth that is not a positive number (the notebook's
+    measurement, not the learner's answer) raises a CompanionError that says what to pass.
     """
+    if not is_number(bandwidth_gb_per_s) or bandwidth_gb_per_s <= 0:
+        raise CompanionError(
+            f"bandwidth_gb_per_s must be a positive number of GB/s, got {bandwidth_gb_per_s!r}: pass the "
+            "notebook's measurement, memory_bandwidth_gb_per_s()['read_gb_per_s']."
+        )
     expected = weight_bytes(model) / (bandwidth_gb_per_s * 1e9) * 1000
     correct = is_number(answer) and math.isclose(answer, expected, rel_tol=0.02)
     if not is_number(answer):
@@ -153,7 +161,7 @@ def check_quantization_for_gpu(answer, gpu_gb: float = 6.0) -> Verdict:
     Returns:
         whether `answer` is the most precise setting whose weights (7e9 x bytes per weight) fit.
     """
-    if answer not in GPU_PRECISIONS:
+    if not (answer is None or isinstance(answer, str)) or answer not in GPU_PRECISIONS:  # a list is unhashable
         return report(False, "", 'choose one of the QUANTIZATION values: None, "8bit" or "4bit".')
     fitting = [setting for setting, size in GPU_PRECISIONS.items() if SEVEN_BILLION * size / 1e9 <= gpu_gb]
     best = max(fitting, key=lambda setting: GPU_PRECISIONS[setting]) if fitting else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from companion.chat import render_chat
+from companion.chat import render_chat, require_chat_template
 from companion.exercises import Verdict, report
 from companion.generation import generate_ids
 
@@ -19,7 +19,10 @@ def header_token_ids(tokenizer, messages: Sequence[dict]) -> list[int]:
 
     Returns:
         list of ints, e.g. 4 ids for SmolLM2's "<|im_start|>assistant\\n".
+    Raises the CompanionError of `require_chat_template` for a base model's tokenizer
+    (the notebook's model, not the learner's answer, is wrong then).
     """
+    require_chat_template(tokenizer)
     with_header = tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, return_dict=True)
     without_header = tokenizer.apply_chat_template(list(messages), add_generation_prompt=False, return_dict=True)
     return list(with_header["input_ids"][len(without_header["input_ids"]):])
