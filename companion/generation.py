@@ -315,10 +315,7 @@ def require_fits_context(model, prompt_length: int, max_new_tokens: int = 0, nam
     limit = context_length(model)
     if limit is None or prompt_length + max_new_tokens <= limit:
         return
-    if max_new_tokens:
-        asked = f" + {name}={max_new_tokens} = {prompt_length + max_new_tokens} positions"
-    else:
-        asked = ""
+    asked = f" + {name}={max_new_tokens} = {prompt_length + max_new_tokens} positions" if max_new_tokens else ""
     if not max_new_tokens:
         fix = f"shorten the prompt to at most {limit} tokens"
     elif max_new_tokens < limit:

@@ -6,6 +6,8 @@ all of them report through `report` so that every exercise reads the same way.
 
 from __future__ import annotations
 
+import math
+
 
 class Verdict:
     """The outcome of a check: truthy when correct. Jupyter shows nothing for it,
@@ -22,6 +24,16 @@ class Verdict:
 
     def _ipython_display_(self) -> None:
         """Display nothing: `report` has already printed the verdict."""
+
+
+def is_whole_number(answer) -> bool:
+    """True if a learner's answer is an int (True/False are not numbers here)."""
+    return isinstance(answer, int) and not isinstance(answer, bool)
+
+
+def is_number(answer) -> bool:
+    """True if a learner's answer is a finite int or float (True/False are not numbers here)."""
+    return isinstance(answer, (int, float)) and not isinstance(answer, bool) and math.isfinite(answer)
 
 
 def report(correct: bool, praise: str, hint: str) -> Verdict:

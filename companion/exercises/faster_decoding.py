@@ -11,17 +11,13 @@ from __future__ import annotations
 import torch
 
 from companion.decoding import ForwardPassRecorder
-from companion.exercises import Verdict, report
+from companion.exercises import Verdict, is_whole_number, report
 
 # Exercise 1 generates this many tokens before looking at the cache.
 CACHE_EXERCISE_NEW_TOKENS = 5
 # Exercises 2 and 3 run generate() for the answer: keep the work bounded.
 MOST_NEW_TOKENS = 64
 MOST_LOOKUP_TOKENS = 32
-
-
-def is_whole_number(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def check_cache_shape(answer, model, model_inputs) -> Verdict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from companion.exercises import Verdict, report
+from companion.exercises import Verdict, is_whole_number, report
 from companion.generation import generate_ids, generate_text, tokenize_batch
 from companion.inspection import next_token_distribution
 
@@ -30,7 +30,7 @@ def as_shape(answer) -> tuple[int, ...] | None:
     """Read a shape given as a tuple or list of ints or a torch.Size; None if unreadable."""
     if not isinstance(answer, (tuple, list, torch.Size)):
         return None
-    if not all(isinstance(size, int) and not isinstance(size, bool) for size in answer):
+    if not all(is_whole_number(size) for size in answer):
         return None
     return tuple(answer)
 

@@ -13,17 +13,13 @@ import torch
 
 from companion.decoding import ForwardPassRecorder
 from companion.errors import CompanionError
-from companion.exercises import Verdict, report
+from companion.exercises import Verdict, is_number, report
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 from companion.throughput import weight_bytes
 
 # The guide's model, openlm-research/open_llama_7b, has about 7 billion parameters.
 SEVEN_BILLION = 7e9
 BYTES_PER_PARAMETER = {"fp32": 4.0, "bf16": 2.0, "4bit": 0.5}
-
-
-def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def check_floor_ms_per_token(answer, model, bandwidth_gb_per_s: float) -> Verdict:

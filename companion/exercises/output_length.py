@@ -11,7 +11,7 @@ import copy
 
 import torch
 
-from companion.exercises import Verdict, report
+from companion.exercises import Verdict, is_whole_number, report
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 
 # transformers' model-agnostic default length, used when neither the call nor the model's
@@ -58,10 +58,10 @@ def check_default_new_tokens(answer, model, tokenizer, prompt: str) -> Verdict:
     if isinstance(answer, torch.Tensor) and answer.numel() == 1:
         answer = int(answer.item())
     prompt_length = tokenize_batch(tokenizer, prompt)["input_ids"].shape[1]
-    correct = isinstance(answer, int) and not isinstance(answer, bool) and answer == expected
+    correct = is_whole_number(answer) and answer == expected
     if correct:
         hint = ""
-    elif not isinstance(answer, int) or isinstance(answer, bool):
+    elif not is_whole_number(answer):
         hint = "give a whole number: how many tokens come after the prompt in the output."
     elif answer == prompt_length + expected:
         hint = "that is the length of the whole output; the prompt's tokens are part of it. Count only the new ones."

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from companion.chat import render_chat, require_chat_template
-from companion.exercises import Verdict, report
+from companion.exercises import Verdict, is_whole_number, report
 from companion.generation import generate_ids
 
 
@@ -39,7 +39,7 @@ def check_header_token_count(tokenizer, messages: Sequence[dict], answer) -> Ver
     header_ids = header_token_ids(tokenizer, messages)
     expected = len(header_ids)
     header_text = tokenizer.decode(header_ids)
-    if isinstance(answer, bool) or not isinstance(answer, int):
+    if not is_whole_number(answer):
         return report(False, "", "Write your prediction as a whole number, e.g. `answer = 7`.")
     if answer == expected:
         pieces = tokenizer.convert_ids_to_tokens(header_ids)
