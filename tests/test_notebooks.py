@@ -15,6 +15,7 @@ import sys
 import nbformat
 import pytest
 
+from committed_notebooks import code_cell, notebook_cells, printed
 from companion.course import REPOSITORY_ROOT, notebook_paths, run_notebook
 
 NOTEBOOKS = notebook_paths("en")
@@ -105,15 +106,14 @@ def test_exercises_are_checked_and_solutions_come_after_their_check(path):
     assert len(solutions) >= len(attempts), "every exercise has a reference solution cell tagged `solution`"
     for index in attempts:
         assert "check_" in code_cells[index].source, "the learner's attempt is checked right away"
-        assert "not yet" in "".join(output.get("text", "") for output in code_cells[index].outputs).lower(), (
+        assert "not yet" in printed(code_cells[index]).lower(), (
             "an unanswered exercise prints a hint (and does not raise)"
         )
     for index in solutions:
         assert any(attempt < index for attempt in attempts), "a solution comes after the exercise's check"
         assert "check_" in code_cells[index].source, "a solution cell ends by running the check"
-        printed = "".join(output.get("text", "") for output in code_cells[index].outputs)
-        assert "Correct!" in printed, f"the reference solution in cell {code_cells[index].id} is not correct"
-    hints = "".join(output.get("text", "") for index in attempts for output in code_cells[index].outputs)
+        assert "Correct!" in printed(code_cells[index]), f"the reference solution in cell {code_cells[index].id} is not correct"
+    hints = "".join(printed(code_cells[index]) for index in attempts)
     assert "model.generate(" not in hints and "tokenizer(" not in hints, "hints point at concepts, not at calls"
 
 
@@ -163,24 +163,16 @@ PITFALL_MESSAGES = [
 
 @pytest.mark.parametrize("number, code, message", PITFALL_MESSAGES, ids=lambda value: str(value)[:24])
 def test_pitfall_messages_show_in_the_cell_that_makes_the_mistake(number, code, message):
-    from committed_notebooks import code_cell, notebook_cells
-
     cells = notebook_cells(number)
     mistake = code_cell(cells, code)
-    assert message in mistake_output(mistake), f"notebook {number}: {message!r} not under the cell"
+    assert message in printed(mistake), f"notebook {number}: {message!r} not under the cell"
     following = cells[cells.index(mistake) + 1]
     assert following.cell_type == "markdown" and re.search(r"warn|error|message", following.source, re.I), (
         "a sentence right after the cell points at the message"
     )
 
 
-def mistake_output(cell) -> str:
-    return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
-
-
 @pytest.mark.parametrize("number", ["02", "03", "04", "05"])
 def test_pitfall_notebooks_call_model_generate_directly(number):
-    from committed_notebooks import notebook_cells
-
     sources = [cell.source for cell in notebook_cells(number) if cell.cell_type == "code"]
     assert sum("model.generate(" in source for source in sources) >= 3
