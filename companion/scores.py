@@ -22,7 +22,7 @@ from typing import Sequence
 import torch
 
 from companion.errors import ArgumentTypeError, CompanionError
-from companion.generation import end_of_sequence_ids, eos_token_id_list, require_positive_int, require_tokenizer
+from companion.generation import eos_token_id_list, require_positive_int, require_tokenizer
 from companion.inspection import position_ids_for
 
 
@@ -128,13 +128,9 @@ def generated_token_mask(sequences: torch.Tensor, prompt_length: int, end_token_
     return mask
 
 
-def end_ids_for(tokenizer, model=None, end_token_ids: Sequence[int] | None = None) -> list[int]:
-    """The end-of-sequence ids to stop a row at: the given ones, else the model's, else the tokenizer's."""
-    if end_token_ids is not None:
-        return [int(token_id) for token_id in end_token_ids]
-    if model is not None:
-        return end_of_sequence_ids(model, tokenizer)
-    return [] if tokenizer.eos_token_id is None else [tokenizer.eos_token_id]
+def end_ids_for(tokenizer, end_token_ids: Sequence[int] | None = None) -> list[int]:
+    """The end-of-sequence ids to stop a row at: the given ones, else the tokenizer's."""
+    return eos_token_id_list(end_token_ids if end_token_ids is not None else tokenizer.eos_token_id)
 
 
 def token_probability_table(
