@@ -11,8 +11,11 @@ BIN := $(VENV)/bin
 install:
 	@$(PYTHON) tools/bootstrap.py $(VENV)
 
-run: install  ## execute every notebook headless into build/
-	@$(BIN)/python -m companion.course run
+# The edition `make run` executes: en (default) or de (make run LANGUAGE=de).
+LANGUAGE ?= en
+
+run: install  ## execute every notebook of one edition headless into build/executed/<lang>/
+	@$(BIN)/python -m companion.course run --language $(LANGUAGE)
 
 # pytest workers side by side, one CPU thread each; a test file or notebook stays on one worker.
 TEST_JOBS ?= 2

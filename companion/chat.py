@@ -21,7 +21,19 @@ from typing import Sequence
 
 from companion.errors import ArgumentTypeError, CompanionError
 from companion.generation import generate_text, require_max_new_tokens, require_model, require_tokenizer
+from companion.language import Messages
 from companion.models import REAL_MODEL
+
+MESSAGES = Messages(__name__, {
+    "no_chat_template": {
+        "en": "The tokenizer of {name} has no chat template: it belongs to a base model, which was "
+              "trained to continue text, not to answer chats. Use an instruct model, such as "
+              'companion.load_model("{model}"), or write the prompt as plain text to continue.',
+        "de": "Der Tokenizer von {name} hat keine Chat-Vorlage (chat template): Er gehört zu einem Basismodell, "
+              "das gelernt hat, Text fortzusetzen, nicht auf Chats zu antworten. Nehmen Sie ein Instruct-Modell, "
+              'etwa companion.load_model("{model}"), oder schreiben Sie den Prompt als Text, den das Modell fortsetzt.',
+    },
+})
 
 ROLES = ("system", "user", "assistant", "tool")
 
@@ -39,11 +51,7 @@ def require_chat_template(tokenizer) -> None:
     if getattr(tokenizer, "chat_template", None) is None:
         # The folder's last part names the model without exposing where it lives on this machine.
         name = Path(str(getattr(tokenizer, "name_or_path", "") or "this model")).name
-        raise CompanionError(
-            f"The tokenizer of {name!r} has no chat template: it belongs to a base model, which was "
-            "trained to continue text, not to answer chats. Use an instruct model, such as "
-            f'companion.load_model("{REAL_MODEL}"), or write the prompt as plain text to continue.'
-        )
+        raise CompanionError(MESSAGES("no_chat_template", name=repr(name), model=REAL_MODEL))
 
 
 def check_messages(messages) -> list[dict[str, str]]:

@@ -102,7 +102,7 @@ def run_course(
     """Execute every notebook of one edition, `jobs` at a time; print a line each and a summary.
 
     Args:
-        language: the edition's folder under notebooks/ ("en").
+        language: the edition's folder under notebooks/ ("en" or "de").
         output_dir: executed copies go to output_dir/<language>/.
         parameters: papermill parameters for every notebook, e.g. {"MODEL": "smollm2-135m"}.
         jobs: notebooks executed side by side (each kernel has one CPU thread).
@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m companion.course", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="execute every notebook")
-    run_parser.add_argument("--language", default="en")
+    run_parser.add_argument("--language", default="en", choices=("en", "de"),
+                            help="the edition to execute: en (default) or de")
     run_parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     run_parser.add_argument("-j", "--jobs", type=int, default=default_jobs(),
                             help="notebooks executed at once (default: one per core, at most 2)")

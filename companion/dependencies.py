@@ -10,6 +10,21 @@ import importlib
 from types import ModuleType
 
 from companion.errors import MissingPackageError
+from companion.language import Messages
+
+MESSAGES = Messages(__name__, {
+    "missing_package": {
+        "en": "The package '{distribution}' is needed {purpose}, but it is not installed.\n"
+              "Install it with:\n    {command}\n"
+              "then restart the Python kernel (in Jupyter: Kernel > Restart).",
+        "de": "Das Paket '{distribution}' wird {purpose} gebraucht, ist aber nicht installiert.\n"
+              "Installieren Sie es mit:\n    {command}\n"
+              "und starten Sie danach den Python-Kernel neu (in Jupyter: Kernel > Restart Kernel).",
+    },
+    "purpose_quantization": {"en": "for quantization={quantization}", "de": "für quantization={quantization}"},
+    "purpose_smollm2": {"en": "for the model 'smollm2-135m'", "de": "für das Modell 'smollm2-135m'"},
+    "purpose_gguf": {"en": "to read the GGUF file of 'smollm2-135m'", "de": "zum Lesen der GGUF-Datei von 'smollm2-135m'"},
+})
 
 # import name -> (pip distribution, install command). Everything else comes with
 # `pip install -e .` from pyproject.toml.
@@ -25,7 +40,7 @@ def require(import_name: str, purpose: str) -> ModuleType:
 
     Args:
         import_name: the module to import, e.g. "gguf".
-        purpose: what it is needed for, shown in the error ("to read GGUF files").
+        purpose: what it is needed for, shown in the error: a text from MESSAGES ("for ...").
     Returns:
         The imported module.
     """
@@ -36,7 +51,5 @@ def require(import_name: str, purpose: str) -> ModuleType:
             import_name, (import_name, f"pip install {import_name}")
         )
         raise MissingPackageError(
-            f"The package '{distribution}' is needed {purpose}, but it is not installed.\n"
-            f"Install it with:\n    {command}\n"
-            "then restart the Python kernel (in Jupyter: Kernel > Restart)."
+            MESSAGES("missing_package", distribution=distribution, purpose=purpose, command=command)
         ) from error

@@ -20,7 +20,33 @@ from typing import Iterator, Sequence
 import torch
 
 from companion.errors import ArgumentTypeError, CompanionError, PaddingError
+from companion.language import Messages
 from companion.sampling import SAMPLING_SETTINGS, require_sampling_setting
+
+MESSAGES = Messages(__name__, {
+    "missing_max_new_tokens": {
+        "en": "Pass {name}=... (e.g. 30). Without it generate() falls back to a default of "
+              "20 new tokens (older transformers releases counted the prompt in those 20), which "
+              "silently cuts answers short (notebook 02).",
+        "de": "Geben Sie {name}=... an (z. B. 30). Ohne diese Angabe nimmt generate() einen Standardwert von "
+              "20 neuen Tokens (ältere transformers-Versionen zählten den Prompt zu diesen 20), und das "
+              "schneidet Antworten stillschweigend ab (Notebook 02).",
+    },
+    "right_padded": {
+        "en": "Rows {rows} of the batch are padded on the right, so the model would "
+              "continue from padding instead of the prompt. Tokenize with padding on the left: "
+              "tokenizer.padding_side = 'left' (or use companion.tokenize_batch, which pads on the left).",
+        "de": "Die Zeilen {rows} des Batches sind rechts aufgefüllt, also würde das Modell nach dem Padding "
+              "weiterschreiben statt nach dem Prompt. Tokenisieren Sie mit Padding auf der linken Seite: "
+              "tokenizer.padding_side = 'left' (oder nehmen Sie companion.tokenize_batch, das links auffüllt).",
+    },
+    "no_pad_or_eos": {
+        "en": "The tokenizer has neither a pad token nor an EOS token to stand in for it. "
+              "Set one before batching, e.g. tokenizer.pad_token = tokenizer.unk_token.",
+        "de": "Der Tokenizer hat weder einen Pad-Token noch einen EOS-Token, der dafür einspringen könnte. "
+              "Setzen Sie einen, bevor Sie Batches bilden, z. B. tokenizer.pad_token = tokenizer.unk_token.",
+    },
+})
 
 
 def type_name(value) -> str:
@@ -151,10 +177,7 @@ def padding_on(tokenizer, side: str) -> Iterator[None]:
     saved_pad_token = tokenizer.pad_token
     if tokenizer.pad_token is None:
         if tokenizer.eos_token is None:
-            raise PaddingError(
-                "The tokenizer has neither a pad token nor an EOS token to stand in for it. "
-                "Set one before batching, e.g. tokenizer.pad_token = tokenizer.unk_token."
-            )
+            raise PaddingError(MESSAGES("no_pad_or_eos"))
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = side
     try:
@@ -270,11 +293,7 @@ def require_left_padded(attention_mask: torch.Tensor) -> None:
         )
     right_padded_rows = (attention_mask[:, -1] == 0).nonzero().flatten().tolist()
     if right_padded_rows:
-        raise PaddingError(
-            f"Rows {right_padded_rows} of the batch are padded on the right, so the model would "
-            "continue from padding instead of the prompt. Tokenize with padding on the left: "
-            "tokenizer.padding_side = 'left' (or use companion.tokenize_batch, which pads on the left)."
-        )
+        raise PaddingError(MESSAGES("right_padded", rows=right_padded_rows))
 
 
 def require_max_new_tokens(max_new_tokens, name: str = "max_new_tokens") -> int:
@@ -284,11 +303,7 @@ def require_max_new_tokens(max_new_tokens, name: str = "max_new_tokens") -> int:
     pitfall. `name` is the argument's name where a helper calls it differently (new_tokens).
     """
     if max_new_tokens is None:
-        raise CompanionError(
-            f"Pass {name}=... (e.g. 30). Without it generate() falls back to a default of "
-            "20 new tokens (older transformers releases counted the prompt in those 20), which "
-            "silently cuts answers short (notebook 02)."
-        )
+        raise CompanionError(MESSAGES("missing_max_new_tokens", name=name))
     return require_positive_int(name, max_new_tokens, "It is the most tokens to add after the prompt, e.g. 30.")
 
 

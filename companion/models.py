@@ -19,8 +19,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from companion.dependencies import MESSAGES as DEPENDENCY_MESSAGES
 from companion.dependencies import require
 from companion.errors import CompanionError, ModelNotBuiltError, UnknownModelError
+from companion.language import Messages
+
+MESSAGES = Messages(__name__, {
+    "tutorial-tiny": {
+        "en": "the course's own tiny Llama (~156K parameters), trained to reproduce the guide's examples",
+        "de": "das kleine Llama-Modell des Kurses (~156K Parameter), trainiert auf die Beispiele der Anleitung",
+    },
+    "smollm2-135m": {
+        "en": "SmolLM2-135M-Instruct, a real small instruct LLM (135M parameters), dequantized from a Q4_1 GGUF",
+        "de": "SmolLM2-135M-Instruct, ein echtes kleines Instruct-LLM (135M Parameter), aus einer Q4_1-GGUF-Datei dequantisiert",
+    },
+    "unknown_model": {
+        "en": "Cannot load the model {name}: it is not a built-in name, not a local folder, "
+              "and it could not be fetched from the Hugging Face hub.",
+        "de": "Das Modell {name} lässt sich nicht laden: Es ist weder ein eingebauter Name noch ein lokaler "
+              "Ordner, und vom Hugging Face Hub ließ es sich nicht holen.",
+    },
+    "did_you_mean": {"en": "Did you mean load_model({name})?", "de": "Meinten Sie load_model({name})?"},
+    "builtin_names": {"en": "Built-in names (no download):", "de": "Eingebaute Namen (ohne Download):"},
+    "hub_ids": {
+        "en": "Any hub id such as 'openlm-research/open_llama_7b' also works on a machine with internet "
+              "access (e.g. Colab); check the spelling, and log in with `hf auth login` for gated models.",
+        "de": "Jede Hub-ID wie 'openlm-research/open_llama_7b' funktioniert ebenfalls, auf einem Rechner mit "
+              "Internetzugang (z. B. Colab); prüfen Sie die Schreibweise, und melden Sie sich für "
+              "zugangsbeschränkte Modelle mit `hf auth login` an.",
+    },
+    "offline": {
+        "en": "This machine cannot reach the hub right now (offline).",
+        "de": "Dieser Rechner erreicht den Hub gerade nicht (offline).",
+    },
+})
 
 
 # The course's real small LLM (an instruct model): one name, used wherever a notebook or the
@@ -51,7 +83,7 @@ def quantization_config(quantization: str | None):
     if quantization is None:
         return None
     quiet_bitsandbytes()
-    require("bitsandbytes", f"for quantization={quantization!r}")
+    require("bitsandbytes", DEPENDENCY_MESSAGES("purpose_quantization", quantization=repr(quantization)))
     from transformers import BitsAndBytesConfig
 
     if quantization == "4bit":
@@ -67,7 +99,7 @@ def smollm2_gguf_path() -> Path:
     """
     spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        require(SMOLLM2_PACKAGE, "for the model 'smollm2-135m'")  # raises with the install command
+        require(SMOLLM2_PACKAGE, DEPENDENCY_MESSAGES("purpose_smollm2"))  # raises with the install command
     folder = Path(list(spec.submodule_search_locations)[0])
     path = folder / SMOLLM2_GGUF_FILE
     if not path.is_file():
@@ -87,7 +119,7 @@ def build_smollm2_folder(gguf_path: Path, target: Path) -> None:
     Raises OSError(ENOSPC) when the child ran out of disk space (companion.cache explains
     it), else CompanionError with the child's last output lines.
     """
-    require("gguf", "to read the GGUF file of 'smollm2-135m'")
+    require("gguf", DEPENDENCY_MESSAGES("purpose_gguf"))
     command = [sys.executable, "-m", "companion.convert_gguf", str(gguf_path), str(target)]
     completed = subprocess.run(command, capture_output=True, text=True)
     if completed.returncode != 0 and "No space left on device" in completed.stderr:
@@ -132,44 +164,39 @@ def tutorial_tiny_folder() -> Path:
 
 @dataclass(frozen=True)
 class BuiltinModel:
-    """A model the course ships (no download needed): what it is and where its files are."""
+    """A model the course ships (no download needed): its name and where its files are.
+
+    What it is (`description`) is in MESSAGES under its name, in each language.
+    """
 
     name: str
-    description: str
     folder: Callable[[], Path]  # returns the local folder for from_pretrained, building it if needed
+
+    @property
+    def description(self) -> str:
+        """One line on what the model is, in the notebook's language."""
+        return MESSAGES(self.name)
 
 
 BUILTIN_MODELS: dict[str, BuiltinModel] = {
     model.name: model
     for model in (
-        BuiltinModel(
-            "tutorial-tiny",
-            "the course's own tiny Llama (~156K parameters), trained to reproduce the guide's examples",
-            tutorial_tiny_folder,
-        ),
-        BuiltinModel(
-            "smollm2-135m",
-            "SmolLM2-135M-Instruct, a real small instruct LLM (135M parameters), dequantized from a Q4_1 GGUF",
-            smollm2_folder,
-        ),
+        BuiltinModel("tutorial-tiny", tutorial_tiny_folder),
+        BuiltinModel("smollm2-135m", smollm2_folder),
     )
 }
 
 
 def unknown_model_message(name: str) -> str:
     """The message for a name that is neither built in, a local folder, nor on the hub."""
-    lines = [f"Cannot load the model {name!r}: it is not a built-in name, not a local folder, "
-             "and it could not be fetched from the Hugging Face hub."]
+    lines = [MESSAGES("unknown_model", name=repr(name))]
     close = difflib.get_close_matches(name, list(BUILTIN_MODELS), n=1)
     if close:
-        lines.append(f"Did you mean load_model({close[0]!r})?")
-    lines.append("Built-in names (no download):")
+        lines.append(MESSAGES("did_you_mean", name=repr(close[0])))
+    lines.append(MESSAGES("builtin_names"))
     for model in BUILTIN_MODELS.values():
         lines.append(f"  - {model.name!r}: {model.description}")
-    lines.append(
-        "Any hub id such as 'openlm-research/open_llama_7b' also works on a machine with internet "
-        "access (e.g. Colab); check the spelling, and log in with `hf auth login` for gated models."
-    )
+    lines.append(MESSAGES("hub_ids"))
     return "\n".join(lines)
 
 
@@ -231,7 +258,7 @@ def check_hub_id(name: str) -> None:
         return  # downloaded earlier: from_pretrained can load it from the local hub cache
     if not hub_is_reachable():
         raise UnknownModelError(
-            unknown_model_message(name) + "\nThis machine cannot reach the hub right now (offline)."
+            unknown_model_message(name) + "\n" + MESSAGES("offline")
         )
 
 

@@ -13,6 +13,21 @@ import sys
 import warnings
 from dataclasses import dataclass
 
+from companion.language import DEFAULT_LANGUAGE, Messages, set_language
+
+MESSAGES = Messages(__name__, {
+    "running_on": {"en": "Running on {place} ({device})", "de": "Läuft auf {place} ({device})"},
+    "colab": {"en": "Google Colab", "de": "Google Colab"},
+    "local": {"en": "a local Jupyter kernel", "de": "einem lokalen Jupyter-Kernel"},
+    "no_gpu": {
+        "en": "No GPU: fine for 'tutorial-tiny' and 'smollm2-135m'. A 7B hub model needs a GPU "
+              "(on Colab: Runtime > Change runtime type > GPU).",
+        "de": "Keine GPU: Für 'tutorial-tiny' und 'smollm2-135m' genügt das. Ein 7B-Modell vom Hub braucht "
+              "eine GPU (auf Colab: Laufzeit > Laufzeittyp ändern > GPU).",
+    },
+    "seed": {"en": "Random seed: {seed}", "de": "Zufalls-Seed: {seed}"},
+})
+
 # Environment settings that must be in place before torch/transformers start up.
 # companion/__init__.py applies them on import, before anything imports torch.
 QUIET_ENVIRONMENT = {
@@ -54,6 +69,7 @@ class NotebookEnvironment:
     on_colab: bool
     device: str  # "cuda" or "cpu"
     seed: int
+    language: str  # "en" or "de": the language of the package's messages
     versions: dict[str, str]
 
     def _ipython_display_(self) -> None:
@@ -100,17 +116,22 @@ def silence_known_noise() -> None:
     warnings.formatwarning = format_warning_without_location
 
 
-def setup_notebook(seed: int = 0, *, verbose: bool = True) -> NotebookEnvironment:
-    """Prepare a notebook: quiet, seeded, CPU threads set up; print where it runs.
+def setup_notebook(seed: int = 0, *, language: str = DEFAULT_LANGUAGE, verbose: bool = True) -> NotebookEnvironment:
+    """Prepare a notebook: quiet, seeded, CPU threads set up, messages in its language; print where it runs.
 
     Args:
         seed: passed to `transformers.set_seed` (Python, NumPy and torch generators);
             notebooks call this right after their parameters cell with `seed=SEED`.
+        language: "en" (default) or "de": the language of everything the package prints
+            from now on (this summary, exercise verdicts and hints, the errors a learner meets).
+            The German notebooks pass language="de"; it is the one code line that differs
+            between the editions.
         verbose: print the environment summary.
     Returns:
-        NotebookEnvironment with on_colab, device ("cuda"/"cpu"), seed and versions.
-    Called in the first code cell of every notebook (01-06).
+        NotebookEnvironment with on_colab, device ("cuda"/"cpu"), seed, language and versions.
+    Called in the setup cell of every notebook, right after the parameters cell.
     """
+    set_language(language)  # first: a wrong value fails before anything slow happens
     apply_quiet_environment()
     import torch
     import transformers
@@ -120,14 +141,11 @@ def setup_notebook(seed: int = 0, *, verbose: bool = True) -> NotebookEnvironmen
     transformers.set_seed(seed)
     on_colab = "google.colab" in sys.modules
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    environment = NotebookEnvironment(on_colab, device, seed, library_versions())
+    environment = NotebookEnvironment(on_colab, device, seed, language, library_versions())
     if verbose:
-        print("Running on", "Google Colab" if on_colab else "a local Jupyter kernel", f"({device})")
+        print(MESSAGES("running_on", place=MESSAGES("colab" if on_colab else "local"), device=device))
         print(", ".join(f"{name} {version}" for name, version in environment.versions.items()))
         if device == "cpu":
-            print(
-                "No GPU: fine for 'tutorial-tiny' and 'smollm2-135m'. A 7B hub model needs a GPU "
-                "(on Colab: Runtime > Change runtime type > GPU)."
-            )
-        print(f"Random seed: {seed}")
+            print(MESSAGES("no_gpu"))
+        print(MESSAGES("seed", seed=seed))
     return environment

@@ -1,10 +1,11 @@
 """The notebooks: built from their sources, clean, well-formed, and runnable with other parameters.
 
 Execution at the default parameters, with every output compared, is nbval's job
-(pyproject.toml runs strict `--nbval` on notebooks/en); this file does not execute a
-notebook at its defaults a second time. It runs every notebook once more with another
-model and once in 4-bit, because a learner will change those parameters.
-The list of notebooks is derived from notebooks/en/: adding a notebook needs no edit here.
+(pyproject.toml runs strict `--nbval` on notebooks/en and notebooks/de); this file does not
+execute a notebook at its defaults a second time. It runs every notebook once more with
+another model and once in 4-bit, because a learner will change those parameters (English
+edition only: the German code is the same, test_editions.py proves it).
+The list of notebooks is derived from notebooks/<lang>/: adding a notebook needs no edit here.
 """
 
 import ast
@@ -17,8 +18,26 @@ import pytest
 
 from committed_notebooks import code_cell, notebook_cells, printed
 from companion.course import REPOSITORY_ROOT, notebook_paths, run_notebook
+from companion.exercises import MESSAGES as VERDICTS
+from companion.language import LANGUAGES
+
+sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
+import build_notebooks  # noqa: E402
 
 NOTEBOOKS = notebook_paths("en")
+EDITIONS = [path for language in LANGUAGES for path in notebook_paths(language)]  # en/01..., de/01...
+# Fixed words of the notebook contract, per edition (README, "Adding a notebook").
+LEARN = {"en": "what you will learn", "de": "was sie lernen"}
+SUMMARY = {"en": "summary", "de": "zusammenfassung"}
+
+
+def edition_id(path) -> str:
+    return f"{path.parent.name}-{path.stem}"
+
+
+def verdict_prefix(language: str, verdict: str) -> str:
+    """The fixed start of a printed verdict: "Correct!", "Not yet. Hint:", "Richtig!", ..."""
+    return VERDICTS.entries[verdict][language].split("{")[0].strip()
 ABSOLUTE_PATH = re.compile(r"(/work/|/home/|/root/|/tmp/|/Users/|C:\\\\|site-packages)")
 BUILTIN_MODELS = ("tutorial-tiny", "smollm2-135m")
 
@@ -54,7 +73,7 @@ def test_notebooks_are_built_from_current_sources():
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", EDITIONS, ids=edition_id)
 def test_notebook_is_clean(path):
     notebook = nbformat.read(path, as_version=4)
     assert notebook.metadata["kernelspec"]["name"] == "python3"
@@ -72,30 +91,32 @@ def test_notebook_is_clean(path):
             assert "warnings.warn(" not in text, f"a warning printed with its source line in cell {cell.id}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_notebook_structure(path):
+@pytest.mark.parametrize("path", EDITIONS, ids=edition_id)
+def test_notebook_structure(path, language=None):
+    language = language or path.parent.name
     notebook = nbformat.read(path, as_version=4)
     first = notebook.cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith("# ")
-    assert "what you will learn" in first.source.lower()
+    assert first.cell_type == "markdown" and first.source.startswith((f"# {path.name[:2]} · ", "# NN · "))
+    assert LEARN[language] in first.source.lower()
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     sources = [cell.source for cell in code_cells]
     assert "google.colab" in sources[0], "first code cell installs the package on Colab"
     parameter_cells = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
     assert len(parameter_cells) == 1
     assert sources[1] == parameter_cells[0].source, "the parameters cell comes right after the Colab cell"
-    assert "companion.setup_notebook(seed=SEED)" in sources[2], "setup uses SEED, after papermill's injection"
+    assert build_notebooks.language_setup_line(language) in sources[2], "setup uses SEED, after papermill's injection"
     for name in ("MODEL", "QUANTIZATION", "SEED"):
         assert name in parameters_of(path), f"parameters cell lacks {name}"
     for line in parameter_cells[0].source.splitlines():
         assert "#" in line, f"every parameter has a one-line comment: {line!r}"
         assert "=" not in line.split("#", 1)[1], f"papermill cannot parse a second '=' in a comment: {line!r}"
-    assert any("summary" in cell.source.lower() for cell in notebook.cells if cell.cell_type == "markdown")
+    assert any(SUMMARY[language] in cell.source.lower() for cell in notebook.cells if cell.cell_type == "markdown")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", EDITIONS, ids=edition_id)
 def test_exercises_are_checked_and_solutions_come_after_their_check(path):
     """Three or more exercises; each solution cell is tagged and follows the learner's checked attempt."""
+    not_yet, correct = verdict_prefix(path.parent.name, "not_yet"), verdict_prefix(path.parent.name, "correct")
     code_cells = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
     solutions = [index for index, cell in enumerate(code_cells) if "solution" in cell.metadata.get("tags", [])]
     attempts = [
@@ -106,13 +127,13 @@ def test_exercises_are_checked_and_solutions_come_after_their_check(path):
     assert len(solutions) >= len(attempts), "every exercise has a reference solution cell tagged `solution`"
     for index in attempts:
         assert "check_" in code_cells[index].source, "the learner's attempt is checked right away"
-        assert "not yet" in printed(code_cells[index]).lower(), (
+        assert not_yet in printed(code_cells[index]), (
             "an unanswered exercise prints a hint (and does not raise)"
         )
     for index in solutions:
         assert any(attempt < index for attempt in attempts), "a solution comes after the exercise's check"
         assert "check_" in code_cells[index].source, "a solution cell ends by running the check"
-        assert "Correct!" in printed(code_cells[index]), f"the reference solution in cell {code_cells[index].id} is not correct"
+        assert correct in printed(code_cells[index]), f"the reference solution in cell {code_cells[index].id} is not correct"
     hints = "".join(printed(code_cells[index]) for index in attempts)
     assert "model.generate(" not in hints and "tokenizer(" not in hints, "hints point at concepts, not at calls"
 
@@ -134,14 +155,14 @@ def test_notebook_runs_in_4bit(path, tmp_path):
 @pytest.mark.notebooks
 def test_the_template_for_new_notebooks_builds_runs_and_meets_the_contract(tmp_path):
     """notebooks/src/_template.py (README, "Adding a notebook") is a valid starting point."""
-    sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
-    import build_notebooks
-
     built = tmp_path / "99_template.ipynb"
     nbformat.write(build_notebooks.build_notebook(REPOSITORY_ROOT / "notebooks" / "src" / "_template.py", "en"), built)
     run = run_notebook(built, built)
     assert run.error is None, run.error
-    test_notebook_structure(built)
+    test_notebook_structure(built, language="en")
+    german = tmp_path / "99_template_de.ipynb"  # same code; its structure in German, not executed again
+    nbformat.write(build_notebooks.build_notebook(REPOSITORY_ROOT / "notebooks" / "src" / "_template.py", "de"), german)
+    test_notebook_structure(german, language="de")
 
 
 # The pitfalls' own messages, as transformers 5.24 prints them, each in the output of the

@@ -11,7 +11,10 @@ Source format (`notebooks/src/NN_name.py`): cells begin with a line `# %%`.
 - `# %%` is a code cell; `# %% tags=parameters,nbval-ignore-output` adds cell tags.
 - `# %% [colab-install]` (no body) becomes the standard first code cell that installs the
   course on Google Colab; its URL and packages come from pyproject.toml, written once.
-The languages are those that appear in `lang=` (today: en; de follows).
+The languages are those that appear in `lang=` (en, de). A source gives every markdown cell
+in each language, the German right after the English, so both editions have the same cells
+in the same order. The one code line that differs is the setup call, which declares the
+edition's language (`language_setup_line`); everything else in a code cell is shared.
 """
 
 from __future__ import annotations
@@ -31,6 +34,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "notebooks" / "src"
 NOTEBOOK_ROOT = ROOT / "notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+DEFAULT_LANGUAGE = "en"
+# The setup call as the source writes it; other editions add their language (see language_setup_line).
+SETUP_LINE = "companion.setup_notebook(seed=SEED)"
+
+
+def language_setup_line(language: str) -> str:
+    """The setup call of one edition: the only code line that may differ between languages."""
+    if language == DEFAULT_LANGUAGE:
+        return SETUP_LINE
+    return SETUP_LINE[:-1] + f', language="{language}")'
 
 
 def colab_install_source() -> str:
@@ -101,11 +114,29 @@ def parse_source(path: Path) -> list[dict]:
 
 
 def languages(cells: list[dict]) -> list[str]:
-    """The languages a source file has prose for, in order of first appearance."""
+    """The languages a source file has prose for, in order of first appearance.
+
+    Raises ValueError unless every language has a markdown cell wherever English has one:
+    the editions must have the same cells in the same order.
+    """
     found = []
     for cell in cells:
         if cell["lang"] and cell["lang"] not in found:
             found.append(cell["lang"])
+    layouts = {language: [] for language in found}
+    for cell in cells:
+        for language, layout in layouts.items():
+            if cell["kind"] != "markdown":
+                layout.append("code")
+            elif cell["lang"] == language:
+                layout.append("markdown")
+    first = found[0] if found else None
+    for language, layout in layouts.items():
+        if layout != layouts[first]:
+            raise ValueError(
+                f"the {language!r} edition's cells differ from the {first!r} edition's: "
+                "give every markdown cell in each language, one after the other"
+            )
     return found
 
 
@@ -116,7 +147,7 @@ def build_notebook(source: Path, language: str) -> nbformat.NotebookNode:
         "kernelspec": dict(KERNELSPEC),
         "language_info": {"name": "python"},
     }
-    for index, cell in enumerate(parse_source(source)):
+    for cell in parse_source(source):
         if cell["kind"] == "markdown":
             if cell["lang"] != language:
                 continue
@@ -124,8 +155,12 @@ def build_notebook(source: Path, language: str) -> nbformat.NotebookNode:
         elif cell["kind"] == "colab-install":
             new_cell = nbformat.v4.new_code_cell(colab_install_source())
         else:
-            new_cell = nbformat.v4.new_code_cell(cell["text"])
-        new_cell.id = f"{source.stem[:2]}-{index:03d}"  # stable ids keep diffs small
+            text = cell["text"]
+            if SETUP_LINE in text.splitlines():
+                text = text.replace(SETUP_LINE, language_setup_line(language))
+            new_cell = nbformat.v4.new_code_cell(text)
+        # Stable ids keep diffs small; by position, so a cell has the same id in every edition.
+        new_cell.id = f"{source.stem[:2]}-{len(notebook.cells):03d}"
         if cell["tags"]:
             new_cell.metadata["tags"] = cell["tags"]
         notebook.cells.append(new_cell)
@@ -197,17 +232,37 @@ def execute(notebook, path: Path) -> None:
     notebook.metadata = executed.metadata
 
 
+def execute_all(jobs: list[tuple]) -> None:
+    """Execute (notebook, path) pairs two at a time (one per core, as `make run`) and write them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from companion.course import default_jobs
+
+    def run(job) -> None:
+        notebook, path = job
+        execute(notebook, path)
+        nbformat.write(notebook, path)
+        print(f"executed and wrote {path.relative_to(ROOT)}", flush=True)
+
+    with ThreadPoolExecutor(max_workers=default_jobs()) as pool:
+        list(pool.map(run, jobs))  # list() re-raises the first failure
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--execute", action="store_true", help="execute and keep outputs")
     parser.add_argument("--check", action="store_true", help="only compare with committed notebooks")
+    parser.add_argument("--language", choices=("en", "de"), help="only this edition (default: all)")
     parser.add_argument("names", nargs="*", help="only these sources (e.g. 01 03)")
     arguments = parser.parse_args()
     stale = []
+    to_execute = []
     for source in sources():
         if arguments.names and not any(source.stem.startswith(name) for name in arguments.names):
             continue
         for language in languages(parse_source(source)):
+            if arguments.language and language != arguments.language:
+                continue
             notebook = build_notebook(source, language)
             path = target_path(source, language)
             relative = path.relative_to(ROOT)
@@ -218,10 +273,11 @@ def main() -> int:
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             if arguments.execute:
-                print(f"executing {relative} ...", flush=True)
-                execute(notebook, path)
+                to_execute.append((notebook, path))
+                continue
             nbformat.write(notebook, path)
             print(f"wrote {relative}")
+    execute_all(to_execute)
     if stale:
         print("Out of date (run `make notebooks`):", *stale, sep="\n  ")
         return 1

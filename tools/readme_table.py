@@ -1,4 +1,4 @@
-"""Generate the README's table of notebooks (title, what it teaches, Open-in-Colab badge).
+"""Generate the README's table of notebooks (title, what it teaches, Open-in-Colab badges, both editions).
 
     python tools/readme_table.py           # print the table
     python tools/readme_table.py --write   # replace it in README.md
@@ -43,7 +43,7 @@ def colab_url(notebook: Path) -> str:
 
 def first_sentence(paragraph: str) -> str:
     """The first sentence of a paragraph: up to the first ., ! or ? that ends a sentence."""
-    match = re.search(r"^(.+?[.!?])(?=\s+[A-Z0-9\"'(]|$)", paragraph)
+    match = re.search(r"^(.+?[.!?])(?=\s+[A-ZÄÖÜ0-9\"'(„]|$)", paragraph)
     return match.group(1) if match else paragraph
 
 
@@ -62,20 +62,27 @@ def title_and_summary(notebook: Path) -> tuple[str, str]:
         plain = re.sub(r"[*_`]", "", paragraph).strip()
         if not plain or paragraph.startswith(("#", "-", "*", ">")) and not paragraph.startswith("**"):
             continue
-        if plain.lower().startswith("what you will learn") or paragraph.lstrip().startswith(("- ", "* ", "1. ")):
+        if plain.lower().startswith(("what you will learn", "was sie lernen")) or paragraph.lstrip().startswith(("- ", "* ", "1. ")):
             continue
         summary = first_sentence(plain)
         break
     return title, summary
 
 
-def table(language: str = "en") -> str:
-    """The markdown table of one edition's notebooks, in reading order."""
-    rows = ["| Notebook | What it teaches | Colab |", "|---|---|---|"]
-    for notebook in sorted((ROOT / "notebooks" / language).glob("[0-9][0-9]_*.ipynb")):
+def badge(notebook: Path) -> str:
+    """The Open-in-Colab badge that opens `notebook`."""
+    return f"[![Open In Colab]({BADGE})]({colab_url(notebook)})"
+
+
+def table() -> str:
+    """The markdown table of the notebooks in reading order: English, then the German edition."""
+    rows = ["| Notebook | What it teaches | Colab | Deutsch | Colab |", "|---|---|---|---|---|"]
+    for notebook in sorted((ROOT / "notebooks" / "en").glob("[0-9][0-9]_*.ipynb")):
         title, summary = title_and_summary(notebook)
-        link = notebook.relative_to(ROOT).as_posix()
-        rows.append(f"| [{title}]({link}) | {summary} | [![Open In Colab]({BADGE})]({colab_url(notebook)}) |")
+        german = ROOT / "notebooks" / "de" / notebook.name
+        german_cells = f"[{title_and_summary(german)[0]}]({german.relative_to(ROOT).as_posix()}) | {badge(german)}" \
+            if german.exists() else "– | –"
+        rows.append(f"| [{title}]({notebook.relative_to(ROOT).as_posix()}) | {summary} | {badge(notebook)} | {german_cells} |")
     return "\n".join(rows)
 
 

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import math
 
+from companion.language import Messages
+
+MESSAGES = Messages(__name__, {
+    "correct": {"en": "Correct! {praise}", "de": "Richtig! {praise}"},
+    "not_yet": {"en": "Not yet. Hint: {hint}", "de": "Noch nicht. Tipp: {hint}"},
+})
+
 
 class Verdict:
     """The outcome of a check: truthy when correct. Jupyter shows nothing for it,
@@ -43,9 +50,10 @@ def report(correct: bool, praise: str, hint: str) -> Verdict:
         correct: the result of the exercise's check.
         praise: one sentence on why the answer is right (shown when correct).
         hint: what to look at next (shown when not correct); never the answer itself.
+        Both come from the calling module's `Messages` catalogue, in the notebook's language.
     """
     if correct:
-        print(f"Correct! {praise}")
+        print(MESSAGES("correct", praise=praise))
     else:
-        print(f"Not yet. Hint: {hint}")
+        print(MESSAGES("not_yet", hint=hint))
     return Verdict(correct)

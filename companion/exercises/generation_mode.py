@@ -1,6 +1,7 @@
 """Checks for the exercises of notebook 03 (wrong generation mode).
 
-They print "Correct!" or a hint (see `companion.exercises.report`).
+They print "Correct!" or a hint (see `companion.exercises.report`); the texts come from
+MESSAGES, in the notebook's language.
 """
 
 from __future__ import annotations
@@ -9,7 +10,136 @@ import torch
 
 from companion.exercises import Verdict, report
 from companion.generation import generate_ids
+from companion.language import Messages
 from companion.sampling import count_candidates, sampling_distribution
+
+MESSAGES = Messages(__name__, {
+    # check_decoding_modes
+    "modes_fill_in": {
+        "en": "fill in the dictionary: each task gets \"greedy\" or \"sampling\".",
+        "de": "füllen Sie das Dictionary aus: Jede Aufgabe bekommt \"greedy\" oder \"sampling\".",
+    },
+    "modes_missing": {
+        "en": "give \"greedy\" or \"sampling\" for: {tasks}.",
+        "de": "tragen Sie \"greedy\" oder \"sampling\" ein für: {tasks}.",
+    },
+    "modes_rethink": {
+        "en": "think again about: {tasks}. Is there one right output fixed by the input "
+              "(greedy), or do you want variety (sampling)?",
+        "de": "überlegen Sie noch einmal bei: {tasks}. Legt die Eingabe genau eine richtige Ausgabe fest "
+              "(greedy), oder ist Abwechslung erwünscht (sampling)?",
+    },
+    "modes_praise": {
+        "en": "Input-grounded tasks (translation, transcription, extraction) want the most likely "
+              "output; creative ones benefit from sampling.",
+        "de": "Aufgaben, deren Ergebnis in der Eingabe steckt (Übersetzung, Transkription, Extraktion), "
+              "brauchen die wahrscheinlichste Ausgabe; kreative Aufgaben profitieren vom Sampling.",
+    },
+    # check_tokens_left
+    "top_p_include_last": {
+        "en": "include the token that makes the running total reach top_p: it is kept too.",
+        "de": "zählen Sie auch den Token mit, durch den die laufende Summe top_p erreicht: "
+              "Er bleibt ebenfalls übrig.",
+    },
+    "top_p_running_total": {
+        "en": "sort the probabilities from high to low, add them up one by one, and count how many "
+              "tokens you need until the running total reaches top_p.",
+        "de": "sortieren Sie die Wahrscheinlichkeiten absteigend, addieren Sie sie nacheinander auf und "
+              "zählen Sie, wie viele Tokens Sie brauchen, bis die laufende Summe top_p erreicht.",
+    },
+    "top_p_praise": {
+        "en": "top_p={top_p} keeps {expected} tokens here; the rest can no longer be drawn.",
+        "de": "top_p={top_p} lässt hier {expected} Tokens übrig; alle anderen können nicht mehr gezogen werden.",
+    },
+    # check_greedy_predictions
+    "predictions_fill_in": {
+        "en": "fill in the dictionary: each call gets True (greedy text) or False.",
+        "de": "füllen Sie das Dictionary aus: Jeder Aufruf bekommt True (Greedy-Text) oder False.",
+    },
+    "predictions_missing": {
+        "en": "give True or False for: {labels}.",
+        "de": "tragen Sie True oder False ein für: {labels}.",
+    },
+    "predictions_rethink": {
+        "en": "think again about: {labels}. Which mode is generate() in without do_sample=True, "
+              "and which settings act in that mode too? Then run the calls and compare.",
+        "de": "überlegen Sie noch einmal bei: {labels}. In welchem Modus arbeitet generate() ohne "
+              "do_sample=True, und welche Einstellungen wirken auch in diesem Modus? Führen Sie danach "
+              "die Aufrufe aus und vergleichen Sie.",
+    },
+    "predictions_praise": {
+        "en": "Sampling flags count only with do_sample=True (top_k=1 makes sampling greedy again); "
+              "repetition controls change greedy decoding too.",
+        "de": "Sampling-Flags zählen nur mit do_sample=True (top_k=1 macht das Sampling wieder greedy); "
+              "Einstellungen gegen Wiederholungen verändern auch das Greedy Decoding.",
+    },
+    # check_fixed_sampling
+    "fixed_praise": {
+        "en": "With do_sample=True the temperature and top_p settings take effect, and set_seed makes "
+              "the draw repeatable.",
+        "de": "Mit do_sample=True wirken die Einstellungen temperature und top_p, und set_seed macht "
+              "die Ziehung wiederholbar.",
+    },
+    "fixed_token_ids": {
+        "en": "store the token ids that the generation call returns (a 2-D tensor), "
+              "not the decoded text.",
+        "de": "speichern Sie die Token-IDs, die der Generierungsaufruf zurückgibt (einen 2-D-Tensor), "
+              "nicht den decodierten Text.",
+    },
+    "fixed_still_greedy": {
+        "en": "this is still the greedy text: temperature and top_p are ignored until "
+              "generate() is switched from greedy decoding to sampling.",
+        "de": "das ist noch immer der Greedy-Text: temperature und top_p werden ignoriert, solange "
+              "generate() nicht vom Greedy Decoding auf Sampling umgestellt ist.",
+    },
+    "fixed_prompt": {
+        "en": "start from the exercise's prompt and keep max_new_tokens as it is.",
+        "de": "gehen Sie vom Prompt der Übung aus und lassen Sie max_new_tokens unverändert.",
+    },
+    "fixed_other_sample": {
+        "en": "a sample, but not the one the check expects: set the seed right before "
+              "the call and keep temperature and top_p as they are.",
+        "de": "ein Sample, aber nicht das erwartete: Setzen Sie den Seed unmittelbar vor dem "
+              "Aufruf und lassen Sie temperature und top_p unverändert.",
+    },
+    # check_loop_breaking_penalty
+    "penalty_none_praise": {
+        "en": "No penalty up to 2.0 breaks this model's loop here: leave the answer None "
+              "and try no_repeat_ngram_size instead.",
+        "de": "Kein Strafwert bis 2.0 durchbricht hier die Schleife dieses Modells: Lassen Sie die "
+              "Antwort auf None und probieren Sie stattdessen no_repeat_ngram_size aus.",
+    },
+    "penalty_none_hint": {
+        "en": "for this model no penalty up to 2.0 breaks the loop; answer None.",
+        "de": "bei diesem Modell durchbricht kein Strafwert bis 2.0 die Schleife; antworten Sie mit None.",
+    },
+    "penalty_praise": {
+        "en": "From repetition_penalty={expected} on, the tokens already in the text are penalised enough "
+              "that the loop never starts again.",
+        "de": "Ab repetition_penalty={expected} werden die Tokens, die schon im Text stehen, so stark "
+              "bestraft, dass die Schleife nicht wieder beginnt.",
+    },
+    "penalty_number": {
+        "en": "give a number: the penalty, e.g. 1.7.",
+        "de": "geben Sie eine Zahl an: den Strafwert, z. B. 1.7.",
+    },
+    "penalty_below_one": {
+        "en": "a penalty below 1 rewards tokens that are already in the text: "
+              "it makes the loop stronger.",
+        "de": "ein Strafwert unter 1 belohnt Tokens, die schon im Text stehen: "
+              "Er verstärkt die Schleife.",
+    },
+    "penalty_too_weak": {
+        "en": "at {answer} a sentence still repeats: the penalty is too weak.",
+        "de": "bei {answer} wiederholt sich noch ein Satz: Der Strafwert ist zu schwach.",
+    },
+    "penalty_smaller_works": {
+        "en": "{answer} breaks the loop, but a smaller penalty does too: "
+              "try them in steps of 0.1 from 1.0 upward.",
+        "de": "{answer} durchbricht die Schleife, aber ein kleinerer Strafwert schafft das auch: "
+              "Probieren Sie die Werte in Schritten von 0.1 ab 1.0 aufwärts.",
+    },
+})
 
 # Which decoding suits which task: tasks grounded in their input want the most likely
 # output (greedy), open-ended creative ones want variety (sampling).
@@ -31,17 +161,14 @@ def check_decoding_modes(answer) -> Verdict:
         a Verdict, truthy if every task has the suitable mode.
     """
     if not isinstance(answer, dict):
-        return report(False, "", "fill in the dictionary: each task gets \"greedy\" or \"sampling\".")
+        return report(False, "", MESSAGES("modes_fill_in"))
     missing = [task for task in DECODING_FOR_TASK if answer.get(task) not in ("greedy", "sampling")]
     wrong = [task for task in DECODING_FOR_TASK if task not in missing and answer[task] != DECODING_FOR_TASK[task]]
     if missing:
-        hint = f"give \"greedy\" or \"sampling\" for: {', '.join(missing)}."
+        hint = MESSAGES("modes_missing", tasks=", ".join(missing))
     else:
-        hint = (f"think again about: {', '.join(wrong)}. Is there one right output fixed by the input "
-                "(greedy), or do you want variety (sampling)?")
-    return report(not missing and not wrong,
-                  "Input-grounded tasks (translation, transcription, extraction) want the most likely "
-                  "output; creative ones benefit from sampling.", hint)
+        hint = MESSAGES("modes_rethink", tasks=", ".join(wrong))
+    return report(not missing and not wrong, MESSAGES("modes_praise"), hint)
 
 
 def check_tokens_left(answer, logits: torch.Tensor, top_p: float) -> Verdict:
@@ -59,11 +186,10 @@ def check_tokens_left(answer, logits: torch.Tensor, top_p: float) -> Verdict:
         answer = int(answer.item())
     correct = answer == expected and not isinstance(answer, bool)
     if isinstance(answer, int) and answer == expected - 1:
-        hint = "include the token that makes the running total reach top_p: it is kept too."
+        hint = MESSAGES("top_p_include_last")
     else:
-        hint = ("sort the probabilities from high to low, add them up one by one, and count how many "
-                "tokens you need until the running total reaches top_p.")
-    return report(correct, f"top_p={top_p} keeps {expected} tokens here; the rest can no longer be drawn.", hint)
+        hint = MESSAGES("top_p_running_total")
+    return report(correct, MESSAGES("top_p_praise", top_p=top_p, expected=expected), hint)
 
 
 # ---------------------------------------------------------------- which calls decode greedily?
@@ -126,21 +252,18 @@ def check_greedy_predictions(answer, model, tokenizer, prompt: str, max_new_toke
     Used in notebook 03.
     """
     if not isinstance(answer, dict):
-        return report(False, "", "fill in the dictionary: each call gets True (greedy text) or False.")
+        return report(False, "", MESSAGES("predictions_fill_in"))
     missing = [label for label in CALLS_TO_PREDICT if not isinstance(answer.get(label), bool)]
     if missing:
-        return report(False, "", f"give True or False for: {', '.join(missing)}.")
+        return report(False, "", MESSAGES("predictions_missing", labels=", ".join(missing)))
     greedy, _ = generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)
     truth = {
         label: same_as_greedy(model, tokenizer, prompt, options, max_new_tokens, seed, greedy)
         for label, options in CALLS_TO_PREDICT.items()
     }
     wrong = [label for label in CALLS_TO_PREDICT if answer[label] != truth[label]]
-    hint = (f"think again about: {'; '.join(wrong)}. Which mode is generate() in without do_sample=True, "
-            "and which settings act in that mode too? Then run the calls and compare.")
-    return report(not wrong,
-                  "Sampling flags count only with do_sample=True (top_k=1 makes sampling greedy again); "
-                  "repetition controls change greedy decoding too.", hint)
+    hint = MESSAGES("predictions_rethink", labels="; ".join(wrong))
+    return report(not wrong, MESSAGES("predictions_praise"), hint)
 
 
 # ---------------------------------------------------------------- fix a broken sampling call
@@ -169,21 +292,17 @@ def check_fixed_sampling(answer, model, tokenizer, prompt: str, max_new_tokens: 
     expected, _ = generate_ids(
         model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=True, **BROKEN_CALL_SETTINGS
     )
-    praise = ("With do_sample=True the temperature and top_p settings take effect, and set_seed makes "
-              "the draw repeatable.")
+    praise = MESSAGES("fixed_praise")
     if not isinstance(answer, torch.Tensor) or answer.dim() != 2:
-        return report(False, praise, "store the token ids that the generation call returns (a 2-D tensor), "
-                                     "not the decoded text.")
+        return report(False, praise, MESSAGES("fixed_token_ids"))
     answer = answer.to(expected.device)
     if torch.equal(answer, expected):
         return report(True, praise, "")
     if torch.equal(answer, greedy):
-        return report(False, praise, "this is still the greedy text: temperature and top_p are ignored until "
-                                     "generate() is switched from greedy decoding to sampling.")
+        return report(False, praise, MESSAGES("fixed_still_greedy"))
     if answer.shape[1] < prompt_length or not torch.equal(answer[:, :prompt_length], prompt_ids.to(answer.device)):
-        return report(False, praise, "start from the exercise's prompt and keep max_new_tokens as it is.")
-    return report(False, praise, "a sample, but not the one the check expects: set the seed right before "
-                                 "the call and keep temperature and top_p as they are.")
+        return report(False, praise, MESSAGES("fixed_prompt"))
+    return report(False, praise, MESSAGES("fixed_other_sample"))
 
 
 # ---------------------------------------------------------------- break the greedy loop
@@ -245,20 +364,15 @@ def check_loop_breaking_penalty(answer, model, tokenizer, prompt: str, max_new_t
     """
     expected = smallest_loop_breaking_penalty(model, tokenizer, prompt, max_new_tokens)
     if expected is None:
-        return report(answer is None, "No penalty up to 2.0 breaks this model's loop here: leave the answer None "
-                                      "and try no_repeat_ngram_size instead.",
-                      "for this model no penalty up to 2.0 breaks the loop; answer None.")
-    praise = (f"From repetition_penalty={expected} on, the tokens already in the text are penalised enough "
-              "that the loop never starts again.")
+        return report(answer is None, MESSAGES("penalty_none_praise"), MESSAGES("penalty_none_hint"))
+    praise = MESSAGES("penalty_praise", expected=expected)
     if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return report(False, praise, "give a number: the penalty, e.g. 1.7.")
+        return report(False, praise, MESSAGES("penalty_number"))
     answer = round(float(answer), 1)
     if answer == expected:
         return report(True, praise, "")
     if answer < 1.0:
-        return report(False, praise, "a penalty below 1 rewards tokens that are already in the text: "
-                                     "it makes the loop stronger.")
+        return report(False, praise, MESSAGES("penalty_below_one"))
     if answer < expected:
-        return report(False, praise, f"at {answer} a sentence still repeats: the penalty is too weak.")
-    return report(False, praise, f"{answer} breaks the loop, but a smaller penalty does too: "
-                                 "try them in steps of 0.1 from 1.0 upward.")
+        return report(False, praise, MESSAGES("penalty_too_weak", answer=answer))
+    return report(False, praise, MESSAGES("penalty_smaller_works", answer=answer))

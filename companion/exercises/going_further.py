@@ -3,6 +3,7 @@
 Each check computes the right answer itself from what the notebook measured, so the
 exercises work with any MODEL and on any machine, and prints "Correct!" or a hint
 (see `companion.exercises.report`).
+Every text it prints or raises comes from MESSAGES, in the notebook's language.
 """
 
 from __future__ import annotations
@@ -15,7 +16,148 @@ from companion.decoding import ForwardPassRecorder
 from companion.errors import CompanionError
 from companion.exercises import Verdict, is_number, report
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
+from companion.language import Messages
 from companion.throughput import weight_bytes
+
+MESSAGES = Messages(__name__, {
+    # check_floor_ms_per_token: the fastest possible time per new token
+    "floor_bandwidth_invalid": {
+        "en": "bandwidth_gb_per_s must be a positive number of GB/s, got {bandwidth_gb_per_s!r}: pass the "
+              "notebook's measurement, memory_bandwidth_gb_per_s()['copy_gb_per_s'].",
+        "de": "bandwidth_gb_per_s muss eine positive Zahl in GB/s sein, erhalten wurde {bandwidth_gb_per_s!r}: "
+              "Übergeben Sie die Messung aus dem Notebook, memory_bandwidth_gb_per_s()['copy_gb_per_s'].",
+    },
+    "floor_not_number": {
+        "en": "the answer is one number, in milliseconds: how long reading every weight once takes at this bandwidth.",
+        "de": "die Antwort ist eine einzige Zahl in Millisekunden: wie lange es bei dieser Bandbreite dauert, "
+              "jedes Gewicht einmal zu lesen.",
+    },
+    "floor_seconds": {
+        "en": "that is in seconds; multiply by 1000 for milliseconds.",
+        "de": "das ist in Sekunden gerechnet; für Millisekunden multiplizieren Sie mit 1000.",
+    },
+    "floor_units": {
+        "en": "check the units: GB/s means 10**9 bytes per second, and the answer is in milliseconds.",
+        "de": "prüfen Sie die Einheiten: GB/s bedeutet 10**9 Bytes pro Sekunde, und die Antwort ist in "
+              "Millisekunden gefragt.",
+    },
+    "floor_upside_down": {
+        "en": "that is upside down: time = bytes to read / bytes per second.",
+        "de": "da sind Zähler und Nenner vertauscht: Zeit = zu lesende Bytes / Bytes pro Sekunde.",
+    },
+    "floor_general": {
+        "en": "one step reads every weight byte once; time is the bytes to read divided by the bytes per "
+              "second the memory delivers (GB/s means 10**9 bytes per second).",
+        "de": "ein Schritt liest jedes Byte der Gewichte genau einmal; die Zeit ist die Zahl der zu lesenden "
+              "Bytes geteilt durch die Bytes pro Sekunde, die der Speicher liefert (GB/s bedeutet 10**9 Bytes "
+              "pro Sekunde).",
+    },
+    "floor_praise": {
+        "en": "No implementation beats this floor without reading fewer bytes (smaller "
+              "weights) or sharing each read among more tokens (batching).",
+        "de": "Keine Implementierung unterbietet diese Untergrenze, außer sie liest weniger Bytes (kleinere "
+              "Gewichte) oder teilt jeden Lesevorgang auf mehr Tokens auf (Batching).",
+    },
+    # check_seven_billion_memory: GB of weights of a 7B model per precision
+    "memory_not_dict": {
+        "en": 'hand in a dict with the keys "fp32", "bf16" and "4bit", one number (GB) each.',
+        "de": 'geben Sie ein Dict mit den Schlüsseln "fp32", "bf16" und "4bit" ab, mit je einer Zahl (in GB).',
+    },
+    "memory_praise": {
+        "en": "28 GB in fp32 needs a large GPU; 3.5 GB in 4-bit fits a free Colab GPU, "
+              "which is why the guide loads open_llama_7b in 4-bit.",
+        "de": "28 GB in fp32 brauchen eine große GPU; 3,5 GB in 4-bit passen auf eine kostenlose Colab-GPU. "
+              "Deshalb lädt die Anleitung open_llama_7b in 4-bit.",
+    },
+    "memory_bits": {
+        "en": '"{name}": that counts bits; a byte has 8 of them.',
+        "de": '"{name}": das zählt Bits; ein Byte besteht aus 8 davon.',
+    },
+    "memory_bytes": {
+        "en": '"{name}": that is in bytes; divide by 10**9 for GB.',
+        "de": '"{name}": das ist in Bytes gerechnet; teilen Sie durch 10**9, um GB zu erhalten.',
+    },
+    "memory_general": {
+        "en": '"{name}": multiply 7 billion parameters by the bytes per parameter '
+              "(fp32 = 32 bits, bf16 = 16 bits, 4-bit = 4 bits; 8 bits per byte).",
+        "de": '"{name}": multiplizieren Sie 7 Milliarden Parameter mit den Bytes pro Parameter '
+              "(fp32 = 32 Bit, bf16 = 16 Bit, 4-bit = 4 Bit; 8 Bit ergeben ein Byte).",
+    },
+    # check_batch_forward_passes: forward passes of one batched generate() call
+    "passes_not_whole": {
+        "en": "the answer is one whole number: how many times the model runs.",
+        "de": "die Antwort ist eine einzige ganze Zahl: wie oft das Modell durchlaufen wird.",
+    },
+    "passes_praise": {
+        "en": "one forward pass per new token, and each pass serves every row of the batch: "
+              "that shared read of the weights is where batching gets its speed.",
+        "de": "Ein Forward Pass pro neuem Token, und jeder Pass bedient alle Zeilen des Batches: Aus diesem "
+              "gemeinsamen Lesen der Gewichte bezieht Batching seine Geschwindigkeit.",
+    },
+    "passes_per_row": {
+        "en": "that is one pass per row and token; a pass computes the next token of every row at once.",
+        "de": "das wäre ein Pass pro Zeile und Token; ein Pass berechnet aber den nächsten Token aller Zeilen "
+              "auf einmal.",
+    },
+    "passes_close": {
+        "en": "close: which pass produces the first new token, and does the last token need a pass of its own?",
+        "de": "knapp daneben: Welcher Pass erzeugt den ersten neuen Token, und braucht der letzte Token einen "
+              "eigenen Pass?",
+    },
+    "passes_count": {
+        "en": "count the passes: one over the prompts, then one for each further new token, for the whole batch.",
+        "de": "zählen Sie die Passes: einer über die Prompts, dann einer für jeden weiteren neuen Token, jeweils "
+              "für den ganzen Batch.",
+    },
+    # check_left_padded_answers: the answers of the fixed, left-padded batch
+    "answers_not_list": {
+        "en": "hand in a list of strings: the decoded answer of each prompt.",
+        "de": "geben Sie eine Liste von Strings ab: die dekodierte Antwort zu jedem Prompt.",
+    },
+    "answers_count": {
+        "en": "one answer per prompt: {count} strings.",
+        "de": "eine Antwort pro Prompt: {count} Strings.",
+    },
+    "answers_praise": {
+        "en": "padded on the left, every row ends with its prompt's last token, where the "
+              "next token is predicted.",
+        "de": "Mit dem Padding links endet jede Zeile mit dem letzten Token ihres Prompts, und genau dort wird "
+              "der nächste Token vorhergesagt.",
+    },
+    "answers_right_padded": {
+        "en": "these are still the answers of the right-padded batch: read the warning under the broken cell.",
+        "de": "das sind noch die Antworten des rechts aufgefüllten Batches: Lesen Sie die Warnung unter der "
+              "fehlerhaften Zelle.",
+    },
+    "answers_with_prompt": {
+        "en": "decode only the new tokens, not the prompts in front of them.",
+        "de": "dekodieren Sie nur die neuen Tokens, nicht die Prompts davor.",
+    },
+    "answers_differ": {
+        "en": "the answers differ from greedy decoding of a left-padded batch; check the padding side and do_sample.",
+        "de": "die Antworten weichen vom Greedy Decoding eines links aufgefüllten Batches ab; prüfen Sie die "
+              "Seite des Paddings und do_sample.",
+    },
+    # check_quantization_for_gpu: the most precise QUANTIZATION that fits the GPU
+    "gpu_choose": {
+        "en": 'choose one of the QUANTIZATION values: None, "8bit" or "4bit".',
+        "de": 'wählen Sie einen der Werte von QUANTIZATION: None, "8bit" oder "4bit".',
+    },
+    "gpu_praise": {
+        "en": "{needed_gb:g} GB of weights fit in {gpu_gb:g} GB; the next more precise setting would not.",
+        "de": "{needed_gb:g} GB an Gewichten passen in {gpu_gb:g} GB; die nächstgenauere Einstellung würde nicht "
+              "mehr passen.",
+    },
+    "gpu_too_big": {
+        "en": "with that setting the weights alone need {needed_gb:g} GB: more than the {gpu_gb:g} GB.",
+        "de": "mit dieser Einstellung brauchen schon die Gewichte allein {needed_gb:g} GB: mehr als die "
+              "{gpu_gb:g} GB.",
+    },
+    "gpu_more_precise": {
+        "en": "that fits, but a setting with more bits per weight fits too, and keeps more quality.",
+        "de": "das passt, aber eine Einstellung mit mehr Bits pro Gewicht passt ebenfalls und erhält mehr Qualität.",
+    },
+})
 
 # The guide's model, openlm-research/open_llama_7b, has about 7 billion parameters.
 SEVEN_BILLION = 7e9
@@ -35,25 +177,20 @@ def check_floor_ms_per_token(answer, model, bandwidth_gb_per_s: float) -> Verdic
     measurement, not the learner's answer) raises a CompanionError that says what to pass.
     """
     if not is_number(bandwidth_gb_per_s) or bandwidth_gb_per_s <= 0:
-        raise CompanionError(
-            f"bandwidth_gb_per_s must be a positive number of GB/s, got {bandwidth_gb_per_s!r}: pass the "
-            "notebook's measurement, memory_bandwidth_gb_per_s()['read_gb_per_s']."
-        )
+        raise CompanionError(MESSAGES("floor_bandwidth_invalid", bandwidth_gb_per_s=bandwidth_gb_per_s))
     expected = weight_bytes(model) / (bandwidth_gb_per_s * 1e9) * 1000
     correct = is_number(answer) and math.isclose(answer, expected, rel_tol=0.02)
     if not is_number(answer):
-        hint = "the answer is one number, in milliseconds: how long reading every weight once takes at this bandwidth."
+        hint = MESSAGES("floor_not_number")
     elif math.isclose(answer, expected / 1000, rel_tol=0.02):
-        hint = "that is in seconds; multiply by 1000 for milliseconds."
+        hint = MESSAGES("floor_seconds")
     elif math.isclose(answer, expected * 1000, rel_tol=0.02) or math.isclose(answer, expected * 1e6, rel_tol=0.02):
-        hint = "check the units: GB/s means 10**9 bytes per second, and the answer is in milliseconds."
+        hint = MESSAGES("floor_units")
     elif math.isclose(answer, 1 / expected, rel_tol=0.02) or math.isclose(answer, 1000 / expected, rel_tol=0.02):
-        hint = "that is upside down: time = bytes to read / bytes per second."
+        hint = MESSAGES("floor_upside_down")
     else:
-        hint = ("one step reads every weight byte once; time is the bytes to read divided by the bytes per "
-                "second the memory delivers (GB/s means 10**9 bytes per second).")
-    return report(correct, "No implementation beats this floor without reading fewer bytes (smaller "
-                  "weights) or sharing each read among more tokens (batching).", hint)
+        hint = MESSAGES("floor_general")
+    return report(correct, MESSAGES("floor_praise"), hint)
 
 
 def check_seven_billion_memory(answer) -> Verdict:
@@ -67,21 +204,19 @@ def check_seven_billion_memory(answer) -> Verdict:
     """
     expected = {name: SEVEN_BILLION * size / 1e9 for name, size in BYTES_PER_PARAMETER.items()}
     if not isinstance(answer, dict) or set(answer) != set(expected):
-        return report(False, "", 'hand in a dict with the keys "fp32", "bf16" and "4bit", one number (GB) each.')
+        return report(False, "", MESSAGES("memory_not_dict"))
     wrong = [name for name in expected
              if not (is_number(answer[name]) and math.isclose(answer[name], expected[name], rel_tol=0.15))]
     if not wrong:
-        return report(True, "28 GB in fp32 needs a large GPU; 3.5 GB in 4-bit fits a free Colab GPU, "
-                      "which is why the guide loads open_llama_7b in 4-bit.", "")
+        return report(True, MESSAGES("memory_praise"), "")
     name = wrong[0]
     value = answer[name]
     if is_number(value) and math.isclose(value, expected[name] * 8, rel_tol=0.15):
-        hint = f'"{name}": that counts bits; a byte has 8 of them.'
+        hint = MESSAGES("memory_bits", name=name)
     elif is_number(value) and math.isclose(value, expected[name] * 1e9, rel_tol=0.15):
-        hint = f'"{name}": that is in bytes; divide by 10**9 for GB.'
+        hint = MESSAGES("memory_bytes", name=name)
     else:
-        hint = (f'"{name}": multiply 7 billion parameters by the bytes per parameter '
-                "(fp32 = 32 bits, bf16 = 16 bits, 4-bit = 4 bits; 8 bits per byte).")
+        hint = MESSAGES("memory_general", name=name)
     return report(False, "", hint)
 
 
@@ -97,7 +232,7 @@ def check_batch_forward_passes(answer, model, tokenizer, prompts, max_new_tokens
         whether `answer` equals the count of a `ForwardPassRecorder` around the real call.
     """
     if not is_number(answer) or int(answer) != answer:
-        return report(False, "", "the answer is one whole number: how many times the model runs.")
+        return report(False, "", MESSAGES("passes_not_whole"))
     model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
     with torch.inference_mode():
         with ForwardPassRecorder(model) as passes:
@@ -106,14 +241,13 @@ def check_batch_forward_passes(answer, model, tokenizer, prompts, max_new_tokens
                 pad_token_id=pad_token_id_or_eos(tokenizer),
             )
     if answer == passes.count:
-        return report(True, "one forward pass per new token, and each pass serves every row of the batch: "
-                      "that shared read of the weights is where batching gets its speed.", "")
+        return report(True, MESSAGES("passes_praise"), "")
     if answer == passes.count * len(prompts):
-        hint = "that is one pass per row and token; a pass computes the next token of every row at once."
+        hint = MESSAGES("passes_per_row")
     elif answer in (passes.count - 1, passes.count + 1):
-        hint = "close: which pass produces the first new token, and does the last token need a pass of its own?"
+        hint = MESSAGES("passes_close")
     else:
-        hint = "count the passes: one over the prompts, then one for each further new token, for the whole batch."
+        hint = MESSAGES("passes_count")
     return report(False, "", hint)
 
 
@@ -128,20 +262,19 @@ def check_left_padded_answers(answer, model, tokenizer, prompts, max_new_tokens:
         whether `answer` equals `companion.generate_text` (left padding, greedy) on the batch.
     """
     if not isinstance(answer, (list, tuple)) or not all(isinstance(text, str) for text in answer):
-        return report(False, "", "hand in a list of strings: the decoded answer of each prompt.")
+        return report(False, "", MESSAGES("answers_not_list"))
     if len(answer) != len(prompts):
-        return report(False, "", f"one answer per prompt: {len(prompts)} strings.")
+        return report(False, "", MESSAGES("answers_count", count=len(prompts)))
     expected = generate_text(model, tokenizer, prompts, max_new_tokens=max_new_tokens, do_sample=False)
     if list(answer) == expected:
-        return report(True, "padded on the left, every row ends with its prompt's last token, where the "
-                      "next token is predicted.", "")
+        return report(True, MESSAGES("answers_praise"), "")
     right_padded = generate_text(model, tokenizer, prompts, max_new_tokens=max_new_tokens, do_sample=False, side="right")
     if list(answer) == right_padded:
-        hint = "these are still the answers of the right-padded batch: read the warning under the broken cell."
+        hint = MESSAGES("answers_right_padded")
     elif all(text.strip().startswith(prompt.strip()[:10]) for text, prompt in zip(answer, prompts)):
-        hint = "decode only the new tokens, not the prompts in front of them."
+        hint = MESSAGES("answers_with_prompt")
     else:
-        hint = "the answers differ from greedy decoding of a left-padded batch; check the padding side and do_sample."
+        hint = MESSAGES("answers_differ")
     return report(False, "", hint)
 
 
@@ -158,15 +291,14 @@ def check_quantization_for_gpu(answer, gpu_gb: float = 6.0) -> Verdict:
         whether `answer` is the most precise setting whose weights (7e9 x bytes per weight) fit.
     """
     if not (answer is None or isinstance(answer, str)) or answer not in GPU_PRECISIONS:  # a list is unhashable
-        return report(False, "", 'choose one of the QUANTIZATION values: None, "8bit" or "4bit".')
+        return report(False, "", MESSAGES("gpu_choose"))
     fitting = [setting for setting, size in GPU_PRECISIONS.items() if SEVEN_BILLION * size / 1e9 <= gpu_gb]
     best = max(fitting, key=lambda setting: GPU_PRECISIONS[setting]) if fitting else None
     needed_gb = SEVEN_BILLION * GPU_PRECISIONS[answer] / 1e9
     if fitting and answer == best:
-        return report(True, f"{needed_gb:g} GB of weights fit in {gpu_gb:g} GB; the next more precise setting "
-                      "would not.", "")
+        return report(True, MESSAGES("gpu_praise", needed_gb=needed_gb, gpu_gb=gpu_gb), "")
     if needed_gb > gpu_gb:
-        hint = f"with that setting the weights alone need {needed_gb:g} GB: more than the {gpu_gb:g} GB."
+        hint = MESSAGES("gpu_too_big", needed_gb=needed_gb, gpu_gb=gpu_gb)
     else:
-        hint = "that fits, but a setting with more bits per weight fits too, and keeps more quality."
+        hint = MESSAGES("gpu_more_precise")
     return report(False, "", hint)

@@ -3,6 +3,7 @@
 Each check computes the right answer itself with the model in use, so the exercises work
 with any MODEL, and prints "Correct!" or a hint (see `companion.exercises.report`). Hints
 name the idea to look at, not the code of the answer; a wrong answer never raises.
+Every text a learner sees comes from MESSAGES, in the notebook's language.
 """
 
 from __future__ import annotations
@@ -13,6 +14,139 @@ import torch
 
 from companion.exercises import Verdict, is_whole_number, report
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
+from companion.language import Messages
+
+MESSAGES = Messages(__name__, {
+    # Exercise 1: the default number of new tokens
+    "default_not_whole": {
+        "en": "give a whole number: how many tokens come after the prompt in the output.",
+        "de": "geben Sie eine ganze Zahl an: Wie viele Tokens folgen in der Ausgabe auf den Prompt?",
+    },
+    "default_whole_output": {
+        "en": "that is the length of the whole output; the prompt's tokens are part of it. Count only the new ones.",
+        "de": "das ist die Länge der gesamten Ausgabe, und die Tokens des Prompts gehören dazu. "
+              "Zählen Sie nur die neuen.",
+    },
+    "default_old_counting": {
+        "en": "that is how old transformers versions (up to 4.46) counted: the prompt inside the 20. "
+              "Read the warning of the default run at the top again: which max_length does it report "
+              "for a prompt of that length?",
+        "de": "so haben alte transformers-Versionen (bis 4.46) gezählt: den Prompt innerhalb der 20. "
+              "Lesen Sie noch einmal die Warnung des Laufs ohne Längenangabe weiter oben: Welche max_length "
+              "nennt sie für einen Prompt dieser Länge?",
+    },
+    "default_run_and_compare": {
+        "en": "run generate() without a length on this prompt and compare the length of its output "
+              "with the length of the prompt.",
+        "de": "führen Sie generate() ohne Längenangabe mit diesem Prompt aus und vergleichen Sie die Länge "
+              "der Ausgabe mit der Länge des Prompts.",
+    },
+    "default_praise": {
+        "en": "generate() added {expected} new tokens to a prompt of {prompt_length} tokens. "
+              "Since transformers 4.47 the default of {default} counts new tokens only, "
+              "however long the prompt (up to 4.46 it included the prompt). Pass max_new_tokens "
+              "yourself and nothing depends on it.",
+        "de": "generate() hat an einen Prompt aus {prompt_length} Tokens {expected} neue Tokens angehängt. "
+              "Seit transformers 4.47 zählt der Standardwert von {default} nur neue Tokens, ganz gleich, wie "
+              "lang der Prompt ist (bis 4.46 zählte der Prompt mit). Geben Sie max_new_tokens selbst an, "
+              "dann hängt nichts davon ab.",
+    },
+    # Exercise 2: only the new text
+    "new_text_not_string": {
+        "en": "hand in one string: the decoded text of the new tokens.",
+        "de": "geben Sie einen einzigen String ab: den dekodierten Text der neuen Tokens.",
+    },
+    "new_text_has_prompt": {
+        "en": "the prompt is still there. generate() returns the prompt's ids followed by the new ones; "
+              "decode only the part after the prompt.",
+        "de": "der Prompt steht noch im Text. generate() liefert die IDs des Prompts und danach die neuen; "
+              "dekodieren Sie nur den Teil nach dem Prompt.",
+    },
+    "new_text_max_length": {
+        "en": "fewer new tokens than asked for: the limit you set counts the prompt's tokens too. "
+              "Use the setting that counts only new tokens, with {max_new_tokens}.",
+        "de": "weniger neue Tokens als verlangt: Ihre Grenze zählt die Tokens des Prompts mit. "
+              "Nehmen Sie die Einstellung, die nur neue Tokens zählt, mit dem Wert {max_new_tokens}.",
+    },
+    "new_text_special_tokens": {
+        "en": "special tokens such as </s> are still in the text; the decoder can leave them out.",
+        "de": "spezielle Tokens wie </s> stehen noch im Text; beim Dekodieren lassen sie sich weglassen.",
+    },
+    "new_text_generic": {
+        "en": "generate greedily with at most {max_new_tokens} new tokens, "
+              "then decode only the ids after the prompt.",
+        "de": "erzeugen Sie mit Greedy Decoding höchstens {max_new_tokens} neue Tokens "
+              "und dekodieren Sie danach nur die IDs nach dem Prompt.",
+    },
+    "new_text_praise": {
+        "en": "The output of generate() starts with the prompt; slicing it off leaves "
+              "just the new text (what companion.generate_text returns by default).",
+        "de": "Die Ausgabe von generate() beginnt mit dem Prompt; ohne ihn bleibt nur der neue Text übrig "
+              "(das, was companion.generate_text standardmäßig zurückgibt).",
+    },
+    # Exercise 3: a stop string
+    "stop_not_string": {
+        "en": "hand in one string: the whole decoded output, prompt included, special tokens skipped.",
+        "de": "geben Sie einen einzigen String ab: die gesamte dekodierte Ausgabe, mit Prompt und ohne "
+              "spezielle Tokens.",
+    },
+    "stop_not_early": {
+        "en": "generation did not stop early. generate() can end at a piece of text; to see text it "
+              "needs something that turns tokens back into text (see the stop_strings section).",
+        "de": "die Generierung hat nicht vorzeitig angehalten. generate() kann an einem Textstück enden; "
+              "um Text zu erkennen, braucht es etwas, das Tokens wieder in Text umwandelt "
+              "(siehe den Abschnitt zu stop_strings).",
+    },
+    "stop_no_prompt": {
+        "en": "keep the prompt in this answer: decode the whole output, not only the new tokens.",
+        "de": "in dieser Antwort gehört der Prompt dazu: Dekodieren Sie die gesamte Ausgabe, "
+              "nicht nur die neuen Tokens.",
+    },
+    "stop_generic": {
+        "en": "generate greedily with at most {max_new_tokens} new tokens and let it end at "
+              "{stop_string!r}, then decode the whole output.",
+        "de": "erzeugen Sie mit Greedy Decoding höchstens {max_new_tokens} neue Tokens, lassen Sie die "
+              "Generierung bei {stop_string!r} enden und dekodieren Sie dann die gesamte Ausgabe.",
+    },
+    "stop_praise": {
+        "en": "Generation ended as soon as the text contained {stop_string!r}.",
+        "de": "Die Generierung endete, sobald der Text {stop_string!r} enthielt.",
+    },
+    # Exercise 4: a GenerationConfig
+    "config_not_config": {
+        "en": "build a GenerationConfig object with the settings (not a dict, "
+              "not keyword arguments of generate()).",
+        "de": "erstellen Sie ein GenerationConfig-Objekt mit den Einstellungen (kein Dictionary und "
+              "keine Keyword-Argumente von generate()).",
+    },
+    "config_sampling": {
+        "en": "this goal asks for greedy decoding: the config must switch sampling off.",
+        "de": "dieses Ziel verlangt Greedy Decoding: Die Konfiguration muss das Sampling ausschalten.",
+    },
+    "config_too_short": {
+        "en": "only {new_tokens} new tokens: the model ends the text with its EOS token too soon. "
+              "One of the length settings in this notebook forbids that token for a while.",
+        "de": "nur {new_tokens} neue Tokens: Das Modell beendet den Text zu früh mit seinem EOS-Token. "
+              "Eine der Längeneinstellungen aus diesem Notebook verbietet diesen Token eine Zeit lang.",
+    },
+    "config_too_long": {
+        "en": "{new_tokens} new tokens: set an upper limit that counts new tokens only.",
+        "de": "{new_tokens} neue Tokens: Setzen Sie eine Obergrenze, die nur neue Tokens zählt.",
+    },
+    "config_differs": {
+        "en": "the length is right but the tokens differ from greedy decoding with at least "
+              "{min_new_tokens} and at most {max_new_tokens} new tokens; leave other settings at their defaults.",
+        "de": "die Länge stimmt, aber die Tokens weichen vom Greedy Decoding mit mindestens {min_new_tokens} "
+              "und höchstens {max_new_tokens} neuen Tokens ab; lassen Sie alle anderen Einstellungen auf "
+              "ihren Standardwerten.",
+    },
+    "config_praise": {
+        "en": "Your config gives {new_tokens} new tokens, between {min_new_tokens} and "
+              "{max_new_tokens}: a GenerationConfig carries the same settings as keyword arguments.",
+        "de": "Ihre Konfiguration ergibt {new_tokens} neue Tokens, also zwischen {min_new_tokens} und "
+              "{max_new_tokens}: Eine GenerationConfig enthält dieselben Einstellungen wie Keyword-Argumente.",
+    },
+})
 
 # transformers' model-agnostic default length, used when neither the call nor the model's
 # generation config sets one (GenerationConfig._get_default_generation_params, max_length=20).
@@ -62,20 +196,15 @@ def check_default_new_tokens(answer, model, tokenizer, prompt: str) -> Verdict:
     if correct:
         hint = ""
     elif not is_whole_number(answer):
-        hint = "give a whole number: how many tokens come after the prompt in the output."
+        hint = MESSAGES("default_not_whole")
     elif answer == prompt_length + expected:
-        hint = "that is the length of the whole output; the prompt's tokens are part of it. Count only the new ones."
+        hint = MESSAGES("default_whole_output")
     elif answer <= 0 or answer == DEFAULT_NEW_TOKENS - prompt_length:
-        hint = ("that is how old transformers versions (up to 4.46) counted: the prompt inside the 20. "
-                "Read the warning of the default run at the top again: which max_length does it report "
-                "for a prompt of that length?")
+        hint = MESSAGES("default_old_counting")
     else:
-        hint = ("run generate() without a length on this prompt and compare the length of its output "
-                "with the length of the prompt.")
-    return report(correct, f"generate() added {expected} new tokens to a prompt of {prompt_length} tokens. "
-                  f"Since transformers 4.47 the default of {DEFAULT_NEW_TOKENS} counts new tokens only, "
-                  "however long the prompt (up to 4.46 it included the prompt). Pass max_new_tokens "
-                  "yourself and nothing depends on it.", hint)
+        hint = MESSAGES("default_run_and_compare")
+    return report(correct, MESSAGES("default_praise", expected=expected, prompt_length=prompt_length,
+                                    default=DEFAULT_NEW_TOKENS), hint)
 
 
 def new_text(model, tokenizer, prompt: str, **limit) -> str:
@@ -102,20 +231,16 @@ def check_new_text_only(answer, model, tokenizer, prompt: str, max_new_tokens: i
     if correct:
         hint = ""
     elif not isinstance(answer, str):
-        hint = "hand in one string: the decoded text of the new tokens."
+        hint = MESSAGES("new_text_not_string")
     elif answer.startswith(prompt):
-        hint = ("the prompt is still there. generate() returns the prompt's ids followed by the new ones; "
-                "decode only the part after the prompt.")
+        hint = MESSAGES("new_text_has_prompt")
     elif answer == new_text(model, tokenizer, prompt, max_length=max_new_tokens):
-        hint = (f"fewer new tokens than asked for: the limit you set counts the prompt's tokens too. "
-                f"Use the setting that counts only new tokens, with {max_new_tokens}.")
+        hint = MESSAGES("new_text_max_length", max_new_tokens=max_new_tokens)
     elif "<" in answer and ">" in answer:
-        hint = "special tokens such as </s> are still in the text; the decoder can leave them out."
+        hint = MESSAGES("new_text_special_tokens")
     else:
-        hint = (f"generate greedily with at most {max_new_tokens} new tokens, "
-                "then decode only the ids after the prompt.")
-    return report(correct, "The output of generate() starts with the prompt; slicing it off leaves "
-                  "just the new text (what companion.generate_text returns by default).", hint)
+        hint = MESSAGES("new_text_generic", max_new_tokens=max_new_tokens)
+    return report(correct, MESSAGES("new_text_praise"), hint)
 
 
 def check_stop_string(answer, model, tokenizer, prompt: str, stop_string: str, max_new_tokens: int) -> Verdict:
@@ -142,16 +267,14 @@ def check_stop_string(answer, model, tokenizer, prompt: str, stop_string: str, m
     if correct:
         hint = ""
     elif not isinstance(answer, str):
-        hint = "hand in one string: the whole decoded output, prompt included, special tokens skipped."
+        hint = MESSAGES("stop_not_string")
     elif answer == full and full != expected:
-        hint = ("generation did not stop early. generate() can end at a piece of text; to see text it "
-                "needs something that turns tokens back into text (see the stop_strings section).")
+        hint = MESSAGES("stop_not_early")
     elif not answer.startswith(prompt):
-        hint = "keep the prompt in this answer: decode the whole output, not only the new tokens."
+        hint = MESSAGES("stop_no_prompt")
     else:
-        hint = (f"generate greedily with at most {max_new_tokens} new tokens and let it end at "
-                f"{stop_string!r}, then decode the whole output.")
-    return report(correct, f"Generation ended as soon as the text contained {stop_string!r}.", hint)
+        hint = MESSAGES("stop_generic", max_new_tokens=max_new_tokens, stop_string=stop_string)
+    return report(correct, MESSAGES("stop_praise", stop_string=stop_string), hint)
 
 
 def check_generation_config(answer, model, tokenizer, prompt: str, min_new_tokens: int,
@@ -176,10 +299,9 @@ def check_generation_config(answer, model, tokenizer, prompt: str, min_new_token
         expected = model.generate(**model_inputs, min_new_tokens=min_new_tokens, max_new_tokens=max_new_tokens,
                                   do_sample=False, pad_token_id=pad_token_id)
     if not isinstance(answer, GenerationConfig):
-        return report(False, "", "build a GenerationConfig object with the settings (not a dict, "
-                      "not keyword arguments of generate()).")
+        return report(False, "", MESSAGES("config_not_config"))
     if answer.do_sample:
-        return report(False, "", "this goal asks for greedy decoding: the config must switch sampling off.")
+        return report(False, "", MESSAGES("config_sampling"))
     config = copy.deepcopy(answer)  # leave the learner's object as it was
     if config.pad_token_id is None:
         config.pad_token_id = pad_token_id  # the course models have no pad token; not part of the exercise
@@ -190,12 +312,10 @@ def check_generation_config(answer, model, tokenizer, prompt: str, min_new_token
     if correct:
         hint = ""
     elif new_tokens < min_new_tokens:
-        hint = (f"only {new_tokens} new tokens: the model ends the text with its EOS token too soon. "
-                "One of the length settings in this notebook forbids that token for a while.")
+        hint = MESSAGES("config_too_short", new_tokens=new_tokens)
     elif new_tokens > max_new_tokens:
-        hint = f"{new_tokens} new tokens: set an upper limit that counts new tokens only."
+        hint = MESSAGES("config_too_long", new_tokens=new_tokens)
     else:
-        hint = (f"the length is right but the tokens differ from greedy decoding with at least "
-                f"{min_new_tokens} and at most {max_new_tokens} new tokens; leave other settings at their defaults.")
-    return report(correct, f"Your config gives {new_tokens} new tokens, between {min_new_tokens} and "
-                  f"{max_new_tokens}: a GenerationConfig carries the same settings as keyword arguments.", hint)
+        hint = MESSAGES("config_differs", min_new_tokens=min_new_tokens, max_new_tokens=max_new_tokens)
+    return report(correct, MESSAGES("config_praise", new_tokens=new_tokens, min_new_tokens=min_new_tokens,
+                                    max_new_tokens=max_new_tokens), hint)

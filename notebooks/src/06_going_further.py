@@ -14,6 +14,23 @@
 # - how to show tokens as they are generated with `TextStreamer`
 # - where to go next: the guides and libraries for serious deployments, and notebooks 07 and 08
 
+# %% [markdown] lang=de
+# # 06 · Ein Schritt weiter: Latenz, Durchsatz, Speicher
+#
+# In den bisherigen Notebooks ging es darum, dass `generate()` den richtigen Text erzeugt. Dieses
+# Notebook fragt, was das kostet: wie lange ein einzelner Token dauert, wie viele Tokens pro Sekunde
+# ein Rechner erzeugen kann und wie viel Speicher das Modell braucht. Alle Zahlen hier werden live
+# auf Ihrem Rechner gemessen.
+#
+# **Was Sie lernen**
+#
+# - warum jeder neue Token einmal alle Gewichte des Modells lesen muss und welche
+#   Geschwindigkeitsgrenze sich daraus aus der Speicherbandbreite Ihres Rechners ergibt
+# - wie das Bündeln von Prompts in einem einzigen `generate()`-Aufruf den Durchsatz vervielfacht (gemessen)
+# - wie viel Speicher dasselbe Modell in voller Genauigkeit, mit 8 Bit und mit 4 Bit belegt (gemessen)
+# - wie Sie mit `TextStreamer` Tokens anzeigen, während sie erzeugt werden
+# - wie es weitergeht: Anleitungen und Bibliotheken für ernsthafte Deployments sowie die Notebooks 07 und 08
+
 # %% [colab-install]
 
 # %% tags=parameters
@@ -52,6 +69,16 @@ print(type(model).__name__, "on", model.device)
 # weights once**. For a single prompt there is very little arithmetic per weight byte, and
 # the processor spends most of its time waiting for memory. How many bytes is that?
 
+# %% [markdown] lang=de
+# ## Latenz: was ein Token kostet
+#
+# Für jeden neuen Token führt das Modell einen Forward Pass aus (einen vollständigen Durchlauf
+# durch alle Schichten), und dieser Durchlauf multipliziert den Hidden State (den inneren Zustand
+# des Modells an der aktuellen Position) mit jeder Gewichtsmatrix des Modells. **Jeder neue Token
+# liest also einmal alle Gewichte.** Bei einem einzelnen Prompt entfällt auf jedes Byte der Gewichte
+# nur sehr wenig Rechenarbeit, und der Prozessor verbringt die meiste Zeit damit, auf den Speicher zu
+# warten. Um wie viele Bytes geht es?
+
 # %%
 weight_byte_count = weight_bytes(model)
 parameter_count = sum(parameter.numel() for parameter in model.parameters())
@@ -64,6 +91,16 @@ print(f"{parameter_count:,} parameters, {weight_byte_count / 1e6:.1f} MB of weig
 # it takes to read the weights once. Then we time real greedy generation, one prompt,
 # counting only the new tokens (the prompt's processing is subtracted). Timings vary from
 # run to run and machine to machine, so your numbers will differ from the ones saved here.
+
+# %% [markdown] lang=de
+# Als Nächstes messen wir, wie schnell dieser Rechner Daten im Speicher bewegt: Wir kopieren einen
+# großen Tensor (weit größer als jeder CPU-Cache) und zählen die gelesenen und geschriebenen Bytes.
+# Teilt man die Bytes der Gewichte durch diese Bandbreite, erhält man die **Untergrenze**: Keine
+# Implementierung kann einen Token schneller erzeugen, als das einmalige Lesen der Gewichte dauert.
+# Danach messen wir echtes Greedy Decoding (in jedem Schritt wird der wahrscheinlichste Token
+# gewählt) mit einem einzigen Prompt und zählen dabei nur die neuen Tokens (die Verarbeitung des
+# Prompts wird herausgerechnet). Zeitmessungen schwanken von Lauf zu Lauf und von Rechner zu Rechner;
+# Ihre Zahlen werden also von den hier gespeicherten abweichen.
 
 # %% tags=nbval-ignore-output
 bandwidth = memory_bandwidth_gb_per_s(megabytes=256, repeats=3)
@@ -102,6 +139,35 @@ print(f"linear layers alone:    {kernels_ms:.1f} ms ({kernels_ms / ms_per_token:
 # of each way. `measure_batching` is a short loop over `companion.generate_ids`; read it
 # with `companion.throughput.measure_batching??`.
 
+# %% [markdown] lang=de
+# Auf einer CPU liegt die gemessene Zeit ein Mehrfaches über der Untergrenze. Wo bleibt der Rest?
+# Die letzte Zeile misst nur die linearen Schichten des Modells (`linear_layers_ms`): die
+# Matrix-Vektor-Produkte eines Schritts bei Batch-Größe 1, ohne alles, was drumherum geschieht. Für
+# `smollm2-135m` machen sie auf einem sonst unbelasteten Rechner den größten Teil des Schritts aus:
+# `python -m companion.bench` (im README des Kurses zitiert) hat 47,5 ms für die linearen Schichten
+# in einem Schritt von 63,3 ms gemessen, also etwa 75 %. Die Kernels von PyTorch (die Rechenroutinen,
+# die die eigentliche Arbeit erledigen) lesen die Gewichte bei einer einzelnen Zeile nur mit etwa
+# einem Drittel der Geschwindigkeit einer einfachen Kopie; allein sie brauchen deshalb schon das
+# 2,7-Fache der Untergrenze. Die übrigen rund 16 ms pro Schritt entfallen auf alles andere:
+# Attention, Normalisierungen, den KV-Cache und die Python-Schleife von `generate()`. Ihre Werte
+# hängen davon ab, wie ausgelastet der Rechner gerade ist (andere Programme teilen sich dieselben
+# Kerne). Der Benchmark probiert außerdem die üblichen Gegenmittel aus (bfloat16-Gewichte, einen
+# statischen Cache, `torch.compile`); Notebook 08 schaut in einen Schritt hinein und zeigt
+# schnelleres Decoding.
+#
+# Die Untergrenze selbst lässt sich mit zwei Hebeln verschieben: **weniger Bytes lesen** (kleinere
+# Gewichte: der Abschnitt zum Speicher weiter unten) oder **jeden Lesevorgang auf mehr Tokens
+# verteilen** (Batching, gleich im Anschluss).
+#
+# ## Durchsatz: Batching
+#
+# Ein Batch von Prompts durchläuft das Modell gemeinsam: Ein einziges Lesen der Gewichte dient
+# jetzt jeder Zeile des Batches. Wir erzeugen die Antworten auf dieselben Prompts zweimal, jeweils
+# mit Greedy Decoding: einmal einzeln nacheinander und einmal als einen links aufgefüllten Batch (das
+# Padding aus Notebook 04), und zählen für beide Wege die neuen Tokens pro Sekunde.
+# `measure_batching` ist eine kurze Schleife über `companion.generate_ids`; den Code sehen Sie mit
+# `companion.throughput.measure_batching??`.
+
 # %%
 prompts = BATCH_PROMPTS[:BATCH_SIZE]
 for prompt in prompts:
@@ -122,6 +188,15 @@ print(f"speed-up:   {batching.speedup:.1f}x")
 #
 # Did batching change the answers? Greedy decoding should give the same tokens either way:
 
+# %% [markdown] lang=de
+# Der Batch liefert ein Mehrfaches an Tokens pro Sekunde. Der Gewinn fällt kleiner aus als die
+# Batch-Größe, weil ein Schritt über den Batch mehr rechnet als ein Schritt über eine einzelne Zeile,
+# weil Zeilen unterschiedlicher Länge Padding mitschleppen und weil der Batch so lange läuft, bis
+# seine längste Antwort fertig ist.
+#
+# Hat das Batching die Antworten verändert? Greedy Decoding sollte auf beiden Wegen dieselben Tokens
+# liefern:
+
 # %%
 print(f"identical answers: {batching.equal_rows} of {len(prompts)}")
 for prompt, alone, batched in zip(prompts[:3], batching.sequential_texts, batching.batched_texts):
@@ -140,6 +215,22 @@ for prompt, alone, batched in zip(prompts[:3], batching.sequential_texts, batchi
 # quantization does to the memory of our model: we load it once per setting and ask
 # `get_memory_footprint()` (via `companion.footprint_mib`) how much its weights and buffers
 # take. These numbers are exact, the same on every machine.
+
+# %% [markdown] lang=de
+# In float32 stimmen die Antworten meist exakt überein. Garantiert ist das nicht: Ein Matrixprodukt
+# über den Batch kann seine Zahlen in einer anderen Reihenfolge aufsummieren als eines über eine
+# einzelne Zeile, dadurch ändern sich die letzten Bits eines Logit-Werts, und wo zwei Tokens fast
+# gleichauf liegen, kann die Wahl beim Greedy Decoding kippen. Weicht auf Ihrem Rechner eine Zeile
+# ab, ist das der Grund und kein Fehler beim Padding (die erste abweichende Position steht in
+# `batching.first_differences`).
+#
+# ## Speicher: volle Genauigkeit, 8 Bit und 4 Bit
+#
+# Die Anleitung lädt ein Modell mit 7 Milliarden Parametern mit `load_in_4bit`. Hier messen wir, was
+# die Quantisierung (das Speichern der Gewichte mit weniger Bits) am Speicherbedarf unseres Modells
+# ändert: Wir laden es für jede Einstellung einmal und fragen `get_memory_footprint()` (über
+# `companion.footprint_mib`), wie viel Platz seine Gewichte und Buffer belegen. Diese Zahlen sind
+# exakt und auf jedem Rechner gleich.
 
 # %%
 footprints = {}
@@ -178,6 +269,28 @@ if None in footprints:
 # the first words appear after one step instead of after all of them. (It handles one prompt
 # at a time; `TextIteratorStreamer` hands the text to your own loop, e.g. in a web server.)
 
+# %% [markdown] lang=de
+# Mit 8 Bit wird das Gewicht jeder linearen Schicht in einem Byte statt in vier gespeichert, mit
+# 4 Bit (NF4) in einem halben Byte. Die Verhältnisse bleiben über 1/4 und 1/8, weil bitsandbytes
+# einige Teile in voller Genauigkeit belässt: die Token-Embeddings (bei diesem kleinen Modell ein
+# Fünftel aller Gewichte), die Normalisierungen und einen Skalierungsfaktor pro Block von Gewichten.
+# Bei einem 7B-Modell fallen diese Teile weniger ins Gewicht, und 4 Bit verkleinern rund 28 GB an
+# fp32-Gewichten auf weniger als 4 GB.
+#
+# Quantisierung spart Speicher, macht die Generierung aber nicht automatisch schneller. Auf einer
+# GPU werden die kleineren Gewichte schneller gelesen; auf einer CPU kann das Entpacken in den
+# Kernels mehr kosten, als es einspart. `python -m companion.bench` misst für dieses Modell beides
+# (und dazu den Speicher des Prozesses).
+#
+# ## Streaming: Tokens anzeigen, sobald sie entstehen
+#
+# Eine Chat-Oberfläche sollte nicht auf die ganze Antwort warten. Übergeben Sie `generate()` einen
+# Streamer; er erhält dann jeden neuen Token, sobald dieser existiert. `TextStreamer` gibt den Text
+# aus, `skip_prompt=True` lässt dabei den Prompt weg. Streaming macht die Generierung nicht
+# schneller, aber die ersten Wörter erscheinen schon nach einem Schritt statt erst nach allen.
+# (`TextStreamer` verarbeitet nur einen Prompt auf einmal; `TextIteratorStreamer` reicht den Text an
+# Ihre eigene Schleife weiter, etwa in einem Webserver.)
+
 # %%
 streamer = TextStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 stream_inputs = tokenizer(["Once upon a time, there was a little"], return_tensors="pt").to(model.device)
@@ -193,6 +306,15 @@ streamed_ids = model.generate(
 # left-padded batch, greedy, with `max_new_tokens=MAX_NEW_TOKENS` and
 # `min_new_tokens=MAX_NEW_TOKENS` (so that no row stops early). How many forward passes of the
 # model does it make? Write down your prediction; the check runs the call and counts them.
+
+# %% [markdown] lang=de
+# ## Übungen
+#
+# **Übung 1 (erst vorhersagen, dann ausführen).** Ein einziger `generate()`-Aufruf mit den ersten 4
+# unserer Prompts als links aufgefülltem Batch, mit Greedy Decoding, `max_new_tokens=MAX_NEW_TOKENS`
+# und `min_new_tokens=MAX_NEW_TOKENS` (damit keine Zeile vorzeitig aufhört): Wie viele Forward
+# Passes des Modells führt er aus? Notieren Sie Ihre Vorhersage; die Prüfung führt den Aufruf aus
+# und zählt nach.
 
 # %%
 from companion.exercises.going_further import (
@@ -218,6 +340,11 @@ correct = check_batch_forward_passes(answer, model, tokenizer, exercise_prompts,
 # `floor_ms`), compute the fastest possible time per new token on this machine, in
 # milliseconds. (1 GB = 10**9 bytes.)
 
+# %% [markdown] lang=de
+# **Übung 2.** Berechnen Sie mit `weight_byte_count` und `bandwidth_gb_per_s` von oben (nicht mit
+# `floor_ms`) die kürzestmögliche Zeit pro neuem Token auf diesem Rechner, in Millisekunden.
+# (1 GB = 10**9 Bytes.)
+
 # %%
 answer = None  # your code here
 correct = check_floor_ms_per_token(answer, model, bandwidth_gb_per_s)
@@ -231,6 +358,10 @@ correct = check_floor_ms_per_token(answer, model, bandwidth_gb_per_s)
 # **Exercise 3 (fix a broken call).** This batch was meant for a throughput measurement, but
 # its answers are wrong: the warning under the cell says why.
 
+# %% [markdown] lang=de
+# **Übung 3 (einen fehlerhaften Aufruf reparieren).** Dieser Batch war für eine Messung des
+# Durchsatzes gedacht, doch seine Antworten sind falsch: Die Warnung unter der Zelle sagt, warum.
+
 # %%
 if tokenizer.pad_token is None:
     tokenizer.pad_token = tokenizer.eos_token  # Llama tokenizers have no pad token (notebook 04)
@@ -240,6 +371,10 @@ broken_answers = tokenizer.batch_decode(broken_ids[:, broken_inputs["input_ids"]
 
 # %% [markdown] lang=en
 # Fix the call, and hand in the decoded new text of each prompt (a list of 4 strings).
+
+# %% [markdown] lang=de
+# Reparieren Sie den Aufruf und geben Sie den dekodierten neuen Text zu jedem Prompt ab (eine Liste
+# aus 4 Strings).
 
 # %%
 answer = None  # your code here
@@ -255,6 +390,11 @@ correct = check_left_padded_answers(answer, model, tokenizer, exercise_prompts, 
 # **Exercise 4.** The guide's model, `openlm-research/open_llama_7b`, has about 7 billion
 # parameters. How many GB do its weights take in fp32 (32 bits each), bf16 (16 bits) and
 # 4-bit? Hand in a dict `{"fp32": ..., "bf16": ..., "4bit": ...}` in GB.
+
+# %% [markdown] lang=de
+# **Übung 4.** Das Modell der Anleitung, `openlm-research/open_llama_7b`, hat rund 7 Milliarden
+# Parameter. Wie viele GB belegen seine Gewichte in fp32 (32 Bit pro Parameter), in bf16 (16 Bit)
+# und mit 4 Bit? Geben Sie ein Dict `{"fp32": ..., "bf16": ..., "4bit": ...}` mit Werten in GB ab.
 
 # %%
 answer = None  # your answer here
@@ -275,6 +415,12 @@ correct = check_seven_billion_memory(answer)
 # 6 GB of memory for its weights. Which value of the `QUANTIZATION` parameter (`None`, `"8bit"`
 # or `"4bit"`) keeps the most precision while the weights still fit? (8-bit stores one byte per
 # weight.)
+
+# %% [markdown] lang=de
+# **Übung 5 (eine Einstellung ändern, um ein Ziel zu erreichen).** Sie möchten das 7B-Modell auf
+# einer GPU ausführen, die 6 GB Speicher für seine Gewichte bietet. Welcher Wert des Parameters
+# `QUANTIZATION` (`None`, `"8bit"` oder `"4bit"`) bewahrt die meiste Genauigkeit, während die
+# Gewichte noch hineinpassen? (Mit 8 Bit wird ein Byte pro Gewicht gespeichert.)
 
 # %%
 answer = None  # your code here: None, "8bit" or "4bit"
@@ -324,3 +470,45 @@ correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
 # You can now generate text with `generate()`, control its length and its decoding, batch and
 # pad correctly, prompt chat models, and measure what it all costs. Notebooks 07 and 08 go
 # further: the scores behind each token, and what happens inside a `generate()` call.
+
+# %% [markdown] lang=de
+# ## Weiterführendes
+#
+# - Die Notebooks 07 und 08 dieses Kurses setzen hier an: 07 liest die Scores hinter jedem gewählten
+#   Token, und 08 schaut in einen `generate()`-Aufruf hinein (KV-Cache, Prefill und Decode) und
+#   beschleunigt Greedy Decoding mit Prompt Lookup, ohne seine Ausgabe zu verändern.
+# - [Leitfaden zu Generierungsstrategien](https://huggingface.co/docs/transformers/generation_strategies):
+#   die richtige Stelle, wenn Sie ein anderes Decoding-Verfahren brauchen (Beam Search, Contrastive
+#   Search, Assisted Generation und Prompt Lookup), eine eigene `generation_config.json` oder Streaming.
+# - [API-Referenz zu `GenerationConfig` und `generate()`](https://huggingface.co/docs/transformers/main_classes/text_generation)
+#   (und die [Hilfsfunktionen für die Generierung](https://huggingface.co/docs/transformers/internal/generation_utils)):
+#   wenn Sie die genaue Bedeutung und den Standardwert eines Parameters, eines Logits Processors oder
+#   eines Stopping Criterion nachschlagen müssen.
+# - [Optimierung der LLM-Inferenz](https://huggingface.co/docs/transformers/llm_optims): wenn die
+#   Generierung zu langsam ist: ein statischer KV-Cache mit `torch.compile`, schnellere
+#   Attention-Kernels, Speculative Decoding und Quantisierung, direkt in transformers.
+# - [Strategien für den KV-Cache](https://huggingface.co/docs/transformers/kv_cache): wenn lange
+#   Prompts oder große Batches Ihren GPU-Speicher füllen: statische, ausgelagerte und quantisierte Caches.
+# - [Leitfaden zur Quantisierung](https://huggingface.co/docs/transformers/main_classes/quantization):
+#   wenn ein Modell nicht auf Ihre GPU passt oder Sie bitsandbytes, GPTQ, AWQ und andere Verfahren
+#   vergleichen möchten.
+# - [text-generation-inference](https://github.com/huggingface/text-generation-inference):
+#   wenn viele Nutzerinnen und Nutzer Anfragen an ein Modell schicken: ein Server für den
+#   Produktivbetrieb mit Continuous Batching, Streaming und optimierten Kernels.
+# - [Optimum](https://github.com/huggingface/optimum): wenn Sie auf bestimmter Hardware bereitstellen
+#   (ONNX Runtime, OpenVINO, Intel, AWS-Chips und mehr) und deren Optimierungen nutzen möchten.
+#
+# ## Zusammenfassung
+#
+# - Jeder neue Token liest alle Gewichte einmal; bei einem einzelnen Prompt ist die Zeit pro Token
+#   deshalb nach unten begrenzt durch Bytes der Gewichte / Speicherbandbreite.
+# - Batching verteilt jeden Lesevorgang auf viele Prompts: ein Mehrfaches an Tokens pro Sekunde, mit
+#   denselben Antworten beim Greedy Decoding (bis auf die letzten Bits der Gleitkommarechnung).
+# - Quantisierung mit 8 und 4 Bit verkleinert die Gewichte hier auf etwa das 0,4- und 0,3-Fache der
+#   vollen Genauigkeit und ein 7B-Modell auf eine Größe, die eine kostenlose GPU aufnehmen kann.
+# - `TextStreamer(tokenizer, skip_prompt=True)` zeigt die Antwort an, während sie erzeugt wird.
+#
+# Sie können jetzt mit `generate()` Text erzeugen, seine Länge und sein Decoding steuern, Batches
+# mit dem richtigen Padding bilden, Chat-Modelle richtig prompten und messen, was das alles kostet.
+# Die Notebooks 07 und 08 gehen noch weiter: die Scores hinter jedem Token und das, was in einem
+# `generate()`-Aufruf geschieht.

@@ -17,6 +17,26 @@
 # - to score a left-padded batch row by row, and to add log-probabilities up to compare whole
 #   answers
 
+# %% [markdown] lang=de
+# # 07 · Token-Scores: Wie sicher war sich das Modell?
+#
+# `generate()` liefert Token-IDs, doch in jedem Schritt hatte das Modell eine vollständige
+# Wahrscheinlichkeitsverteilung über das Vokabular vor sich. Auf Wunsch gibt `generate()` diese
+# Scores (die Bewertungen, die das Modell jedem möglichen Token gibt) mit zurück. Mit ihnen sehen
+# Sie, wie wahrscheinlich jeder gewählte Token war: wo sich das Modell sicher war, wo es gezögert
+# hat und wie wahrscheinlich eine ganze Antwort im Vergleich zu einer anderen ist.
+#
+# **Was Sie lernen**
+#
+# - wie Sie `generate()` nach seinen Scores fragen: `output_scores=True` zusammen mit
+#   `return_dict_in_generate=True`, und was in `outputs.sequences` und `outputs.scores` steht
+# - wie Sie aus den Scores mit `model.compute_transition_scores(..., normalize_logits=True)` die
+#   Log-Wahrscheinlichkeit und die Wahrscheinlichkeit jedes gewählten Tokens gewinnen
+# - warum `outputs.scores` beim Sampling die *Sampling*-Verteilung beschreiben (nach Temperatur
+#   und Top-k), während `output_logits=True` die eigenen Scores des Modells liefert
+# - wie Sie einen links aufgefüllten Batch Zeile für Zeile bewerten und Log-Wahrscheinlichkeiten
+#   addieren, um ganze Antworten miteinander zu vergleichen
+
 # %% [colab-install]
 
 # %% tags=parameters
@@ -46,6 +66,12 @@ print("prompt tokens:", tokenizer.convert_ids_to_tokens(inputs["input_ids"][0]))
 #
 # `generate()` has a flag for the scores, `output_scores=True`. On its own it does nothing:
 
+# %% [markdown] lang=de
+# ## `generate()` nach seinen Scores fragen
+#
+# Für die Scores hat `generate()` einen eigenen Schalter, `output_scores=True`. Allein bewirkt er
+# nichts:
+
 # %%
 outputs = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, output_scores=True)
 print("generate() returned a", type(outputs).__name__, "of shape", tuple(outputs.shape))
@@ -58,6 +84,15 @@ print("does it have scores?", hasattr(outputs, "scores"))
 # `return_dict_in_generate` is not `True`, `output_scores` is ignored", as
 # `TRANSFORMERS_VERBOSITY=info` spells out). The scores only come back in a structured output,
 # so ask for both:
+
+# %% [markdown] lang=de
+# Die Warnung unter der Zelle sagt, dass `output_scores` „may be ignored“ (möglicherweise
+# ignoriert wird), und genau so ist es gekommen: Wir haben wie gewohnt einen Tensor mit Token-IDs
+# erhalten. In transformers 5.24 meldet `GenerationConfig.validate()` jede `output_...`-Option,
+# die gesetzt ist, solange `return_dict_in_generate` nicht `True` ist („When
+# `return_dict_in_generate` is not `True`, `output_scores` is ignored“, wie es mit
+# `TRANSFORMERS_VERBOSITY=info` ausführlich heißt). Die Scores kommen nur in einer strukturierten
+# Ausgabe zurück; fordern Sie deshalb beides an:
 
 # %%
 outputs = model.generate(
@@ -89,6 +124,27 @@ print("new text:", repr(tokenizer.batch_decode(new_tokens, skip_special_tokens=T
 # token that was actually chosen. Its `normalize_logits` argument defaults to `False`, and
 # then it gives back the raw scores of the chosen tokens:
 
+# %% [markdown] lang=de
+# - `outputs.sequences` ist das, was `generate()` ohne die beiden Schalter zurückgibt: die IDs des
+#   Prompts, gefolgt von den neuen.
+# - `outputs.scores` ist ein Tupel mit einem Eintrag pro *neuem* Token. Eintrag *i* hat die Form
+#   (Batch, Vokabular): die Scores aller Tokens des Vokabulars in Schritt *i*; aus ihnen wurde
+#   der *i*-te neue Token gewählt. Für den Prompt gibt es keine Einträge.
+#
+# Die Dokumentation von `GenerateDecoderOnlyOutput` in transformers 5.24 nennt diese Scores
+# „processed prediction scores“, also bereits verarbeitete Vorhersagewerte: In der
+# Decoding-Schleife (`_sample` in `generation/utils.py`) wendet jeder Schritt die
+# Logits-Prozessoren auf die Logits des Modells an und speichert das Ergebnis. Beim Greedy
+# Decoding (in jedem Schritt wird der wahrscheinlichste Token genommen) läuft mit diesem Modell
+# kein Prozessor, hier sind die Scores also die Logits selbst. Beim Sampling kommen wir darauf
+# zurück.
+#
+# ## Von Scores zu Wahrscheinlichkeiten: `compute_transition_scores`
+#
+# `model.compute_transition_scores(sequences, scores)` greift in jedem Schritt den Score des
+# Tokens heraus, der tatsächlich gewählt wurde. Sein Argument `normalize_logits` ist
+# standardmäßig `False`, und dann erhalten Sie die rohen Scores der gewählten Tokens:
+
 # %%
 raw_chosen_scores = model.compute_transition_scores(outputs.sequences, outputs.scores)
 print("normalize_logits=False:", [round(score, 2) for score in raw_chosen_scores[0].tolist()])
@@ -102,6 +158,15 @@ print("exp() of those:        ", [f"{score:.3g}" for score in raw_chosen_scores[
 # `generation/utils.py`) and then picks the chosen tokens. The result is the
 # **log-probability** of each chosen token (at most 0), and `exp()` turns it into a
 # **probability** between 0 and 1:
+
+# %% [markdown] lang=de
+# Das sind Logits, keine Log-Wahrscheinlichkeiten, deshalb liefert `exp()` Zahlen weit über 1.
+# Ein einzelner Logit bedeutet nur etwas im Vergleich mit den anderen Logits desselben Schritts.
+# Mit `normalize_logits=True` wendet transformers 5.24 zuerst in jedem Schritt einen
+# `log_softmax` über das Vokabular auf die Scores an (Schritt 3 von `compute_transition_scores`
+# in `generation/utils.py`) und greift erst danach die gewählten Tokens heraus. Das Ergebnis ist
+# die **Log-Wahrscheinlichkeit** jedes gewählten Tokens (höchstens 0), und `exp()` macht daraus
+# eine **Wahrscheinlichkeit** zwischen 0 und 1:
 
 # %%
 transition_scores = model.compute_transition_scores(outputs.sequences, outputs.scores, normalize_logits=True)
@@ -118,6 +183,14 @@ for token_id, log_probability in zip(new_tokens[0], transition_scores[0]):
 # `QUANTIZATION="4bit"` the forward pass can differ in the second decimal: 4-bit matrix
 # products round differently for the whole text at once than for `generate()`'s
 # one-token-at-a-time steps with its cache.)
+
+# %% [markdown] lang=de
+# Dahinter steckt keine Zauberei. Dieselbe Zahl erhalten Sie direkt aus den Scores mit der
+# Softmax-Funktion und, beim Greedy Decoding, auch aus einem gewöhnlichen Forward Pass (einem
+# einzigen Durchlauf des Modells) über den ganzen Text: Die Logits an Position *p* sagen den Token
+# an Position *p + 1* voraus. (Mit `QUANTIZATION="4bit"` kann der Forward Pass in der zweiten
+# Nachkommastelle abweichen: 4-Bit-Matrixprodukte runden für den ganzen Text auf einmal anders
+# als in den Einzelschritten von `generate()`, das Token für Token mit seinem KV-Cache arbeitet.)
 
 # %%
 first_id = new_tokens[0, 0]
@@ -141,6 +214,15 @@ print("all new tokens agree with the forward pass:",
 # list of rows per sequence (it leaves out the padding that follows an end-of-sequence token,
 # see the batch below), and `plot_token_probabilities` draws the text with every token
 # coloured by its probability: green when the model was sure, red when it was not.
+
+# %% [markdown] lang=de
+# ## Dasselbe mit den Hilfsfunktionen von companion
+#
+# `companion.scores.token_probability_table` macht aus `sequences` und `transition_scores` für
+# jede Sequenz eine Liste von Zeilen (das Padding, also die Füll-Tokens nach einem
+# End-of-Sequence-Token, lässt sie weg; siehe den Batch weiter unten), und
+# `plot_token_probabilities` zeichnet den Text und färbt jeden Token nach seiner
+# Wahrscheinlichkeit: grün, wo sich das Modell sicher war, rot, wo nicht.
 
 # %%
 from companion.scores import format_token_probability_table, plot_token_probabilities, token_probability_table
@@ -172,6 +254,27 @@ figure = plot_token_probabilities([greedy_table], titles=[f"Greedy continuation 
 # from. The model's own, unchanged logits come back when you add `output_logits=True`, in
 # `outputs.logits` (same layout as `outputs.scores`). Here we sample with temperature 0.7 and
 # top-k 5 and ask for both:
+
+# %% [markdown] lang=de
+# Greedy Decoding nimmt immer den wahrscheinlichsten Token, und doch kann gerade dieser Token
+# unwahrscheinlich sein: Bei `tutorial-tiny` ist der Name direkt nach „My name is“ der Token, bei
+# dem sich das Modell am wenigsten sicher ist. An dieser Stelle hat das Modell viele Namen gesehen,
+# keiner sticht heraus, also verteilt es seine Wahrscheinlichkeit auf alle, und das Greedy
+# Decoding legt sich trotzdem auf einen davon fest. Der Punkt nach dem Namen ist dagegen fast
+# sicher. Eine niedrige Wahrscheinlichkeit heißt also nicht, dass der Token falsch ist, sondern
+# dass das Modell mehrere gute Möglichkeiten gesehen hat.
+#
+# ## Sampling: Die Scores gehören zur Sampling-Verteilung
+#
+# Beim Sampling (dem zufälligen Ziehen des nächsten Tokens) formt `generate()` die Verteilung vor
+# dem Ziehen um (Notebook 03). In transformers 5.24 hängt `_get_logits_processor` dafür
+# `TemperatureLogitsWarper`, `TopKLogitsWarper` und `TopPLogitsWarper` an (in dieser Reihenfolge
+# und nur mit `do_sample=True`), und `_sample` speichert die Scores jedes Schritts *nach* diesen
+# Prozessoren. `compute_transition_scores` auf `outputs.scores` liefert also die
+# Wahrscheinlichkeit jedes Tokens unter genau der Verteilung, aus der er gezogen wurde. Die
+# eigenen, unveränderten Logits des Modells bekommen Sie zusätzlich, wenn Sie
+# `output_logits=True` angeben: in `outputs.logits` (gleicher Aufbau wie `outputs.scores`). Hier
+# ziehen wir mit Temperatur 0,7 und Top-k 5 und fordern beides an:
 
 # %%
 SAMPLING_PROMPT = "I am a cat."
@@ -215,6 +318,24 @@ for token_id, sampling_log_probability, model_log_probability in zip(
 #
 # The chart shows both for the same text:
 
+# %% [markdown] lang=de
+# Top-k hat in jedem Schritt alle Scores bis auf fünf auf minus unendlich gesetzt, wie die erste
+# Zeile der Ausgabe zeigt. Die beiden Spalten beantworten zwei verschiedene Fragen zu denselben
+# Tokens:
+#
+# - **p when sampling** (aus `outputs.scores`): Wie wahrscheinlich war es, mit diesen
+#   Einstellungen genau diesen Token zu ziehen? Top-k verteilt die Wahrscheinlichkeit der
+#   entfernten Tokens auf die fünf verbliebenen, und eine Temperatur unter 1 verschiebt noch mehr
+#   davon zu den wahrscheinlichsten; deshalb liegen bei `tutorial-tiny` die wahrscheinlichen Tokens
+#   hier deutlich über dem Wert des Modells. (Die Temperatur nimmt auch unwahrscheinlichen Tokens
+#   Wahrscheinlichkeit weg; ein Token, der gegen die Erwartung gezogen wurde, kann deshalb *unter*
+#   dem Wert des Modells liegen.)
+# - **p of the model** (aus `outputs.logits`): Wie wahrscheinlich findet das Modell selbst diesen
+#   Token? Diese Spalte hängt nicht von den Sampling-Einstellungen ab; beurteilen Sie den Text
+#   anhand dieser Spalte.
+#
+# Das Diagramm zeigt beides für denselben Text:
+
 # %%
 sampled_tables = [
     token_probability_table(tokenizer, sampled.sequences, sampling_log_probabilities, sampling_prompt_length)[0],
@@ -230,6 +351,14 @@ figure = plot_token_probabilities(
 # The scores of a batch line up row by row with `outputs.sequences`. As always with a batch
 # for a decoder-only model, pad on the left and pass the attention mask (notebook 04). The
 # tokenizer of a Llama model has no pad token, so we reuse the end-of-sequence token:
+
+# %% [markdown] lang=de
+# ## Ein Batch: eine Zeile Scores pro Prompt
+#
+# Die Scores eines Batches passen Zeile für Zeile zu `outputs.sequences`. Wie immer bei einem
+# Batch für ein Decoder-only-Modell füllen Sie links auf (Padding links) und übergeben die
+# Attention Mask (Notebook 04). Der Tokenizer eines Llama-Modells hat keinen eigenen Pad-Token,
+# deshalb verwenden wir den End-of-Sequence-Token dafür:
 
 # %%
 BATCH_PROMPTS = ["Tom has a", "A list of colors: red, blue"]
@@ -273,6 +402,27 @@ for row, prompt in enumerate(BATCH_PROMPTS):
 # underflow the way products of small numbers do). Sum only up to each row's end token:
 # `companion.scores.generated_token_mask` marks the columns that belong to the text.
 
+# %% [markdown] lang=de
+# Zeile *r* von `transition_scores` gehört zu Zeile *r* von `outputs.sequences`, ganz gleich,
+# wie viel Padding der Prompt hatte: Das Padding steht in den Spalten des Prompts, und für die
+# gibt es keine Scores.
+#
+# Achten Sie aber auf das Ende einer Zeile. Eine Zeile, die ihren End-of-Sequence-Token vor den
+# anderen erzeugt, wird mit Padding aufgefüllt, bis der ganze Batch fertig ist (bei
+# `tutorial-tiny` endet die erste Zeile schon nach wenigen Tokens mit `</s>`).
+# `compute_transition_scores` meldet auch für diese Padding-Spalten einen Score: In
+# transformers 5.24 maskiert es nur die Schritte beendeter Beams, also der Kandidaten einer
+# Beam Search (`beam_indices`, Schritt 9), nie beim Greedy Decoding oder beim Sampling. Diese
+# Zahlen gehören nicht zum Text.
+#
+# ## Die Wahrscheinlichkeit einer ganzen Antwort
+#
+# Die Wahrscheinlichkeit einer ganzen Fortsetzung ist das Produkt der Wahrscheinlichkeiten ihrer
+# Tokens, ihre Log-Wahrscheinlichkeit also die **Summe** der Log-Wahrscheinlichkeiten (eine Summe
+# von Logarithmen wird nicht so winzig, dass der Rechner sie als 0 speichert, ein Produkt vieler
+# kleiner Zahlen dagegen schon). Summieren Sie nur bis zum End-Token der jeweiligen Zeile:
+# `companion.scores.generated_token_mask` markiert die Spalten, die zum Text gehören.
+
 # %%
 from companion.scores import generated_token_mask
 
@@ -289,6 +439,14 @@ for row, prompt in enumerate(BATCH_PROMPTS):
 # answer, with the model's own log-probabilities (`outputs.logits`, so that the sampling
 # settings do not enter the comparison). A longer answer has more terms to add up and so
 # usually a lower total; the mean per token compares answers of different lengths more fairly.
+
+# %% [markdown] lang=de
+# Mit dieser Summe können Sie verschiedene Antworten auf denselben Prompt vergleichen. Hier ziehen
+# wir in einem Aufruf vier Samples (`num_return_sequences=4`) und bewerten jedes davon, dazu die
+# Greedy-Antwort, mit den eigenen Log-Wahrscheinlichkeiten des Modells (`outputs.logits`, damit
+# die Sampling-Einstellungen nicht in den Vergleich eingehen). Eine längere Antwort hat mehr
+# Summanden und daher meist eine niedrigere Summe; der Mittelwert pro Token vergleicht Antworten
+# unterschiedlicher Länge gerechter.
 
 # %%
 from companion.scores import sequence_log_probabilities
@@ -329,6 +487,23 @@ for label, table, total in zip(labels, candidate_tables, sequence_log_probabilit
 # `outputs.scores` with `normalize_logits=True`. What probability will each token have?
 # Write your prediction down as a number, then run the check: it samples and shows you.
 
+# %% [markdown] lang=de
+# Bei `tutorial-tiny` hat das Sample, das direkt nach dem Namen endet, die höchste Summe, einfach
+# weil es das kürzeste ist, während die Greedy-Antwort pro Token am besten abschneidet. Greedy
+# Decoding wählt in jedem Schritt den wahrscheinlichsten Token, findet aber nicht garantiert die
+# wahrscheinlichste *ganze* Antwort: Nach dieser sucht die Beam Search
+# (`num_beams`, Notebook 03). Mehrere Kandidaten nach ihrer summierten (oder mittleren)
+# Log-Wahrscheinlichkeit zu ordnen ist ein einfacher Weg, die Antwort zu finden, die das Modell
+# selbst für die beste hält.
+#
+# ## Übungen
+#
+# **Übung 1 (erst vorhersagen, dann ausführen).** Angenommen, Sie ziehen die Fortsetzung von
+# „I am a cat.“ mit `do_sample=True` und `top_k=1` und berechnen die Wahrscheinlichkeit jedes
+# gewählten Tokens aus `outputs.scores` mit `normalize_logits=True`. Welche Wahrscheinlichkeit
+# hat dann jeder Token? Notieren Sie Ihre Vorhersage als Zahl und führen Sie dann die Prüfung aus:
+# Sie zieht selbst und zeigt Ihnen das Ergebnis.
+
 # %%
 from companion.exercises.token_scores import (
     check_batch_probabilities,
@@ -342,6 +517,9 @@ check_top_k_one_prediction(answer, model, tokenizer, SAMPLING_PROMPT, MAX_NEW_TO
 
 # %% [markdown] lang=en
 # *Solution:*
+
+# %% [markdown] lang=de
+# *Lösung:*
 
 # %% tags=solution
 top_1 = model.generate(
@@ -362,12 +540,21 @@ check_top_k_one_prediction(answer, model, tokenizer, SAMPLING_PROMPT, MAX_NEW_TO
 # `MAX_NEW_TOKENS` new tokens) and find the new token the model was least sure of. Give its
 # token id or its text. (If the text ends early, ignore the padding after the end token.)
 
+# %% [markdown] lang=de
+# **Übung 2.** Erzeugen Sie die Greedy-Fortsetzung von `"A list of fruits:"` (mit
+# `MAX_NEW_TOKENS` neuen Tokens) und finden Sie den neuen Token, bei dem sich das Modell am
+# wenigsten sicher war. Geben Sie seine Token-ID oder seinen Text an. (Endet der Text vorzeitig,
+# lassen Sie das Padding nach dem End-Token außer Acht.)
+
 # %%
 answer = None  # your code here
 check_least_certain_token(answer, model, tokenizer, "A list of fruits:", MAX_NEW_TOKENS)
 
 # %% [markdown] lang=en
 # *Solution:*
+
+# %% [markdown] lang=de
+# *Lösung:*
 
 # %% tags=solution
 fruit_inputs = tokenizer(["A list of fruits:"], return_tensors="pt").to(model.device)
@@ -391,6 +578,13 @@ check_least_certain_token(answer, model, tokenizer, "A list of fruits:", MAX_NEW
 # appears under it. Find both mistakes, and store the corrected probabilities (a tensor of
 # shape (2, 8): prompts by new tokens, greedy decoding) in `answer`.
 
+# %% [markdown] lang=de
+# **Übung 3 (einen fehlerhaften Aufruf reparieren).** Die Zelle unten soll für einen Batch aus
+# zwei Prompts die Wahrscheinlichkeit jedes neuen Tokens ausgeben, doch ihre Zahlen liegen weit
+# über 1, und darunter erscheint eine Warnung. Finden Sie beide Fehler und speichern Sie die
+# korrigierten Wahrscheinlichkeiten (einen Tensor der Form (2, 8): Prompts mal neue Tokens, mit
+# Greedy Decoding) in `answer`.
+
 # %%
 EXERCISE_PROMPTS = ["A, B, C", "A sequence of numbers: 1, 2, 3"]
 broken_batch = tokenizer(EXERCISE_PROMPTS, padding=True, return_tensors="pt").to(model.device)
@@ -412,6 +606,9 @@ check_batch_probabilities(answer, model, tokenizer, EXERCISE_PROMPTS, 8)
 # %% [markdown] lang=en
 # *Solution:*
 
+# %% [markdown] lang=de
+# *Lösung:*
+
 # %% tags=solution
 fixed = model.generate(
     **broken_batch,  # input_ids AND attention_mask: the model must know which columns are padding
@@ -432,12 +629,23 @@ check_batch_probabilities(answer, model, tokenizer, EXERCISE_PROMPTS, 8)
 # Try values in a cell of your own, then put the temperature in `answer`. The check samples
 # with it and tells you the lowest probability; it also shows what the model itself thinks.
 
+# %% [markdown] lang=de
+# **Übung 4 (eine Einstellung ändern, um ein Ziel zu erreichen).** Ziehen Sie die Fortsetzung von
+# „I am a cat.“ mit `set_seed(SEED)` und `do_sample=True`. Finden Sie eine `temperature`, bei der
+# *jeder* gezogene Token unter der Sampling-Verteilung (aus `outputs.scores`) eine
+# Wahrscheinlichkeit über 0,5 hat. Probieren Sie Werte in einer eigenen Zelle aus und tragen Sie
+# dann die Temperatur in `answer` ein. Die Prüfung zieht mit diesem Wert und nennt Ihnen die
+# niedrigste Wahrscheinlichkeit; außerdem zeigt sie, was das Modell selbst von den Tokens hält.
+
 # %%
 answer = None  # a temperature
 check_confident_temperature(answer, model, tokenizer, SAMPLING_PROMPT, MAX_NEW_TOKENS, SEED)
 
 # %% [markdown] lang=en
 # *Solution:*
+
+# %% [markdown] lang=de
+# *Lösung:*
 
 # %% tags=solution
 for temperature in (1.0, 0.5, 0.1):
@@ -472,3 +680,22 @@ check_confident_temperature(answer, model, tokenizer, SAMPLING_PROMPT, MAX_NEW_T
 #   sequences; after a row's end token come padding columns whose scores mean nothing.
 # - The sum of the log-probabilities is the log-probability of the whole answer: use it to
 #   compare candidates.
+
+# %% [markdown] lang=de
+# ## Zusammenfassung
+#
+# - `generate(..., output_scores=True, return_dict_in_generate=True)` gibt
+#   `outputs.sequences` (Prompt + neue IDs) und `outputs.scores` zurück, ein Tupel mit einem
+#   Tensor der Form (Batch, Vokabular) pro neuem Token. Ohne `return_dict_in_generate=True` wird
+#   der Schalter ignoriert, und transformers gibt eine Warnung aus.
+# - `model.compute_transition_scores(outputs.sequences, outputs.scores, normalize_logits=True)`
+#   liefert die Log-Wahrscheinlichkeit jedes gewählten Tokens, Form (Batch, neue Tokens); `exp()`
+#   macht daraus eine Wahrscheinlichkeit. Ohne `normalize_logits=True` erhalten Sie rohe Scores,
+#   keine Wahrscheinlichkeiten.
+# - `outputs.scores` sind verarbeitete Scores: Beim Sampling beschreiben sie die Verteilung nach
+#   Temperatur, Top-k und Top-p. `output_logits=True` liefert zusätzlich `outputs.logits`, die
+#   eigenen Scores des Modells; sie zeigen, wie wahrscheinlich das Modell den Text findet.
+# - In einem Batch (Padding links, Attention Mask) gehört Zeile *r* der Scores zu Zeile *r* der
+#   Sequenzen; nach dem End-Token einer Zeile folgen Padding-Spalten, deren Scores nichts bedeuten.
+# - Die Summe der Log-Wahrscheinlichkeiten ist die Log-Wahrscheinlichkeit der ganzen Antwort:
+#   Damit können Sie Kandidaten vergleichen.

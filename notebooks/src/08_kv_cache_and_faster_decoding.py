@@ -19,6 +19,30 @@
 # - what assisted (speculative) decoding with a small draft model needs: the same tokenizer, or
 #   `tokenizer=` and `assistant_tokenizer=`
 
+# %% [markdown] lang=de
+# # 08 · Der KV-Cache und schnelleres Decoding
+#
+# Notebook 06 hat gemessen, dass jeder neue Token einen vollständigen Lesedurchgang durch die
+# Gewichte des Modells kostet. In diesem Notebook schauen Sie in einen Aufruf von `generate()`
+# hinein und sehen, wohin diese Zeit geht. Außerdem lernen Sie zwei Wege kennen, Greedy Decoding
+# zu beschleunigen, ohne einen einzigen Token der Ausgabe zu verändern: den **KV-Cache**, den
+# `generate()` standardmäßig verwendet, und **Prompt Lookup Decoding**, das Tokens als Entwurf
+# vorschlägt, indem es sie aus dem Prompt kopiert. Alle Zahlen werden live auf Ihrem Rechner gemessen.
+#
+# **Was Sie lernen**
+#
+# - was der KV-Cache enthält (Keys und Values für jede Schicht und jede bisher gelesene Position)
+#   und wie Sie ihn sich ansehen: `outputs.cache`, ein `DynamicCache`
+# - die zwei Phasen der Generierung: *Prefill* (ein Forward Pass, also ein Durchlauf durch das
+#   Modell, über den ganzen Prompt; er bestimmt die Zeit bis zum ersten Token) und *Decode* (ein
+#   Durchlauf pro neuem Token), und warum Decode vom Speicher ausgebremst wird
+# - was `use_cache=False` kostet, gemessen, bei denselben Ausgabe-Tokens
+# - wie `prompt_lookup_num_tokens` einem einzigen Forward Pass erlaubt, mehrere Tokens zu übernehmen,
+#   wie viele der Entwurfs-Tokens angenommen wurden und warum die Ausgabe genau der des einfachen
+#   Greedy Decoding entspricht
+# - was assistiertes (spekulatives) Decoding mit einem kleinen Entwurfsmodell voraussetzt: denselben
+#   Tokenizer oder `tokenizer=` und `assistant_tokenizer=`
+
 # %% [colab-install]
 
 # %% tags=parameters
@@ -57,6 +81,18 @@ print(type(model).__name__, "on", model.device)
 # template, such as `tutorial-tiny`) gets the same request as plain text to continue; it
 # will not correct anything, but every measurement below works the same way.
 
+# %% [markdown] lang=de
+# ## Die Aufgabe: eine Antwort, die aus ihrem Prompt abschreibt
+#
+# Wir bitten das Instruct-Modell, die Rechtschreibfehler in einem kurzen Textabschnitt zu
+# korrigieren. Solche *eingabegebundenen* Aufgaben (englisch *input-grounded*: korrigieren,
+# überarbeiten, Angaben herausziehen, zusammenfassen, Fragen zu einem Dokument beantworten) sind
+# häufig, und ihre Antworten wiederholen lange Stücke des Prompts. Das wird weiter unten für Prompt
+# Lookup Decoding wichtig; für den KV-Cache würde jeder beliebige Prompt genügen.
+# Der Prompt läuft wie in Notebook 05 durch das Chat-Template. Ein Basismodell (ohne Chat-Template,
+# etwa `tutorial-tiny`) bekommt dieselbe Bitte als einfachen Text, den es fortsetzen soll; es wird
+# nichts korrigieren, aber alle Messungen unten funktionieren genauso.
+
 # %%
 passage = (
     "The Eiffel Tower is a wrought-iron latice tower on the Champ de Mars in Paris, France. "
@@ -89,6 +125,24 @@ print(f"{prompt_length} prompt tokens")
 # `generation/utils.py`). It keeps one layer object per model layer, each with a `keys` and a
 # `values` tensor of shape (batch, key/value heads, positions, head size).
 
+# %% [markdown] lang=de
+# ## Was der KV-Cache enthält
+#
+# In jeder Schicht macht die Attention aus jeder Position eine *Query* (Anfrage), einen *Key*
+# (Schlüssel) und einen *Value* (Wert). Die Query des neuen Tokens wird mit den Keys aller
+# früheren Positionen verglichen, und das Ergebnis legt fest, wie deren Values gemischt werden. Die
+# Keys und Values früherer Positionen ändern sich nie (ein kausales Modell schaut nicht nach vorn).
+# Statt sie bei jedem Schritt neu zu berechnen, kann das Modell sie also aufbewahren: Dieser
+# Speicher ist der **KV-Cache**.
+#
+# Rufen Sie das Modell einmal mit `use_cache=True` auf dem Prompt auf, dann gibt es den Cache neben
+# den Logits zurück. In transformers 5.24 heißt dieses Feld der Ausgabe `cache` und enthält einen
+# `DynamicCache`, die Klasse, die `generate()` standardmäßig anlegt
+# (`_prepare_cache_for_generation` in `generation/utils.py`). Er verwaltet ein Layer-Objekt pro Schicht
+# des Modells, jedes mit einem Tensor `keys` und einem Tensor `values` der Form (Batch,
+# Key/Value-Heads, Positionen, Head-Größe). Ein Head (ein „Kopf“ der Attention) ist einer der
+# parallel arbeitenden Teile, in die sich die Attention einer Schicht aufteilt.
+
 # %%
 with torch.inference_mode():
     outputs = model(**passage_inputs, use_cache=True)
@@ -111,6 +165,18 @@ print(f"config: {text_config.num_hidden_layers} layers, {text_config.num_attenti
 # deprecated (`utils/generic.py`); the `past_key_values=` argument of the model's `forward`
 # is deprecated too, and is to be removed in 5.40 (`@deprecate_kwarg` in `modeling_llama.py`).
 
+# %% [markdown] lang=de
+# Die Form liest sich so: ein Prompt, so viele Key/Value-Heads, wie die Konfiguration angibt, ein
+# Eintrag pro Position des Prompts und die Größe eines Heads. Bei `smollm2-135m` gibt es weniger
+# Key/Value-Heads als Query-Heads: Das Modell verwendet *Grouped-Query Attention*, bei der sich
+# mehrere Query-Heads einen Key/Value-Head teilen. Dadurch wird der Cache um ein Mehrfaches kleiner.
+#
+# Viele Tutorials, die für transformers 4.x geschrieben wurden, lesen den Cache als
+# `outputs.past_key_values`. In transformers 5.24 funktioniert dieser Name noch, aber die Warnung
+# unter der nächsten Zelle sagt, dass er veraltet ist (`utils/generic.py`). Auch das Argument
+# `past_key_values=` der `forward`-Methode des Modells ist veraltet und soll in 5.40 entfernt werden
+# (`@deprecate_kwarg` in `modeling_llama.py`).
+
 # %%
 old_name = outputs.past_key_values
 print("the same object:", old_name is cache)
@@ -118,6 +184,10 @@ print("the same object:", old_name is cache)
 # %% [markdown] lang=en
 # How big is the cache? Keys and values, for every layer and position, compared with the
 # weights that each decoding step reads:
+
+# %% [markdown] lang=de
+# Wie groß ist der Cache? Keys und Values für jede Schicht und jede Position, verglichen mit den
+# Gewichten, die jeder Decoding-Schritt liest:
 
 # %%
 cache_bytes = 0
@@ -141,6 +211,19 @@ print(f"weights:  {weight_bytes(model) / 1e6:.1f} MB")
 # to the cache, and attends over all of them. The result must be the same as running the
 # whole sequence again without a cache:
 
+# %% [markdown] lang=de
+# Bei einem kurzen Prompt und einem kleinen Modell ist der Cache neben den Gewichten winzig. Er wächst
+# aber mit jeder Position und mit der Batch-Größe; bei langen Kontexten und großen Batches belegt er
+# deshalb den größten Teil des GPU-Speichers. Die Anleitung zum KV-Cache unter *Weiterführendes*
+# stellt die anderen Cache-Klassen vor, die dafür gedacht sind (statisch, ausgelagert, quantisiert).
+#
+# ## Ein Decoding-Schritt mit dem Cache, von Hand
+#
+# Mit dem Cache braucht der nächste Schritt nur den einen neuen Token: Wir übergeben ihn als
+# `input_ids` und den Cache als `cache=`. Das Modell berechnet Keys und Values der neuen Position,
+# hängt sie an den Cache an und bezieht in der Attention alle Positionen ein. Das Ergebnis muss
+# dasselbe sein, als liefe die ganze Folge noch einmal ohne Cache durch das Modell:
+
 # %%
 next_token = outputs.logits[:, -1].argmax(dim=-1, keepdim=True)  # (1, 1): the greedy choice after the prompt
 with torch.inference_mode():
@@ -161,6 +244,19 @@ print("same next token:", step.logits[0, -1].argmax().item() == full.logits[0, -
 # config says so). We run both ways on our prompt, greedily, for a few new tokens
 # (`min_new_tokens` keeps the count fixed), and time them. Without the cache, each step runs
 # the model over the whole sequence so far, so we keep this experiment short.
+
+# %% [markdown] lang=de
+# Der Cache ist um eine Position gewachsen (ein `DynamicCache` wird direkt verändert, nicht
+# kopiert), und beide Wege wählen denselben nächsten Token. Ihre Logits stimmen bis auf die letzten
+# Bits der Gleitkommadarstellung überein, weil die Summen in anderer Reihenfolge berechnet werden.
+#
+# ## generate() mit und ohne Cache
+#
+# `generate()` verwendet den Cache, solange Sie nicht `use_cache=False` übergeben (oder die
+# Generierungskonfiguration des Modells es so festlegt). Wir lassen beide Varianten mit Greedy
+# Decoding auf unserem Prompt laufen, für wenige neue Tokens (`min_new_tokens` hält die Anzahl fest),
+# und messen die Zeit. Ohne Cache schickt jeder Schritt die gesamte bisherige Folge durch das Modell;
+# deshalb halten wir dieses Experiment kurz.
 
 # %% tags=nbval-ignore-output
 comparison_tokens = 4  # each step without the cache re-reads the whole prompt: keep it short
@@ -188,6 +284,11 @@ print(f"the cache makes it {without_cache_s / with_cache_s:.1f}x faster")
 # the model, from `companion.decoding`) was watching those calls and noted how many positions
 # each forward pass read:
 
+# %% [markdown] lang=de
+# Dieselben Tokens? Und was hat das Modell berechnet? Ein `ForwardPassRecorder` (ein Forward Hook
+# am Modell, aus `companion.decoding`) hat diese Aufrufe beobachtet und notiert, wie viele
+# Positionen jeder Forward Pass gelesen hat:
+
 # %%
 (ids_with_cache, lengths_with_cache), (ids_without_cache, lengths_without_cache) = results[True], results[False]
 print("same tokens:", torch.equal(ids_with_cache, ids_without_cache))
@@ -213,6 +314,26 @@ print("use_cache=False, positions per pass:", lengths_without_cache, "total", su
 # in notebook 06) that only writes down the clock each time a token arrives
 # (`companion.decoding.TokenTimer`; read both with `??`).
 
+# %% [markdown] lang=de
+# Mit dem Cache liest der erste Durchlauf den Prompt, und jeder weitere liest eine Position. Ohne
+# Cache liest jeder Durchlauf den Prompt erneut und dazu alle bisher erzeugten Tokens: etwa
+# `comparison_tokens`-mal so viel Arbeit, und der Abstand wächst mit jedem Token und mit längeren
+# Prompts. Die Ausgabe ist dieselbe, denn die gespeicherten Keys und Values sind genau das, was das
+# Modell sonst erneut berechnen würde.
+#
+# ## Zwei Phasen: Prefill und Decode
+#
+# Ein `generate()`-Aufruf mit Cache hat also zwei Phasen:
+#
+# 1. **Prefill** (das Befüllen des Caches): ein Forward Pass über den ganzen Prompt. Sein Ende
+#    markiert die *Zeit bis zum ersten Token* (englisch *time to first token*), also das, worauf
+#    jemand im Chat wartet, bevor überhaupt etwas erscheint.
+# 2. **Decode**: ein Forward Pass pro neuem Token, der jeweils eine Position liest.
+#
+# `time_prefill_and_decode` misst beide Phasen. Die Funktion ruft `generate()` mit einem Streamer auf
+# (wie `TextStreamer` in Notebook 06), der bei jedem ankommenden Token nur die Uhrzeit notiert
+# (`companion.decoding.TokenTimer`; sehen Sie sich den Code beider mit `??` an).
+
 # %% tags=nbval-ignore-output
 greedy_times = time_prefill_and_decode(model, passage_inputs, new_tokens=MAX_NEW_TOKENS, repeats=REPEATS)
 print(f"prefill (time to first token): {greedy_times.prefill_ms:6.1f} ms for {prompt_length} prompt tokens "
@@ -233,6 +354,21 @@ print(f"one new token costs as much as {greedy_times.decode_ms_per_token / greed
 # We measure it with the cache from above: fill it with the prompt once, then time one pass over
 # 1 position and one over `LOOKUP_TOKENS + 1` positions, and after each pass `crop` the cache
 # back to the prompt (in transformers 5.24, `DynamicCache.crop(-n)` removes the last n positions):
+
+# %% [markdown] lang=de
+# Pro Token ist der Prompt weit billiger als die Antwort. Beide Phasen lesen pro Forward Pass alle
+# Gewichte einmal (Notebook 06), aber Prefill teilt diesen Lesevorgang auf alle Positionen des
+# Prompts auf und multipliziert Matrizen mit Matrizen; das hält den Prozessor mit Rechnen
+# beschäftigt. Ein Decode-Schritt liest dieselben Gewichte für eine einzige Position und führt pro
+# Gewicht etwa zwei Gleitkommaoperationen aus (eine Multiplikation und eine Addition): viel zu wenig
+# Rechenarbeit, um mit den hereinströmenden Bytes Schritt zu halten. Decode ist **speichergebunden**
+# (englisch *memory-bound*): Das Tempo gibt das Verschieben der Gewichte vor, nicht das Rechnen.
+#
+# Dann sollte ein Durchlauf, der einige Positionen liest, kaum mehr kosten als einer, der nur eine
+# liest. Wir messen das mit dem Cache von oben: Wir füllen ihn einmal mit dem Prompt und stoppen dann
+# einen Durchlauf über 1 Position und einen über `LOOKUP_TOKENS + 1` Positionen. Nach jedem Durchlauf
+# kürzen wir den Cache mit `crop` wieder auf den Prompt (in transformers 5.24 entfernt
+# `DynamicCache.crop(-n)` die letzten n Positionen):
 
 # %% tags=nbval-ignore-output
 with torch.inference_mode():
@@ -273,6 +409,29 @@ print(f"{LOOKUP_TOKENS + 1} positions in one pass cost {pass_ms[LOOKUP_TOKENS + 
 # sampling, for a batch of one prompt; with greedy search, every kept token is the model's own
 # greedy choice, so **the output must equal plain greedy decoding**:
 
+# %% [markdown] lang=de
+# Mehrere Positionen in einem Durchlauf zu lesen kostet mehr als eine einzige (auf einer CPU deutlich
+# mehr, denn sie hat pro Byte Speicherbandbreite weit weniger Rechenleistung als eine GPU), aber weit
+# weniger als ein eigener Durchlauf pro Position. Genau das nutzt der nächste Trick aus.
+#
+# ## Prompt Lookup Decoding
+#
+# Wir könnten also mehrere *geratene* Tokens in einem Durchlauf prüfen. Woher kommen die Vermutungen?
+# Bei einer eingabegebundenen Aufgabe schreibt die Antwort aus dem Prompt ab. **Prompt Lookup
+# Decoding** (Apoorv Saxena, 2023, github.com/apoorvumang/prompt-lookup-decoding) nimmt die letzten
+# paar bisher erzeugten Tokens, sucht dasselbe N-Gramm (eine Folge von n Tokens) im Prompt und schlägt
+# die Tokens, die dort darauf folgten, als Entwurf (englisch *draft*) vor. Ein Forward Pass über den
+# Entwurf liefert an jeder Entwurfsposition die eigene Wahl des Modells. Der Entwurf wird bis zur
+# ersten Abweichung übernommen, dazu der eigene Token des Modells an dieser Stelle.
+#
+# In transformers 5.24 schalten Sie das mit einem einzigen Argument ein: `prompt_lookup_num_tokens`
+# (die Länge des Entwurfs). `generate()` durchläuft dann seine Schleife für assistierte Generierung
+# (`_assisted_decoding`) mit einem `PromptLookupCandidateGenerator`
+# (`generation/candidate_generator.py`), der N-Gramme aus bis zu `max_matching_ngram_size` Tokens
+# abgleicht (Standardwert 2). Das funktioniert mit Greedy Search und mit Sampling, für einen Batch aus
+# einem einzigen Prompt. Bei Greedy Search ist jeder übernommene Token genau der, den das Modell auch
+# ohne Entwurf gewählt hätte, deshalb **muss die Ausgabe dem einfachen Greedy Decoding gleichen**:
+
 # %%
 with torch.inference_mode():
     greedy_ids = model.generate(**passage_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
@@ -292,6 +451,16 @@ print(repr(tokenizer.decode(lookup_ids[0, prompt_length:], skip_special_tokens=T
 # reads its draft (the first one also the prompt), so the recorder shows the drafts, and each
 # pass adds the accepted part of its draft plus one token of the model's own:
 
+# %% [markdown] lang=de
+# Ein Modell mit 135 Millionen Parametern ist ein schwacher Korrekturleser: In diesen ersten Tokens
+# schreibt es den Abschnitt ab, samt Fehler. Abschreiben ist genau das, was Prompt Lookup braucht,
+# und das Verfahren hat keinen einzigen Token der Antwort verändert.
+#
+# Wie viele Forward Passes waren nötig, und wie viele Entwurfs-Tokens wurden angenommen? Jeder
+# Durchlauf liest seinen Entwurf (der erste außerdem den Prompt), daher zeigt der Recorder die
+# Entwürfe. Jeder Durchlauf fügt den angenommenen Teil seines Entwurfs hinzu und dazu einen eigenen
+# Token des Modells:
+
 # %%
 new_token_count = lookup_ids.shape[1] - prompt_length
 acceptance = draft_acceptance(lookup_passes.input_lengths, prompt_length, new_token_count)
@@ -306,6 +475,13 @@ print(f"drafted tokens: {acceptance.proposed} proposed, {acceptance.accepted} ac
 # the token budget was almost spent. Fewer passes is not yet less time: as measured above, a
 # pass over a draft costs more than a one-token pass. The clock decides (same prompt, same
 # number of new tokens, median of `REPEATS` runs each):
+
+# %% [markdown] lang=de
+# Ein Durchlauf über nur einen Token bedeutet, dass kein Entwurf gefunden wurde (die letzten Tokens
+# kamen im Prompt nicht vor) oder dass das Token-Budget fast aufgebraucht war. Weniger Durchläufe
+# bedeuten aber noch nicht weniger Zeit: Wie oben gemessen, kostet ein Durchlauf über einen Entwurf mehr
+# als einer über einen einzigen Token. Entscheiden muss die Uhr (gleicher Prompt, gleiche Anzahl neuer
+# Tokens, jeweils der Median aus `REPEATS` Wiederholungen):
 
 # %% tags=nbval-ignore-output
 lookup_times = time_prefill_and_decode(
@@ -334,6 +510,28 @@ print(f"speed-up:      {greedy_times.total_ms / lookup_times.total_ms:.1f}x "
 # Verification compares token ids, so the draft model must use the **same tokenizer** (the same
 # vocabulary). transformers 5.24 checks the vocabulary sizes and refuses otherwise. Here is
 # `tutorial-tiny` (a vocabulary of 768 tokens) offered as a draft for our model:
+
+# %% [markdown] lang=de
+# Prompt Lookup lohnt sich, wenn die Antwort aus ihrem Prompt abschreibt. Bei einer offenen Frage,
+# deren Antwort wenig mit dem Prompt gemeinsam hat, werden kaum Entwürfe gefunden oder angenommen,
+# und die zusätzliche Arbeit pro Durchlauf kann das Ganze sogar etwas langsamer machen als einfaches
+# Decoding.
+#
+# ## Spekulatives Decoding mit einem Entwurfsmodell
+#
+# Prompt Lookup ist ein Spezialfall von **spekulativem Decoding** (englisch *speculative decoding*;
+# Leviathan, Kalman und Matias, 2023, „Fast Inference from Transformers via Speculative Decoding“,
+# arXiv:2211.17192): Ein billiger *Entwurf* schlägt Tokens vor, und das große Modell prüft sie in
+# einem einzigen Durchlauf. Statt aus dem Prompt abzuschreiben, kann der Entwurf auch von einem
+# kleinen Modell derselben Familie stammen: `model.generate(**inputs, assistant_model=small_model, ...)`.
+# Mit Greedy Search ist die Ausgabe wieder genau die des großen Modells; beim Sampling wendet
+# transformers 5.24 die Annahmeregel aus dem Paper an (`_speculative_sampling`), die die Verteilung
+# des großen Modells unverändert lässt.
+#
+# Die Prüfung vergleicht Token-IDs, deshalb muss das Entwurfsmodell **denselben Tokenizer** (dasselbe
+# Vokabular) verwenden. Die Bibliothek transformers 5.24 vergleicht die Größe der Vokabulare und
+# bricht sonst mit einem Fehler ab. Hier bieten wir `tutorial-tiny` (ein Vokabular aus 768 Tokens)
+# als Entwurfsmodell für unser Modell an:
 
 # %%
 draft_model, draft_tokenizer = companion.load_model("tutorial-tiny")
@@ -366,6 +564,30 @@ except ValueError as error:
 # Predict the shape, as a tuple of four numbers, from `prompt_length` and `model.config`,
 # before you run anything. The check runs the call and compares.
 
+# %% [markdown] lang=de
+# Die Fehlermeldung nennt die Abhilfe: Mit `tokenizer=tokenizer, assistant_tokenizer=draft_tokenizer`
+# führt transformers 5.24 *Universal Assisted Decoding* aus, das den Entwurf über den Umweg Text von
+# einem Vokabular ins andere übersetzt (`AssistedCandidateGeneratorDifferentTokenizers` für Greedy
+# Search, `UniversalSpeculativeDecodingGenerator` für Sampling, beide in
+# `generation/candidate_generator.py`). Wir führen das hier nicht aus: `tutorial-tiny` kennt nur ein
+# paar Spielzeugsätze und würde fast nie richtig raten. Ein gutes Entwurfsmodell ist typischerweise
+# 10- bis 100-mal kleiner als das Hauptmodell und stammt aus derselben Familie, damit es oft mit ihm
+# übereinstimmt.
+#
+# ## Übungen
+#
+# **Übung 1 (erst vorhersagen, dann ausführen).** Wir erzeugen 5 neue Tokens und lassen uns von
+# `generate()` seinen Cache zurückgeben:
+#
+# ```python
+# output = model.generate(**passage_inputs, max_new_tokens=5, min_new_tokens=5, do_sample=False,
+#                         return_dict_in_generate=True)
+# output.cache.layers[0].keys.shape
+# ```
+#
+# Sagen Sie die Form als Tupel aus vier Zahlen voraus, und zwar aus `prompt_length` und
+# `model.config`, bevor Sie irgendetwas ausführen. Die Prüfung führt den Aufruf aus und vergleicht.
+
 # %%
 from companion.exercises.faster_decoding import check_cache_shape, check_fixed_lookup_call, check_smallest_lookup_tokens
 
@@ -385,6 +607,12 @@ correct = check_cache_shape(answer, model, passage_inputs)
 # under the cell says that some flags are ignored, and the recorder shows no speed-up: one
 # forward pass per token.
 
+# %% [markdown] lang=de
+# **Übung 2 (einen fehlerhaften Aufruf reparieren).** Jemand hat Prompt Lookup in einen Aufruf
+# eingebaut, den er aus einem Beispiel für Beam Search kopiert hatte (12 neue Tokens, damit es
+# schnell geht). Der Aufruf läuft, aber die Warnung unter der Zelle sagt, dass einige Flags ignoriert
+# werden, und der Recorder zeigt keine Beschleunigung: ein Forward Pass pro Token.
+
 # %%
 with torch.inference_mode():
     with ForwardPassRecorder(model) as broken_passes:
@@ -398,6 +626,11 @@ print(f"{broken_passes.count} forward passes for {broken_ids.shape[1] - prompt_l
 # Fix it: hand in the keyword arguments of the fixed call as a dict (the check runs
 # `model.generate(**passage_inputs, **answer)`). It should give the greedy answer, with fewer
 # forward passes than new tokens.
+
+# %% [markdown] lang=de
+# Reparieren Sie ihn: Geben Sie die Keyword-Argumente des reparierten Aufrufs als Dict ab (die
+# Prüfung führt `model.generate(**passage_inputs, **answer)` aus). Der Aufruf soll dieselbe Antwort
+# wie Greedy Decoding liefern, mit weniger Forward Passes als neuen Tokens.
 
 # %%
 answer = None  # your code here
@@ -413,6 +646,13 @@ correct = check_fixed_lookup_call(answer, model, passage_inputs)
 # every rejected draft token is work done for nothing. Find the **smallest**
 # `prompt_lookup_num_tokens` that makes at least 2.5 new tokens per forward pass on our prompt
 # (greedy, `MAX_NEW_TOKENS` new tokens). Try values with `ForwardPassRecorder`; hand in the number.
+
+# %% [markdown] lang=de
+# **Übung 3 (eine Einstellung ändern, um ein Ziel zu erreichen).** Längere Entwürfe können Durchläufe
+# sparen, aber jeder abgelehnte Entwurfs-Token ist umsonst geleistete Arbeit. Finden Sie den
+# **kleinsten** Wert für `prompt_lookup_num_tokens`, mit dem auf unserem Prompt mindestens 2,5 neue
+# Tokens pro Forward Pass entstehen (Greedy Decoding, `MAX_NEW_TOKENS` neue Tokens). Probieren Sie
+# Werte mit `ForwardPassRecorder` aus; geben Sie die Zahl ab.
 
 # %%
 answer = None  # your code here
@@ -461,3 +701,34 @@ correct = check_smallest_lookup_tokens(answer, model, passage_inputs, max_new_to
 #   `ForwardPassRecorder` shows how many drafted tokens were accepted.
 # - Speculative decoding with `assistant_model=` does the same with a small draft model; it needs
 #   the same tokenizer, or `tokenizer=` and `assistant_tokenizer=` for universal assisted decoding.
+
+# %% [markdown] lang=de
+# ## Weiterführendes
+#
+# - [Strategien für den KV-Cache](https://huggingface.co/docs/transformers/kv_cache): die
+#   Cache-Klassen von transformers (dynamisch, statisch, ausgelagert, quantisiert) und wann welche
+#   hilft.
+# - [Generierungsstrategien](https://huggingface.co/docs/transformers/generation_strategies) und
+#   [Assisted Decoding](https://huggingface.co/docs/transformers/assisted_decoding): Prompt Lookup,
+#   spekulatives Decoding mit einem Assistenzmodell, Universal Assisted Decoding.
+# - [Optimierung der LLM-Inferenz](https://huggingface.co/docs/transformers/llm_optims): ein
+#   statischer Cache mit `torch.compile`, Attention-Kernels, Quantisierung.
+# - Leviathan, Kalman, Matias (2023), [Fast Inference from Transformers via Speculative
+#   Decoding](https://arxiv.org/abs/2211.17192), und das Repository zu
+#   [Prompt Lookup Decoding](https://github.com/apoorvumang/prompt-lookup-decoding).
+#
+# ## Zusammenfassung
+#
+# - Der KV-Cache speichert für jede Schicht die Keys und Values der bisher gelesenen Positionen
+#   (`outputs.cache`, in transformers 5.24 ein `DynamicCache`; `past_key_values` ist der veraltete
+#   Name). Mit ihm liest jeder Schritt nur eine neue Position; `use_cache=False` liefert dieselben
+#   Tokens, messbar langsamer.
+# - Ein Aufruf hat zwei Phasen: Prefill liest den ganzen Prompt in einem Durchlauf (die Zeit bis zum
+#   ersten Token); Decode führt einen Durchlauf pro neuem Token aus, und jeder liest alle Gewichte für
+#   eine einzige Position. Deshalb ist Decode speichergebunden.
+# - `prompt_lookup_num_tokens` entnimmt Entwurfs-Tokens dem Prompt und prüft einen ganzen Entwurf in
+#   einem Durchlauf: Bei eingabegebundenen Aufgaben ergibt das weniger Durchläufe und dieselbe Ausgabe
+#   wie Greedy Decoding. Ein `ForwardPassRecorder` zeigt, wie viele Entwurfs-Tokens angenommen wurden.
+# - Spekulatives Decoding mit `assistant_model=` macht dasselbe mit einem kleinen Entwurfsmodell; es
+#   braucht denselben Tokenizer oder `tokenizer=` und `assistant_tokenizer=` für Universal Assisted
+#   Decoding.

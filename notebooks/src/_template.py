@@ -9,6 +9,17 @@
 # - the first thing, named by the `transformers` call that teaches it
 # - the second thing
 
+# %% [markdown] lang=de
+# # NN · Titel des Notebooks
+#
+# Ein Absatz, der sagt, was schiefgeht oder was Lernende danach können. Jede Sprache hat ihre
+# eigene Zelle direkt nach der englischen; der Code darunter ist für beide Ausgaben derselbe.
+#
+# **Was Sie lernen**
+#
+# - das Erste, benannt nach dem `transformers`-Aufruf, der es zeigt
+# - das Zweite
+
 # %% [colab-install]
 
 # %% tags=parameters
@@ -33,6 +44,13 @@ model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
 # If the lesson is a pitfall, make the mistake here and let its warning show under the cell;
 # then fix it, again with plain calls. `companion` helpers come afterwards, as a recap.
 
+# %% [markdown] lang=de
+# ## Die Lektion, mit der echten API
+#
+# Zeigen Sie den Aufruf, den Lernende selbst schreiben würden, mit reinem `transformers`.
+# Geht es um eine Falle, machen Sie den Fehler hier, und seine Warnung erscheint unter der Zelle;
+# danach folgt die Korrektur. Die Hilfsfunktionen aus `companion` kommen erst danach, als Rückblick.
+
 # %%
 inputs = tokenizer(["A list of colors: red, blue"], return_tensors="pt").to(model.device)
 generated_ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
@@ -42,6 +60,11 @@ print(tokenizer.batch_decode(generated_ids, skip_special_tokens=True)[0])
 # ## Exercises
 #
 # **Exercise 1 (predict, then run).** Ask a question whose answer the learner predicts first.
+
+# %% [markdown] lang=de
+# ## Übungen
+#
+# **Übung 1 (erst vorhersagen, dann ausführen).** Eine Frage, deren Antwort Lernende zuerst vorhersagen.
 
 # %%
 from companion.exercises.generating_text import check_most_likely_token
@@ -64,3 +87,12 @@ check_most_likely_token(answer, model, tokenizer, "A list of colors:")
 # ## Summary
 #
 # - One line per thing learned.
+
+# %% [markdown] lang=de
+# **Übung 2 (einen fehlerhaften Aufruf reparieren)** und **Übung 3 (eine Einstellung ändern, um ein
+# Ziel zu erreichen)** folgen demselben Muster: `answer = None` und die Prüfung, danach eine Zelle
+# mit dem Tag `solution`.
+#
+# ## Zusammenfassung
+#
+# - Eine Zeile für jedes Gelernte.

@@ -1,0 +1,96 @@
+"""The language of what the package prints in a notebook: English (default) or German.
+
+A notebook declares its language once, `companion.setup_notebook(seed=SEED, language="de")`;
+from then on setup messages, exercise verdicts and hints, and the errors a learner meets in
+the notebooks (unknown model, missing package, no chat template, missing max_new_tokens)
+speak that language. Code outside a notebook never calls `setup_notebook`, so its errors
+stay English.
+
+Every text lives in a `Messages` catalogue beside the code that prints it, with one template
+per language. A catalogue checks itself when its module is imported: each entry must have
+every language in LANGUAGES and the same `{placeholders}` in each, so no language can fall
+back silently and no translation can drop a value. `tests/test_language.py` checks all of them.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+LANGUAGES = ("en", "de")
+DEFAULT_LANGUAGE = "en"
+
+_current = DEFAULT_LANGUAGE
+CATALOGUES: list["Messages"] = []  # every catalogue, in import order (for the tests)
+
+
+def current_language() -> str:
+    """The language that package messages print in now: "en" or "de"."""
+    return _current
+
+
+def set_language(language) -> str:
+    """Make package messages print in `language` ("en" or "de"); return it.
+
+    Called by `setup_notebook(language=...)`; raises a ValueError naming the choices otherwise.
+    """
+    global _current
+    if language not in LANGUAGES:
+        raise ValueError(
+            f"language must be one of {', '.join(repr(code) for code in LANGUAGES)}, got {language!r}: "
+            'use setup_notebook(language="en") for English or language="de" for German.'
+        )
+    _current = language
+    return _current
+
+
+def placeholders(template: str) -> set[str]:
+    """The names of the `{placeholders}` in a str.format template ("{n:,}" -> {"n"})."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+def pattern(template: str) -> re.Pattern:
+    """A regex that matches any text the template can render to (placeholders match anything)."""
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append(".*")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+class Messages:
+    """One module's texts in every language: `MESSAGES("key", name=value)` renders one.
+
+    Args:
+        owner: the module that prints them (for error messages and tests), e.g. __name__.
+        entries: {key: {"en": template, "de": template}}; templates use str.format fields.
+    Raises:
+        ValueError at import time when an entry lacks a language or the languages'
+        placeholders differ.
+    """
+
+    def __init__(self, owner: str, entries: dict[str, dict[str, str]]):
+        for key, templates in entries.items():
+            if set(templates) != set(LANGUAGES):
+                raise ValueError(f"{owner}: message {key!r} has languages {sorted(templates)}, needs {list(LANGUAGES)}")
+            english = placeholders(templates[DEFAULT_LANGUAGE])
+            for language, template in templates.items():
+                if placeholders(template) != english:
+                    raise ValueError(
+                        f"{owner}: message {key!r} in {language!r} has placeholders {sorted(placeholders(template))}, "
+                        f"English has {sorted(english)}"
+                    )
+        self.owner = owner
+        self.entries = entries
+        CATALOGUES.append(self)
+
+    def __call__(self, key: str, **fields) -> str:
+        """The text of `key` in the current language, with `fields` filled in."""
+        return self.entries[key][_current].format(**fields)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.entries
+
+    def __repr__(self) -> str:
+        return f"Messages({self.owner!r}, {len(self.entries)} entries)"

@@ -1,0 +1,179 @@
+"""The English and German editions: the same notebook in two languages, code identical by construction.
+
+Both .ipynb files are generated from one source (tools/build_notebooks.py); these tests prove
+parity on the committed files, so a hand edit of one edition or a stale build fails here:
+- the same cells in the same order, with identical code cells and tags; the one code line
+  allowed to differ is the setup call that declares the language (`language_setup_line`);
+- identical outputs, apart from lines the package prints in the notebook's language: such a
+  line pair must render the same message of a `companion.language.Messages` catalogue, the
+  English template in the English notebook and the German template in the German one;
+- only the markdown differs, and the German markdown is German.
+Strict nbval executes both editions (pyproject.toml's testpaths); this file executes nothing.
+"""
+
+import re
+import sys
+
+import nbformat
+import pytest
+
+from companion.course import REPOSITORY_ROOT, notebook_paths
+from companion.language import CATALOGUES, LANGUAGES, pattern
+
+sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
+import build_notebooks  # noqa: E402
+
+import companion.exercises  # noqa: E402,F401  (every catalogue is imported by the time the tests run)
+import companion.exercises.faster_decoding  # noqa: E402,F401
+import companion.exercises.generating_text  # noqa: E402,F401
+import companion.exercises.generation_mode  # noqa: E402,F401
+import companion.exercises.going_further  # noqa: E402,F401
+import companion.exercises.output_length  # noqa: E402,F401
+import companion.exercises.padding_side  # noqa: E402,F401
+import companion.exercises.prompt_format  # noqa: E402,F401
+import companion.exercises.token_scores  # noqa: E402,F401
+import companion.chat  # noqa: E402,F401
+
+ENGLISH = notebook_paths("en")
+PAIRS = [(path, path.parent.parent / "de" / path.name) for path in ENGLISH]
+
+
+def message_patterns() -> dict[str, list[tuple[re.Pattern, re.Pattern]]]:
+    """For every catalogue line with some literal text: (English pattern, German pattern)."""
+    pairs = []
+    for catalogue in CATALOGUES:
+        for templates in catalogue.entries.values():
+            english, german = templates["en"].split("\n"), templates["de"].split("\n")
+            if len(english) != len(german):
+                continue  # whole-message line counts differ: such a message cannot be compared line by line
+            for english_line, german_line in zip(english, german):
+                if re.sub(r"\{[^{}]*\}", "", english_line).strip():
+                    pairs.append((pattern(english_line), pattern(german_line)))
+    return pairs
+
+
+PATTERNS = message_patterns()
+
+
+def same_message(english_line: str, german_line: str) -> bool:
+    """True if the two lines render one package message, in English and in German.
+
+    The message may sit inside the line (`print("CompanionError:", error)`); what the code
+    printed around it must then be the same in both.
+    """
+    for en, de in PATTERNS:
+        english, german = en.search(english_line), de.search(german_line)
+        if (english and german and english_line[:english.start()] == german_line[:german.start()]
+                and english_line[english.end():] == german_line[german.end():]):
+            return True
+    return False
+
+
+def without_numbers(text: str) -> str:
+    """Text with every number replaced by N: timings and memory figures vary between runs."""
+    return re.sub(r"\d+(\.\d+)?", "N", text)
+
+
+def assert_same_text(english: str, german: str, where: str, varies: bool = False) -> None:
+    """Line by line: equal, or one package message in the two languages.
+
+    varies: the cell is tagged nbval-ignore-output (timings, versions), so numbers may differ.
+    """
+    english_lines, german_lines = english.split("\n"), german.split("\n")
+    assert len(english_lines) == len(german_lines), f"{where}: {len(english_lines)} lines in English, {len(german_lines)} in German"
+    for english_line, german_line in zip(english_lines, german_lines):
+        if english_line == german_line or varies and without_numbers(english_line) == without_numbers(german_line):
+            continue
+        assert same_message(english_line, german_line), (
+            f"{where}: outputs differ and are not one package message in two languages:\n"
+            f"  en: {english_line}\n  de: {german_line}"
+        )
+
+
+def assert_same_output(english, german, where: str, varies: bool) -> None:
+    assert english.output_type == german.output_type, where
+    if english.output_type == "stream":
+        assert english.name == german.name, where
+        assert_same_text(english.text, german.text, where, varies)
+    elif english.output_type == "error":
+        assert english.ename == german.ename, where
+        assert_same_text(english.evalue, german.evalue, where, varies)
+    else:
+        assert sorted(english.data) == sorted(german.data), where
+        for mime, value in english.data.items():
+            if mime == "text/plain":
+                assert_same_text(value, german.data[mime], where, varies)
+            elif not varies:
+                assert value == german.data[mime], f"{where}: {mime} differs"
+
+
+@pytest.mark.parametrize("english_path, german_path", PAIRS, ids=lambda path: path.stem)
+def test_the_editions_have_the_same_cells_code_and_outputs(english_path, german_path):
+    assert german_path.exists(), f"{german_path.name} has no German edition (notebooks/de/)"
+    english = nbformat.read(english_path, as_version=4)
+    german = nbformat.read(german_path, as_version=4)
+    assert [cell.cell_type for cell in english.cells] == [cell.cell_type for cell in german.cells]
+    for english_cell, german_cell in zip(english.cells, german.cells):
+        where = f"{german_path.name}, cell {german_cell.id}"
+        assert english_cell.id == german_cell.id, where
+        assert english_cell.metadata.get("tags", []) == german_cell.metadata.get("tags", []), where
+        if english_cell.cell_type == "markdown":
+            assert english_cell.source != german_cell.source, f"{where}: the German prose is the English"
+            continue
+        setup = build_notebooks.language_setup_line
+        assert english_cell.source.replace(setup("en"), setup("de")) == german_cell.source, where
+        assert english_cell.execution_count == german_cell.execution_count, where
+        assert len(english_cell.outputs) == len(german_cell.outputs), f"{where}: number of outputs"
+        varies = "nbval-ignore-output" in english_cell.metadata.get("tags", [])
+        for english_output, german_output in zip(english_cell.outputs, german_cell.outputs):
+            assert_same_output(english_output, german_output, where, varies)
+
+
+@pytest.mark.parametrize("english_path, german_path", PAIRS, ids=lambda path: path.stem)
+def test_only_the_setup_line_differs_in_code(english_path, german_path):
+    """The one code line that differs declares the language, in the setup cell only."""
+    english = nbformat.read(english_path, as_version=4)
+    german = nbformat.read(german_path, as_version=4)
+    differing = [
+        (english_cell.source, german_cell.source)
+        for english_cell, german_cell in zip(english.cells, german.cells)
+        if english_cell.cell_type == "code" and english_cell.source != german_cell.source
+    ]
+    assert len(differing) == 1
+    english_lines, german_lines = (source.splitlines() for source in differing[0])
+    changed = [(a, b) for a, b in zip(english_lines, german_lines) if a != b]
+    assert changed == [(build_notebooks.language_setup_line("en"), build_notebooks.language_setup_line("de"))]
+
+
+ENGLISH_WORDS = {"the", "and", "is", "you", "of", "to", "with", "that", "this", "it", "which", "what", "are", "for"}
+GERMAN_WORDS = {"der", "die", "das", "und", "ist", "sie", "mit", "ein", "eine", "nicht", "den", "dem", "zu", "für", "wie"}
+
+
+def words_of_prose(markdown: str) -> list[str]:
+    """The words of a markdown cell outside code (fenced blocks, `spans`) and link targets."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    return re.findall(r"[A-Za-zÄÖÜäöüß]+", text.lower())
+
+
+@pytest.mark.parametrize("german_path", [pair[1] for pair in PAIRS], ids=lambda path: path.stem)
+def test_german_notebooks_have_no_english_prose(german_path):
+    for cell in nbformat.read(german_path, as_version=4).cells:
+        if cell.cell_type != "markdown":
+            continue
+        words = words_of_prose(cell.source)
+        english = sum(word in ENGLISH_WORDS for word in words)
+        german = sum(word in GERMAN_WORDS for word in words)
+        assert german >= english, f"{german_path.name}, cell {cell.id} reads as English:\n{cell.source[:300]}"
+        if len(words) >= 12:
+            assert german >= 2, f"{german_path.name}, cell {cell.id} has no German:\n{cell.source[:300]}"
+
+
+def test_every_source_has_both_languages():
+    for source in build_notebooks.sources():
+        assert build_notebooks.languages(build_notebooks.parse_source(source)) == list(LANGUAGES), source.name
+
+
+def test_the_editions_have_the_same_notebooks():
+    assert [path.name for path in notebook_paths("de")] == [path.name for path in ENGLISH]
