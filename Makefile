@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # CPU threads and quiet start-up are set in one place, companion.notebook_setup.QUIET_ENVIRONMENT,
 # applied when `companion` is imported (before torch); notebook kernels inherit it.
 
-.PHONY: install run test lab notebooks readme bench clean
+.PHONY: install run test lab notebooks readme bench clean student site browser
 
 install:
 	@$(PYTHON) tools/bootstrap.py $(VENV)
@@ -20,7 +20,7 @@ run: install  ## execute every notebook of one edition headless into build/execu
 # pytest workers side by side, one CPU thread each; a test file or notebook stays on one worker.
 TEST_JOBS ?= 2
 
-test: install  ## the whole test suite (package, tiny model, notebooks, README)
+test: install browser  ## the whole test suite (package, tiny model, notebooks in both languages, site and browser, README)
 	@$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 lab: install  ## open the course in JupyterLab
@@ -37,3 +37,41 @@ bench: install  ## benchmarks: speed and memory, printed and written to build/be
 
 clean:
 	rm -rf build/
+
+student: install  ## the student edition: every notebook without solutions or outputs, in build/student/<lang>/
+	@$(BIN)/python tools/student_edition.py
+
+site: install  ## the course website from the executed notebooks, in build/site/ (python -m http.server -d build/site)
+	@$(BIN)/python tools/build_site.py
+
+# Headless Chromium for the browser tests (tests/test_browser.py): Debian's package, driven by
+# Playwright from PyPI. Installed only where that is possible without a password; otherwise
+# one line says so and the browser tests skip.
+CHROMIUM ?= /usr/bin/chromium
+
+browser:  ## (tests) install Debian's chromium for the browser tests, if missing and allowed
+	@if [ -x "$(CHROMIUM)" ]; then \
+		echo "browser: $(CHROMIUM) is installed."; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "browser: no apt-get here; install Chromium yourself (the browser tests skip without it)."; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			&& echo "browser: installed $(CHROMIUM)." \
+			|| echo "browser: apt-get install chromium failed; the browser tests will skip."; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+		(sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			&& echo "browser: installed $(CHROMIUM)." \
+			|| echo "browser: sudo apt-get install chromium failed; the browser tests will skip."; \
+	else \
+		echo "browser: $(CHROMIUM) is missing and needs root: sudo apt-get install chromium (the browser tests skip without it)."; \
+	fi
+
+.PHONY: test-gpu margins
+
+# On a machine with a CUDA GPU, after `make install` (kept out of this target so that without a GPU
+# it answers in one line): strict nbval on CUDA, the gpu tests, the notebooks with a hub model in 4-bit.
+test-gpu:  ## the GPU checks (tools/gpu_check.py); executed notebooks go to build/gpu/
+	@$(BIN)/python tools/gpu_check.py
+
+margins: install  ## (authors) execute every notebook and write the greedy margins to notebooks/greedy_margins.json
+	@$(BIN)/python -m companion.margins record

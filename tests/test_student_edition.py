@@ -1,0 +1,132 @@
+"""The student edition (`make student`, tools/student_edition.py): the notebooks without their solutions.
+
+The structure tests read every committed notebook of every edition and its student copy;
+they execute nothing. The `notebooks`-marked test executes the English student edition,
+one notebook per test, and proves that a learner who has written nothing yet gets a hint
+from every exercise and that the notebook still runs from top to bottom.
+"""
+
+import sys
+
+import nbformat
+import pytest
+
+from companion.course import NOTEBOOK_ROOT, REPOSITORY_ROOT, notebook_paths, run_notebook
+from companion.exercises import MESSAGES
+
+sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
+import student_edition  # noqa: E402
+
+EDITIONS = student_edition.editions()
+SOURCES = [path for language in EDITIONS for path in notebook_paths(language)]
+
+
+def verdict_prefix(key: str, language: str) -> str:
+    """The fixed start of an exercise verdict, e.g. "Not yet. Hint:" or "Correct!"."""
+    return MESSAGES.entries[key][language].split("{")[0].strip()
+
+
+def is_exercise(cell) -> bool:
+    """An exercise cell: `answer = None` for the learner to replace, and the check that judges it."""
+    lines = cell.source.splitlines()
+    has_answer = any(line.startswith("answer = None") for line in lines)
+    return cell.cell_type == "code" and has_answer and "check_" in cell.source
+
+
+def tags(cell) -> list[str]:
+    return list(cell.metadata.get("tags", []))
+
+
+@pytest.fixture(scope="session")
+def student_folder(tmp_path_factory):
+    """The student edition of every edition, written once into a temporary folder."""
+    folder = tmp_path_factory.mktemp("student")
+    written = student_edition.write_student_edition(folder)
+    assert len(written) == len(SOURCES)
+    return folder
+
+
+def test_every_edition_is_found():
+    assert "en" in EDITIONS and SOURCES
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: f"{path.parent.name}-{path.stem[:2]}")
+def test_student_copy_has_no_solution_and_no_output(student_folder, source):
+    language = source.parent.name
+    original = nbformat.read(source, as_version=4)
+    student = nbformat.read(student_folder / language / source.name, as_version=4)
+    assert len(student.cells) == len(original.cells)
+
+    solutions = [cell for cell in original.cells if "solution" in tags(cell)]
+    skeletons = [cell for cell in student.cells if student_edition.SKELETON_TAG in tags(cell)]
+    assert solutions, f"{source.name} has no solution cells"
+    assert len(skeletons) == len(solutions)
+    assert not [cell for cell in student.cells if "solution" in tags(cell)]
+
+    for before, after in zip(original.cells, student.cells):
+        assert after.cell_type == before.cell_type
+        if before.cell_type == "markdown":
+            assert after.source == before.source and after.metadata == before.metadata
+            continue
+        assert after.outputs == [] and after.execution_count is None
+        if "solution" not in tags(before):
+            assert after.source == before.source and tags(after) == tags(before)
+            continue
+        # A skeleton: the other tags kept, only comments, no line of the solution but its check call.
+        assert tags(after) == [tag for tag in tags(before) if tag != "solution"] + [student_edition.SKELETON_TAG]
+        lines = after.source.splitlines()
+        assert lines[0] == student_edition.REMOVED_MESSAGE[language]
+        assert all(line.startswith("#") for line in lines)
+        check = student_edition.last_statement(before.source)
+        assert "check_" in check
+        assert lines[1:] == [f"# {line}" for line in check.splitlines()]
+        answer_lines = [line.strip() for line in before.source.splitlines()
+                        if line.strip() and not line.lstrip().startswith("#") and line.strip() not in check]
+        for line in answer_lines:
+            assert line not in after.source, f"the student copy of {source.name} gives away {line!r}"
+
+    assert "papermill" not in student.metadata
+    nbformat.validate(student)
+
+
+def test_skeleton_keeps_a_multi_line_check_call_and_speaks_the_edition_language():
+    solution = "answer = 3\nprint(answer)\ncorrect = check_thing(\n    answer,\n    model,\n)\n"
+    assert student_edition.skeleton_source(solution, "de").splitlines() == [
+        student_edition.REMOVED_MESSAGE["de"], "# correct = check_thing(", "#     answer,", "#     model,", "# )",
+    ]
+    assert student_edition.skeleton_source("answer = 3", "en") == student_edition.REMOVED_MESSAGE["en"]
+    magic = "%timeit -n 1 model(**inputs)\ncheck_speed(answer)"
+    assert student_edition.skeleton_source(magic, "en").splitlines()[1:] == ["# check_speed(answer)"]
+
+
+def test_command_line_writes_build_student_per_edition(tmp_path, capsys):
+    assert student_edition.main(["--output", str(tmp_path), "--language", "en"]) == 0
+    written = sorted(path.name for path in (tmp_path / "en").glob("*.ipynb"))
+    assert written == [path.name for path in notebook_paths("en")]
+    assert "student notebooks (en)" in capsys.readouterr().out
+    assert student_edition.DEFAULT_OUTPUT == REPOSITORY_ROOT / "build" / "student"
+    assert (NOTEBOOK_ROOT / "en").is_dir()
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("source", notebook_paths("en"), ids=lambda path: path.stem[:2])
+def test_english_student_notebook_runs_and_every_exercise_gives_a_hint(student_folder, tmp_path, source):
+    """A learner who runs the student copy unchanged: no crash, a hint from each exercise, no "Correct!"."""
+    run = run_notebook(student_folder / "en" / source.name, tmp_path / source.name)
+    assert run.error is None, f"{source.name} (student edition) failed: {run.error}"
+    executed = nbformat.read(run.output, as_version=4)
+    hint, correct = verdict_prefix("not_yet", "en"), verdict_prefix("correct", "en")
+    exercises = 0
+    for cell in executed.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not [output for output in cell.outputs if output.output_type == "error"]
+        printed = "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+        assert correct not in printed, f"a cell of the student edition printed {correct!r}:\n{cell.source}"
+        if student_edition.SKELETON_TAG in tags(cell):
+            assert cell.outputs == []
+        if is_exercise(cell):
+            exercises += 1
+            assert hint in printed, f"no {hint!r} under the exercise:\n{cell.source}\n---\n{printed}"
+    skeletons = sum(student_edition.SKELETON_TAG in tags(cell) for cell in executed.cells)
+    assert exercises >= 3 and exercises == skeletons
