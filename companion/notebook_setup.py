@@ -148,4 +148,8 @@ def setup_notebook(seed: int = 0, *, language: str = DEFAULT_LANGUAGE, verbose: 
         if device == "cpu":
             print(MESSAGES("no_gpu"))
         print(MESSAGES("seed", seed=seed))
+    if os.environ.get("COMPANION_RECORD_MARGINS"):  # set by `python -m companion.margins record` only
+        from companion.margins import install_recorder
+
+        install_recorder(os.environ["COMPANION_RECORD_MARGINS"])  # the margin of every greedy generate() call
     return environment

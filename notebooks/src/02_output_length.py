@@ -65,7 +65,7 @@ companion.setup_notebook(seed=SEED)
 import torch
 
 model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
-print(type(model).__name__, "on", model.device)
+print(type(model).__name__)  # the setup line above names the device (cpu or cuda)
 
 # %% [markdown] lang=en
 # ## The 20-token default

@@ -92,7 +92,7 @@ except ValueError as error:
 tokenizer.pad_token = tokenizer.eos_token  # Llama has no pad token of its own
 right_inputs = tokenizer(PROMPTS, padding=True, return_tensors="pt").to(model.device)
 print("padding side:", tokenizer.padding_side)
-print(right_inputs["attention_mask"])
+print(right_inputs["attention_mask"].cpu())  # .cpu(): on a GPU a tensor's repr also names its device
 
 right_ids = model.generate(**right_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
 for text in tokenizer.batch_decode(right_ids, skip_special_tokens=True):
@@ -152,7 +152,7 @@ tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
 if tokenizer.pad_token is None:
     tokenizer.pad_token = tokenizer.eos_token  # Llama has no pad token of its own
 left_inputs = tokenizer(PROMPTS, padding=True, return_tensors="pt").to(model.device)
-print(left_inputs["attention_mask"])
+print(left_inputs["attention_mask"].cpu())
 
 left_ids = model.generate(**left_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
 left_texts = tokenizer.batch_decode(left_ids, skip_special_tokens=True)

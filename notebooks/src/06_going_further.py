@@ -59,7 +59,7 @@ from companion.throughput import (
 )
 
 model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
-print(type(model).__name__, "on", model.device)
+print(type(model).__name__)  # the setup line above names the device (cpu or cuda)
 
 # %% [markdown] lang=en
 # ## Latency: what one token costs

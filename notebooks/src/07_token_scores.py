@@ -55,7 +55,7 @@ import torch
 from transformers import set_seed
 
 model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
-print(type(model).__name__, "on", model.device)
+print(type(model).__name__)  # the setup line above names the device (cpu or cuda)
 PROMPT = "My name is"
 inputs = tokenizer([PROMPT], return_tensors="pt").to(model.device)
 prompt_length = inputs["input_ids"].shape[1]  # the new tokens start after this many columns
@@ -531,7 +531,7 @@ top_1 = model.generate(
     return_dict_in_generate=True,
 )
 top_1_probabilities = model.compute_transition_scores(top_1.sequences, top_1.scores, normalize_logits=True).exp()
-print(top_1_probabilities)  # top_k=1 leaves one token per step, and it gets all the probability
+print(top_1_probabilities.cpu())  # top_k=1 leaves one token per step, and it gets all the probability
 answer = 1.0
 check_top_k_one_prediction(answer, model, tokenizer, SAMPLING_PROMPT, MAX_NEW_TOKENS)
 

@@ -68,7 +68,7 @@ from companion.decoding import ForwardPassRecorder, draft_acceptance, time_prefi
 from companion.throughput import weight_bytes
 
 model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
-print(type(model).__name__, "on", model.device)
+print(type(model).__name__)  # the setup line above names the device (cpu or cuda)
 
 # %% [markdown] lang=en
 # ## The task: an answer that copies from its prompt
