@@ -24,6 +24,24 @@ _current = DEFAULT_LANGUAGE
 CATALOGUES: list["Messages"] = []  # every catalogue, in import order (for the tests)
 
 
+def all_catalogues() -> list["Messages"]:
+    """Every catalogue of the package: imports each module that prints for learners first.
+
+    Catalogues register themselves when their module is imported; the tests use this to see
+    all of them (tests/test_language.py, tests/test_editions.py). Benchmarks and the tiny
+    model's trainer print for authors only and have none.
+    """
+    import importlib
+    import pkgutil
+
+    import companion
+
+    for info in pkgutil.walk_packages(companion.__path__, "companion."):
+        if not info.name.startswith(("companion.bench", "companion.tiny")):
+            importlib.import_module(info.name)
+    return CATALOGUES
+
+
 def current_language() -> str:
     """The language that package messages print in now: "en" or "de"."""
     return _current

@@ -16,6 +16,7 @@ import nbformat
 from nbformat import NotebookNode
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks" / "en"
+BUILTIN_MODELS = ("tutorial-tiny", "smollm2-135m")
 
 
 def notebook_cells(number: str) -> list[NotebookNode]:
@@ -108,3 +109,28 @@ def assert_exercises_with_hints_and_solutions(cells: list[NotebookNode], code_in
     text = prose(cells).lower()
     for kind in ("predict, then run", "fix a broken call", "change a setting"):
         assert kind in text
+
+
+def parameters_of(path) -> dict:
+    """The notebook's parameters cell, evaluated: {"MODEL": ..., "QUANTIZATION": ..., ...}."""
+    notebook = nbformat.read(path, as_version=4)
+    cell = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
+    values = {}
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+def other_model(path) -> str:
+    """The built-in model that the notebook does not use by default."""
+    default = parameters_of(path)["MODEL"]
+    return next(name for name in BUILTIN_MODELS if name != default)
+
+
+def verdict_prefix(language: str, verdict: str) -> str:
+    """The fixed start of a printed verdict ("correct" or "not_yet") in one edition's language:
+    "Correct!", "Not yet. Hint:", "Richtig!", "Noch nicht. Tipp:"."""
+    from companion.exercises import MESSAGES
+
+    return MESSAGES.entries[verdict][language].split("{")[0].strip()

@@ -18,21 +18,10 @@ import nbformat
 import pytest
 
 from companion.course import REPOSITORY_ROOT, notebook_paths
-from companion.language import CATALOGUES, LANGUAGES, pattern
+from companion.language import LANGUAGES, all_catalogues, pattern
 
 sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
 import build_notebooks  # noqa: E402
-
-import companion.exercises  # noqa: E402,F401  (every catalogue is imported by the time the tests run)
-import companion.exercises.faster_decoding  # noqa: E402,F401
-import companion.exercises.generating_text  # noqa: E402,F401
-import companion.exercises.generation_mode  # noqa: E402,F401
-import companion.exercises.going_further  # noqa: E402,F401
-import companion.exercises.output_length  # noqa: E402,F401
-import companion.exercises.padding_side  # noqa: E402,F401
-import companion.exercises.prompt_format  # noqa: E402,F401
-import companion.exercises.token_scores  # noqa: E402,F401
-import companion.chat  # noqa: E402,F401
 
 ENGLISH = notebook_paths("en")
 PAIRS = [(path, path.parent.parent / "de" / path.name) for path in ENGLISH]
@@ -41,7 +30,7 @@ PAIRS = [(path, path.parent.parent / "de" / path.name) for path in ENGLISH]
 def message_patterns() -> dict[str, list[tuple[re.Pattern, re.Pattern]]]:
     """For every catalogue line with some literal text: (English pattern, German pattern)."""
     pairs = []
-    for catalogue in CATALOGUES:
+    for catalogue in all_catalogues():
         for templates in catalogue.entries.values():
             english, german = templates["en"].split("\n"), templates["de"].split("\n")
             if len(english) != len(german):

@@ -4,7 +4,7 @@
   committed notebooks, and tools/tag_device_cells.py writes exactly those tags;
 - the strict-nbval copies for the GPU ignore the outputs of those cells and change nothing else;
 - the hub-model pass (tools/gpu_check.hub_pass, the same function the GPU job runs) executes
-  notebook 06 with its override, smollm2-135m in 4-bit standing in for the hub model, and
+  every notebook with its overrides, smollm2-135m in 4-bit standing in for the hub model, and
   every notebook's hub parameters name parameters that the notebook has;
 - without CUDA, `make test-gpu` says so in one line and exits non-zero.
 """
@@ -168,24 +168,25 @@ def test_hub_parameters_per_notebook():
 
 
 @pytest.mark.notebooks
-def test_the_hub_pass_runs_notebook_06_with_its_override(tmp_path):
+@pytest.mark.parametrize("number", [path.name[:2] for path in notebook_paths("en")])
+def test_the_hub_pass_runs_every_notebook_with_its_overrides(tmp_path, number):
     """The GPU job's step 3, with smollm2-135m in 4-bit for the hub model; nbval-lax fails only on errors.
 
-    One notebook keeps this test short. 06 is the one whose override matters on a CPU too (no fp32
-    load); 05 with the stand-in is MODEL="smollm2-135m", QUANTIZATION="4bit", which
-    test_notebooks.py's test_notebook_runs_in_4bit[05_prompt_format] executes already.
+    This is also the course's proof that every notebook runs with QUANTIZATION="4bit" (and, for
+    the notebooks whose default is tutorial-tiny, with smollm2-135m): one run per notebook.
     """
-    runs = gpu_check.hub_pass(tmp_path, STAND_IN, "4bit", STAND_IN, numbers=["06"], verbose=False)
-    assert [run.notebook.name[:2] for run in runs] == ["06"]
+    runs = gpu_check.hub_pass(tmp_path, STAND_IN, "4bit", STAND_IN, numbers=[number], verbose=False)
+    assert [run.notebook.name[:2] for run in runs] == [number]
     run = runs[0]
     assert run.error is None, f"{run.notebook.name}: {run.error}"
     assert run.output == tmp_path / "en" / run.notebook.name
     executed = nbformat.read(run.output, as_version=4)
     injected = next(cell for cell in executed.cells if "injected-parameters" in cell.metadata.get("tags", []))
-    for name, value in hub_parameters("06", STAND_IN, "4bit", STAND_IN).items():
+    for name, value in hub_parameters(number, STAND_IN, "4bit", STAND_IN).items():
         assert f"{name} = {value!r}" in injected.source.replace('"', "'"), (name, injected.source)
-    footprints = next(
-        cell for cell in executed.cells if cell.cell_type == "code" and "footprints[quantization] = " in cell.source
-    )
-    assert "8bit" in printed(footprints) and "4bit" in printed(footprints)
-    assert "full precision" not in printed(footprints), "06 loaded the model in fp32"
+    if number == "06":  # the override that matters on a CPU too: no fp32 load
+        footprints = next(
+            cell for cell in executed.cells if cell.cell_type == "code" and "footprints[quantization] = " in cell.source
+        )
+        assert "8bit" in printed(footprints) and "4bit" in printed(footprints)
+        assert "full precision" not in printed(footprints), "06 loaded the model in fp32"

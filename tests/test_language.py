@@ -5,8 +5,6 @@ verdicts and hints, the errors a learner meets); without it everything stays Eng
 """
 
 import ast
-import importlib
-import pkgutil
 import subprocess
 import sys
 
@@ -14,14 +12,11 @@ import pytest
 
 import companion
 from companion.course import REPOSITORY_ROOT
-from companion.language import CATALOGUES, LANGUAGES, Messages, current_language, placeholders, set_language
+from companion.language import LANGUAGES, Messages, all_catalogues, current_language, placeholders, set_language
 
-# Every module of the package, imported, so that every catalogue has registered itself.
-MODULES = {
-    info.name: importlib.import_module(info.name)
-    for info in pkgutil.walk_packages(companion.__path__, "companion.")
-    if not info.name.startswith(("companion.bench", "companion.tiny"))
-}
+CATALOGUES = all_catalogues()  # imports every module that prints for learners
+MODULES = {name: module for name, module in sys.modules.items() if name.startswith("companion.")
+           and not name.startswith(("companion.bench", "companion.tiny"))}
 # Texts that are the same word in both languages (a name), checked so that a copy of the
 # English cannot pass as a translation anywhere else.
 SAME_IN_BOTH = {("companion.notebook_setup", "colab")}

@@ -2,13 +2,14 @@
 
 Execution at the default parameters, with every output compared, is nbval's job
 (pyproject.toml runs strict `--nbval` on notebooks/en and notebooks/de); this file does not
-execute a notebook at its defaults a second time. It runs every notebook once more with
-another model and once in 4-bit, because a learner will change those parameters (English
-edition only: the German code is the same, test_editions.py proves it).
+execute a notebook at its defaults a second time. A learner will change the parameters, so
+every notebook also runs once with the other built-in model (the German student edition,
+tests/test_student_edition.py) and once in 4-bit (the hub-model pass of the GPU job with
+smollm2-135m standing in, tests/test_gpu_machinery.py); the code of both editions is the
+same (test_editions.py), so one edition per run is enough.
 The list of notebooks is derived from notebooks/<lang>/: adding a notebook needs no edit here.
 """
 
-import ast
 import re
 import subprocess
 import sys
@@ -16,9 +17,8 @@ import sys
 import nbformat
 import pytest
 
-from committed_notebooks import code_cell, notebook_cells, printed
+from committed_notebooks import code_cell, notebook_cells, parameters_of, printed, verdict_prefix
 from companion.course import REPOSITORY_ROOT, notebook_paths, run_notebook
-from companion.exercises import MESSAGES as VERDICTS
 from companion.language import LANGUAGES
 
 sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
@@ -34,29 +34,7 @@ SUMMARY = {"en": "summary", "de": "zusammenfassung"}
 def edition_id(path) -> str:
     return f"{path.parent.name}-{path.stem}"
 
-
-def verdict_prefix(language: str, verdict: str) -> str:
-    """The fixed start of a printed verdict: "Correct!", "Not yet. Hint:", "Richtig!", ..."""
-    return VERDICTS.entries[verdict][language].split("{")[0].strip()
 ABSOLUTE_PATH = re.compile(r"(/work/|/home/|/root/|/tmp/|/Users/|C:\\\\|site-packages)")
-BUILTIN_MODELS = ("tutorial-tiny", "smollm2-135m")
-
-
-def parameters_of(path) -> dict:
-    """The notebook's parameters cell, evaluated: {"MODEL": ..., "QUANTIZATION": ..., ...}."""
-    notebook = nbformat.read(path, as_version=4)
-    cell = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
-    values = {}
-    for node in ast.parse(cell.source).body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            values[node.targets[0].id] = ast.literal_eval(node.value)
-    return values
-
-
-def other_model(path) -> str:
-    """The built-in model that the notebook does not use by default."""
-    default = parameters_of(path)["MODEL"]
-    return next(name for name in BUILTIN_MODELS if name != default)
 
 
 def test_notebooks_are_numbered_in_order_and_each_has_a_source():
@@ -136,20 +114,6 @@ def test_exercises_are_checked_and_solutions_come_after_their_check(path):
         assert correct in printed(code_cells[index]), f"the reference solution in cell {code_cells[index].id} is not correct"
     hints = "".join(printed(code_cells[index]) for index in attempts)
     assert "model.generate(" not in hints and "tokenizer(" not in hints, "hints point at concepts, not at calls"
-
-
-@pytest.mark.notebooks
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_notebook_runs_with_the_other_builtin_model(path, tmp_path):
-    run = run_notebook(path, tmp_path / path.name, parameters={"MODEL": other_model(path)})
-    assert run.error is None, run.error
-
-
-@pytest.mark.notebooks
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_notebook_runs_in_4bit(path, tmp_path):
-    run = run_notebook(path, tmp_path / path.name, parameters={"QUANTIZATION": "4bit"})
-    assert run.error is None, run.error
 
 
 @pytest.mark.notebooks
