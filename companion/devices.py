@@ -28,7 +28,6 @@ SAMPLED = "sampled text: CUDA's random stream differs from the CPU's"
 # footprints, which count bytes and are the same on both).
 DEVICE_DEPENDENT_CELLS: list[tuple[str, str, str]] = [
     ("01", 'print(type(model).__name__, "on", model.device)', DEVICE),
-    ("03", 'print(type(model).__name__, "on", model.device)', DEVICE),
     ("03", "for sample_number in range(1, 4):", SAMPLED),
     ("03", "fixed_ids = model.generate(", SAMPLED),
     ("03", "def sample_with_seed(seed):", SAMPLED),

@@ -122,7 +122,7 @@ companion.setup_notebook(seed=SEED)
 # bf16-Checkpoint auf dem Hub, sind aber nicht dieselben Zahlen, und die Texte, die das Modell
 # schreibt, können von denen des Originalmodells abweichen.
 
-# %%
+# %% tags=device-dependent
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 

@@ -60,7 +60,7 @@ from transformers import set_seed
 model, tokenizer = companion.load_model(MODEL, quantization=QUANTIZATION)
 inputs = tokenizer(["I am a cat."], return_tensors="pt").to(model.device)
 prompt_length = inputs["input_ids"].shape[1]  # the new tokens start after this many
-print(type(model).__name__, "on", model.device)
+print(type(model).__name__)  # the setup line above names the device (cpu or cuda)
 
 # %% [markdown] lang=en
 # ## Greedy decoding repeats itself
@@ -92,7 +92,7 @@ tokenizer.batch_decode(greedy_ids, skip_special_tokens=True)
 # Wahrscheinlichkeit. Wahrscheinliche Tokens setzen sich weiterhin meistens durch, aber eben
 # nicht immer, und jeder Durchlauf kann einen anderen Weg nehmen:
 
-# %%
+# %% tags=device-dependent
 set_seed(SEED)
 for sample_number in range(1, 4):
     sampled_ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=True)
@@ -148,7 +148,7 @@ print("identical to the greedy output:", torch.equal(forgotten_ids, greedy_ids))
 # sehen, fordert dieser Aufruf drei Samples (gezogene Fortsetzungen) auf einmal an
 # (`num_return_sequences=3`):
 
-# %%
+# %% tags=device-dependent
 set_seed(SEED)
 fixed_ids = model.generate(
     **inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=True, temperature=0.7, num_return_sequences=3
@@ -182,7 +182,7 @@ for text in tokenizer.batch_decode(fixed_ids, skip_special_tokens=True):
 # liefert deshalb dasselbe Sample, solange Rechner und Bibliotheksversionen dieselben bleiben.
 # Sie brauchen das nur, wenn Sie ein Ergebnis reproduzieren möchten.
 
-# %%
+# %% tags=device-dependent
 def sample_with_seed(seed):
     """One sampled continuation of 'I am a cat.' after set_seed(seed), as text."""
     set_seed(seed)
@@ -326,6 +326,55 @@ top_1_ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=Tr
 print("sampling with top_k=1 equals greedy:", torch.equal(top_1_ids, greedy_ids))
 
 # %% [markdown] lang=en
+# ## Try it yourself: move the sliders
+#
+# The panel below puts the four settings on sliders, in the order in which `generate()` applies
+# them, with a prompt box and the chart underneath: on the left the model's own distribution of
+# the next token, on the right the one the settings leave to draw from. It starts at
+# `temperature=0.7` with `top_p=0.9`, a moderate temperature with top-p, as is usual for chat.
+# Move a slider and the right chart is drawn again; type another prompt and press Enter to see
+# the distribution after it. Some things to try:
+#
+# - Lower the temperature step by step and watch the most likely token take over.
+# - Set `top_k` to 1: one token is left, and sampling is greedy decoding again.
+# - Type the prompt "I like to", where the model is unsure: `top_p` now lets many more tokens
+#   through than after "I am a cat.". Then raise `min_p` and see how few of them it keeps.
+#
+# The panel computes with the same `companion.sampling` functions as the table above. The
+# sliders need a running kernel; where the notebook is only read (on GitHub, for example), you
+# see the chart for the starting settings.
+
+# %% [markdown] lang=de
+# ## Probieren Sie es selbst: Bewegen Sie die Regler
+#
+# Das folgende Panel legt die vier Einstellungen auf Schieberegler, in der Reihenfolge, in der
+# `generate()` sie anwendet; darunter folgen ein Eingabefeld für den Prompt und das Diagramm.
+# Links sehen Sie die Verteilung des nächsten Tokens, wie das Modell sie liefert, rechts die
+# Verteilung, die nach den Einstellungen zum Ziehen übrig bleibt. Das Panel beginnt mit
+# `temperature=0.7` und `top_p=0.9`, also einer moderaten Temperatur mit Top-p, wie sie für Chats
+# üblich ist. Sobald Sie einen Regler bewegen, wird das rechte Diagramm neu gezeichnet; geben Sie
+# einen anderen Prompt ein und drücken Sie die Eingabetaste, um die Verteilung nach diesem Prompt
+# zu sehen. Einige Anregungen:
+#
+# - Senken Sie die Temperatur Schritt für Schritt und beobachten Sie, wie der wahrscheinlichste
+#   Token die Oberhand gewinnt.
+# - Stellen Sie `top_k` auf 1: Es bleibt ein einziger Token übrig, und aus dem Sampling wird
+#   wieder Greedy Decoding.
+# - Geben Sie den Prompt „I like to“ ein, bei dem sich das Modell unsicher ist: `top_p` lässt
+#   jetzt viel mehr Tokens durch als nach „I am a cat.“. Erhöhen Sie dann `min_p` und sehen Sie,
+#   wie wenige davon übrig bleiben.
+#
+# Das Panel rechnet mit denselben Funktionen aus `companion.sampling` wie die Tabelle oben. Die
+# Regler brauchen einen laufenden Kernel; wo das Notebook nur gelesen wird (etwa auf GitHub),
+# sehen Sie das Diagramm für die Starteinstellungen.
+
+# %%
+from companion.sampling_panel import sampling_panel
+
+panel = sampling_panel(model, tokenizer, "I am a cat.", temperature=0.7, top_p=0.9)
+panel
+
+# %% [markdown] lang=en
 # ## Temperature in text
 #
 # A low temperature keeps sampling close to greedy decoding, a high one lets it wander.
@@ -342,7 +391,7 @@ print("sampling with top_k=1 equals greedy:", torch.equal(top_1_ids, greedy_ids)
 # wie viele verschiedene Texte herauskommen, und gibt die ersten drei aus. Jede Temperatur
 # beginnt mit demselben Seed:
 
-# %%
+# %% tags=device-dependent
 greedy_start = tokenizer.batch_decode(greedy_ids[:, prompt_length:prompt_length + 12], skip_special_tokens=True)[0]
 for temperature in (0.3, 1.0, 1.5):
     set_seed(SEED)
@@ -475,7 +524,7 @@ tokenizer.batch_decode(beam_ids, skip_special_tokens=True)
 # standardmäßig `smollm2-135m` (übersprungen, wenn `REAL_MODEL` None ist), zeigt dasselbe Bild
 # mit vielfältigerer Sprache. Dieselben Aufrufe, vor jedem derselbe Seed:
 
-# %%
+# %% tags=device-dependent
 if REAL_MODEL is None:
     print("REAL_MODEL is None: skipped.")
 else:
@@ -617,7 +666,7 @@ check_greedy_predictions(answer, model, tokenizer, "I am a cat.", MAX_NEW_TOKENS
 answer = None  # your code here
 check_fixed_sampling(answer, model, tokenizer, "My name is", MAX_NEW_TOKENS, SEED)
 
-# %% tags=solution
+# %% tags=solution,device-dependent
 story_inputs = tokenizer(["My name is"], return_tensors="pt").to(model.device)
 set_seed(SEED)
 answer = model.generate(**story_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=True, temperature=1.2, top_p=0.95)

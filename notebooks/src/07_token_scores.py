@@ -276,7 +276,7 @@ figure = plot_token_probabilities([greedy_table], titles=[f"Greedy continuation 
 # `output_logits=True` angeben: in `outputs.logits` (gleicher Aufbau wie `outputs.scores`). Hier
 # ziehen wir mit Temperatur 0,7 und Top-k 5 und fordern beides an:
 
-# %%
+# %% tags=device-dependent
 SAMPLING_PROMPT = "I am a cat."
 sampling_inputs = tokenizer([SAMPLING_PROMPT], return_tensors="pt").to(model.device)
 sampling_prompt_length = sampling_inputs["input_ids"].shape[1]
@@ -448,7 +448,7 @@ for row, prompt in enumerate(BATCH_PROMPTS):
 # Summanden und daher meist eine niedrigere Summe; der Mittelwert pro Token vergleicht Antworten
 # unterschiedlicher Länge gerechter.
 
-# %%
+# %% tags=device-dependent
 from companion.scores import sequence_log_probabilities
 
 set_seed(SEED)
@@ -647,7 +647,7 @@ check_confident_temperature(answer, model, tokenizer, SAMPLING_PROMPT, MAX_NEW_T
 # %% [markdown] lang=de
 # *Lösung:*
 
-# %% tags=solution
+# %% tags=solution,device-dependent
 for temperature in (1.0, 0.5, 0.1):
     set_seed(SEED)
     trial = model.generate(
