@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_ROOT = REPOSITORY_ROOT / "notebooks"
@@ -92,26 +93,38 @@ def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+def shown_path(path: Path) -> str:
+    """`path` as printed to a person: relative to the current folder when it lies inside it."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def run_course(
     language: str = "en",
     output_dir: Path = DEFAULT_OUTPUT,
-    parameters: dict | None = None,
+    parameters: dict | Callable[[Path], dict] | None = None,
     verbose: bool = True,
     jobs: int = 1,
+    numbers: list[str] | None = None,
 ) -> list[NotebookRun]:
     """Execute every notebook of one edition, `jobs` at a time; print a line each and a summary.
 
     Args:
         language: the edition's folder under notebooks/ ("en" or "de").
         output_dir: executed copies go to output_dir/<language>/.
-        parameters: papermill parameters for every notebook, e.g. {"MODEL": "smollm2-135m"}.
+        parameters: papermill parameters for every notebook, e.g. {"MODEL": "smollm2-135m"},
+            or a function of the notebook's path that returns them (the GPU job's hub pass
+            gives each notebook its own).
         jobs: notebooks executed side by side (each kernel has one CPU thread).
+        numbers: only these notebooks ("05", "06"); None for all.
     Returns:
         one NotebookRun per notebook, in reading order.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    paths = notebook_paths(language)
+    paths = [path for path in notebook_paths(language) if numbers is None or path.name[:2] in numbers]
     if not paths:
         if verbose:
             print(f"No notebooks in notebooks/{language}/ yet: nothing to execute.")
@@ -120,7 +133,8 @@ def run_course(
     start = time.perf_counter()
 
     def run_and_report(path: Path) -> NotebookRun:
-        run = run_notebook(path, Path(output_dir) / language / path.name, parameters)
+        arguments = parameters(path) if callable(parameters) else parameters
+        run = run_notebook(path, Path(output_dir) / language / path.name, arguments)
         if verbose:
             status = "ok" if run.error is None else f"FAILED: {run.error}"
             print(f"{path.name:<45} {run.seconds:6.1f} s  {status}", flush=True)
@@ -132,7 +146,7 @@ def run_course(
         failed = [run for run in runs if run.error]
         print(f"{len(runs) - len(failed)} of {len(runs)} notebooks ran without errors in "
               f"{time.perf_counter() - start:.1f} s ({jobs} at a time); "
-              f"executed copies are in {Path(output_dir).resolve() / language}")
+              f"executed copies are in {shown_path(Path(output_dir) / language)}")
     return runs
 
 

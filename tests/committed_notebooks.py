@@ -16,7 +16,6 @@ import nbformat
 from nbformat import NotebookNode
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks" / "en"
-BUILTIN_MODELS = ("tutorial-tiny", "smollm2-135m")
 
 
 def notebook_cells(number: str) -> list[NotebookNode]:
@@ -120,12 +119,6 @@ def parameters_of(path) -> dict:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             values[node.targets[0].id] = ast.literal_eval(node.value)
     return values
-
-
-def other_model(path) -> str:
-    """The built-in model that the notebook does not use by default."""
-    default = parameters_of(path)["MODEL"]
-    return next(name for name in BUILTIN_MODELS if name != default)
 
 
 def verdict_prefix(language: str, verdict: str) -> str:

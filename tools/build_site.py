@@ -33,10 +33,12 @@ from nbconvert import HTMLExporter
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from readme_table import title_and_summary  # noqa: E402  (the one place titles and summaries are read)
 
+from companion.course import shown_path  # noqa: E402
+from companion.language import LANGUAGES  # noqa: E402  (the editions, in the order the index lists them)
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_ROOT = ROOT / "notebooks"
 DEFAULT_OUTPUT = ROOT / "build" / "site"
-LANGUAGES = ("en", "de")  # the editions, in the order the index lists them
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 # Navigation words and the charts' text alternative, per edition.
 WORDS = {
@@ -238,20 +240,12 @@ def build_site(output: Path = DEFAULT_OUTPUT, notebook_root: Path = NOTEBOOK_ROO
     return written
 
 
-def shown(path: Path) -> str:
-    """`path` as printed: relative to the current folder when it lies inside it."""
-    try:
-        return Path(path).resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="the site's folder (replaced)")
     arguments = parser.parse_args(argv)
     written = build_site(arguments.output)
-    folder = shown(arguments.output)
+    folder = shown_path(arguments.output)
     print(f"{len(written)} pages in {folder}; read them with `python -m http.server -d {folder}` "
           f"and http://localhost:8000")
     return 0

@@ -28,14 +28,13 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import companion  # noqa: E402,F401  (imported before torch, for the notebooks' quiet environment)
-from companion.course import NotebookRun, notebook_paths, run_notebook  # noqa: E402
+from companion.course import NotebookRun, notebook_paths, run_course  # noqa: E402
 from companion.devices import (  # noqa: E402
     DEVICE_DEPENDENT_TAG,
     HUB_INSTRUCT_MODEL,
@@ -108,18 +107,10 @@ def hub_pass(
         one NotebookRun per notebook (error None when it ran through), in reading order.
     The code is the same in every edition, so one edition is enough.
     """
-    paths = [path for path in notebook_paths(language) if numbers is None or path.name[:2] in numbers]
+    def parameters(path: Path) -> dict:
+        return hub_parameters(path.name[:2], model, quantization, instruct_model)
 
-    def run(path: Path) -> NotebookRun:
-        parameters = hub_parameters(path.name[:2], model, quantization, instruct_model)
-        result = run_notebook(path, Path(output) / language / path.name, parameters)
-        if verbose:
-            status = "ok" if result.error is None else f"FAILED: {result.error}"
-            print(f"    {path.name:<45} {result.seconds:6.1f} s  {status}", flush=True)
-        return result
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(run, paths))
+    return run_course(language, Path(output), parameters, verbose=verbose, jobs=jobs, numbers=numbers)
 
 
 def run_step(number: int, title: str, action) -> bool:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import nbformat
 
+from companion.course import shown_path
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_ROOT = ROOT / "notebooks"
 DEFAULT_OUTPUT = ROOT / "build" / "student"
@@ -100,14 +102,6 @@ def write_student_edition(output: Path = DEFAULT_OUTPUT, languages: list[str] | 
     return written
 
 
-def shown(path: Path) -> str:
-    """`path` as printed: relative to the current folder when it lies inside it."""
-    try:
-        return Path(path).resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="folder for <lang>/NN_*.ipynb")
@@ -117,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     written = write_student_edition(arguments.output, arguments.language)
     for language in sorted({path.parent.name for path in written}):
         count = sum(path.parent.name == language for path in written)
-        print(f"{count} student notebooks ({language}) in {shown(arguments.output / language)}")
+        print(f"{count} student notebooks ({language}) in {shown_path(arguments.output / language)}")
     return 0
 
 
