@@ -13,10 +13,16 @@ import importlib.util
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+import pytest
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 # Headless and quiet: no GPU, no background traffic (updates, sync, QUIC probes), no first-run UI.
@@ -40,6 +46,47 @@ def find_chromium() -> tuple[str | None, str]:
     if importlib.util.find_spec("playwright") is None:
         return None, "the Python package playwright is missing: make install (it is in the test extras)"
     return executable, ""
+
+
+@contextmanager
+def jupyterlab(folder: Path, token: str, environment: dict | None = None, log: Path | None = None) -> Iterator[str]:
+    """A real JupyterLab server on 127.0.0.1 serving `folder` with token auth; yields its base URL.
+
+    Args:
+        folder: the server's root (the notebooks it lists).
+        token: the token a client must send (`Authorization: token ...` or `?token=...`).
+        environment: extra environment variables (e.g. JUPYTERLAB_SETTINGS_DIR).
+        log: where the server's output goes (None: discarded).
+    Waits up to 60 s for the server to answer; stops it (and its kernels) afterwards.
+    Used by tests/test_jupyterlab.py (`make lab`) and tests/test_browser.py.
+    """
+    port = free_port()
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # JupyterLab refuses to run as root without it
+    base = f"http://127.0.0.1:{port}"
+    output = log.open("w") if log else subprocess.DEVNULL
+    server = subprocess.Popen(command, cwd=folder, env=dict(os.environ, **(environment or {})),
+                              stdout=output, stderr=subprocess.STDOUT)
+    try:
+        request = urllib.request.Request(f"{base}/api/status", headers={"Authorization": f"token {token}"})
+        for _ in range(120):  # up to 60 s for a cold start
+            try:
+                urllib.request.urlopen(request, timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start within 60 s" + (f":\n{log.read_text()[-2000:]}" if log else ""))
+        yield base
+    finally:
+        server.terminate()  # shuts its kernels down too
+        server.wait(timeout=30)
+        if log:
+            output.close()
 
 
 def free_port() -> int:

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 
 import nbformat
 import pytest
-from browser import PageProblems, find_chromium, free_port, launched_chromium, serve_folder
+from browser import PageProblems, find_chromium, jupyterlab, launched_chromium, serve_folder
 
 from companion.course import REPOSITORY_ROOT, notebook_paths
 
@@ -164,33 +160,10 @@ def lab_server(tmp_path):
         path = tmp_path / "lab-settings" / "@jupyterlab" / f"{name}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    port = free_port()
-    command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        f"--IdentityProvider.token={LAB_TOKEN}", "--ServerApp.open_browser=False",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
-    environment = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "lab-settings"),
-                       JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "lab-workspaces"))
-    log = (tmp_path / "jupyterlab.log").open("w")
-    server = subprocess.Popen(command, cwd=served, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        request = urllib.request.Request(f"{base}/api/status", headers={"Authorization": f"token {LAB_TOKEN}"})
-        for _ in range(120):  # up to 60 s for a cold start
-            try:
-                urllib.request.urlopen(request, timeout=5).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"JupyterLab did not start within 60 s:\n{(tmp_path / 'jupyterlab.log').read_text()[-2000:]}")
+    environment = {"JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings"),
+                   "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces")}
+    with jupyterlab(served, LAB_TOKEN, environment, log=tmp_path / "jupyterlab.log") as base:
         yield base
-    finally:
-        server.terminate()  # shuts its kernels down too
-        server.wait(timeout=30)
-        log.close()
 
 
 def test_jupyterlab_runs_notebook_01_through_the_menu(browser, lab_server):

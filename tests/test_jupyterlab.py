@@ -1,24 +1,14 @@
 """`make lab` serves the course: a real JupyterLab server lists and opens the notebooks."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
 
+from browser import jupyterlab
 from companion.course import NOTEBOOK_ROOT, notebook_paths
 
 TOKEN = "course-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -29,28 +19,8 @@ def get(url: str) -> tuple[int, bytes]:
 
 @pytest.fixture(scope="module")
 def lab_server():
-    port = free_port()
-    command = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        f"--IdentityProvider.token={TOKEN}", "--ServerApp.open_browser=False",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
-    server = subprocess.Popen(command, cwd=NOTEBOOK_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):  # up to 60 s for a cold start
-            try:
-                get(f"{base}/api/status")
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("JupyterLab did not start within 60 s")
+    with jupyterlab(NOTEBOOK_ROOT, TOKEN) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_lab_page_is_served(lab_server):
