@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from companion.exercises import Verdict, report
+from companion.exercises import Verdict, is_number, report
 from companion.generation import generate_ids
 from companion.language import Messages
 from companion.sampling import count_candidates, sampling_distribution
@@ -172,7 +172,7 @@ def check_decoding_modes(answer) -> Verdict:
 
 
 def check_tokens_left(answer, logits: torch.Tensor, top_p: float) -> Verdict:
-    """Exercise 2: how many tokens top-p (nucleus) filtering with `top_p` keeps for these logits.
+    """Exercise 4: how many tokens top-p (nucleus) filtering with `top_p` keeps for these logits.
 
     Args:
         answer: an int.
@@ -366,7 +366,7 @@ def check_loop_breaking_penalty(answer, model, tokenizer, prompt: str, max_new_t
     if expected is None:
         return report(answer is None, MESSAGES("penalty_none_praise"), MESSAGES("penalty_none_hint"))
     praise = MESSAGES("penalty_praise", expected=expected)
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+    if not is_number(answer):  # also refuses True/False, nan and inf
         return report(False, praise, MESSAGES("penalty_number"))
     answer = round(float(answer), 1)
     if answer == expected:

@@ -165,7 +165,7 @@ BYTES_PER_PARAMETER = {"fp32": 4.0, "bf16": 2.0, "4bit": 0.5}
 
 
 def check_floor_ms_per_token(answer, model, bandwidth_gb_per_s: float) -> Verdict:
-    """Exercise 1: the fastest possible time per new token, in milliseconds, on this machine.
+    """Exercise 2: the fastest possible time per new token, in milliseconds, on this machine.
 
     Args:
         answer: a number, milliseconds per token.
@@ -194,7 +194,7 @@ def check_floor_ms_per_token(answer, model, bandwidth_gb_per_s: float) -> Verdic
 
 
 def check_seven_billion_memory(answer) -> Verdict:
-    """Exercise 2: memory for the weights of a 7-billion-parameter model, in GB, per precision.
+    """Exercise 4: memory for the weights of a 7-billion-parameter model, in GB, per precision.
 
     Args:
         answer: a dict {"fp32": GB, "bf16": GB, "4bit": GB} (1 GB = 10**9 bytes).
