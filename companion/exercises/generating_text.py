@@ -309,7 +309,7 @@ def check_greedy_loop(answer, model, tokenizer, prompt: str, steps: int) -> Verd
     elif answer.shape[0] < expected.shape[0]:
         hint = MESSAGES("loop_too_short", added=answer.shape[0] - prompt_length,
                         expected_added=expected.shape[0] - prompt_length, steps=steps)
-    elif answer.shape[0] > expected.shape[0]:
+    elif answer.shape[0] > prompt_length + steps:
         hint = MESSAGES("loop_too_long", steps=steps)
     elif not torch.equal(answer[:prompt_length], expected[:prompt_length]):
         hint = MESSAGES("loop_prompt_ids")
