@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from companion.generation import eos_token_id_list
+from companion.inspection import position_ids_for
 
 RECORD_VARIABLE = "COMPANION_RECORD_MARGINS"  # the JSON-lines file the recorder appends to
 NOTEBOOK_VARIABLE = "COMPANION_NOTEBOOK"  # the notebook's number, set by `record` for each kernel
@@ -96,7 +97,7 @@ def greedy_margins(
     if attention_mask is None:
         attention_mask = torch.ones(batch_size, prompt_length, dtype=torch.long)
     prompt_mask = attention_mask.to(device=device, dtype=torch.long)
-    prompt_positions = (prompt_mask.cumsum(-1) - 1).masked_fill(prompt_mask == 0, 0)
+    prompt_positions = position_ids_for(prompt_mask)
     steps = torch.arange(1, new_count + 1, device=device)
     # generate() counts each new position on from the prompt's last one (also for a right-padded row).
     position_ids = torch.cat([prompt_positions, prompt_positions[:, -1:] + steps], dim=-1)

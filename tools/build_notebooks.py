@@ -167,9 +167,9 @@ def build_notebook(source: Path, language: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def sources() -> list[Path]:
-    """All notebook sources, in reading order."""
-    return sorted(SOURCE_DIR.glob("[0-9][0-9]_*.py"))
+def sources(source_dir: Path = SOURCE_DIR) -> list[Path]:
+    """All notebook sources NN_*.py in `source_dir` (default notebooks/src), in reading order."""
+    return sorted(source_dir.glob("[0-9][0-9]_*.py"))
 
 
 def target_path(source: Path, language: str) -> Path:

@@ -25,13 +25,15 @@ from pathlib import Path
 import nbformat
 
 from companion.course import shown_path
+from companion.language import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_ROOT = ROOT / "notebooks"
 DEFAULT_OUTPUT = ROOT / "build" / "student"
 SOLUTION_TAG = "solution"
 SKELETON_TAG = "student-skeleton"
-# The skeleton's first line, per edition (the edition is the notebook folder's name).
+# The skeleton's first line, per edition (the edition is the notebook folder's name), for every
+# language in companion.language.LANGUAGES.
 REMOVED_MESSAGE = {
     "en": "# Solution removed in the student edition: write your own answer in the cell above.",
     "de": "# Lösung in der Ausgabe für Lernende entfernt: Schreiben Sie Ihre eigene Antwort in die Zelle darüber.",
@@ -41,7 +43,7 @@ REMOVED_MESSAGE = {
 def editions(notebook_root: Path = NOTEBOOK_ROOT) -> list[str]:
     """The language editions that have notebooks, e.g. ["de", "en"]."""
     return sorted(folder.name for folder in notebook_root.iterdir()
-                  if folder.is_dir() and folder.name in REMOVED_MESSAGE and any(folder.glob("[0-9][0-9]_*.ipynb")))
+                  if folder.is_dir() and folder.name in LANGUAGES and any(folder.glob("[0-9][0-9]_*.ipynb")))
 
 
 def last_statement(source: str) -> str:

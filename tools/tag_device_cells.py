@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from build_notebooks import SOURCE_DIR, parse_header  # noqa: E402  (tools/ is on sys.path as the script's folder)
+from build_notebooks import SOURCE_DIR, parse_header, sources  # noqa: E402  (tools/ is on sys.path as the script's folder)
 
 from companion.devices import DEVICE_DEPENDENT_CELLS, DEVICE_DEPENDENT_TAG  # noqa: E402
 
@@ -67,11 +67,6 @@ def tagged_source(text: str, snippets: list[str], name: str) -> str:
         newline = "\n" if lines[header].endswith("\n") else ""
         lines[header] = with_tag(lines[header].rstrip("\n"), header in listed) + newline
     return "".join(lines)
-
-
-def sources(source_dir: Path) -> list[Path]:
-    """The notebook sources NN_*.py in `source_dir`, in reading order."""
-    return sorted(source_dir.glob("[0-9][0-9]_*.py"))
 
 
 def main(argv: list[str] | None = None) -> int:
