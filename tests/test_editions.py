@@ -8,17 +8,22 @@ parity on the committed files, so a hand edit of one edition or a stale build fa
   line pair must render the same message of a `companion.language.Messages` catalogue, the
   English template in the English notebook and the German template in the German one;
 - only the markdown differs, and the German markdown is German.
-Strict nbval executes both editions (pyproject.toml's testpaths); this file executes nothing.
+Strict nbval executes the English edition (pyproject.toml's testpaths); this file executes
+nothing. Together they verify the German edition without executing it at the same parameters
+again: its code is the English code with another setup line, and each of its outputs is the
+English output, or the same catalogue message with the same values filled in. What the
+German setup line changes at run time is executed by tests/test_student_edition.py.
 """
 
 import re
+import string
 import sys
 
 import nbformat
 import pytest
 
 from companion.course import REPOSITORY_ROOT, notebook_paths
-from companion.language import LANGUAGES, all_catalogues, pattern
+from companion.language import LANGUAGES, all_catalogues
 
 sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
 import build_notebooks  # noqa: E402
@@ -27,7 +32,21 @@ ENGLISH = notebook_paths("en")
 PAIRS = [(path, path.parent.parent / "de" / path.name) for path in ENGLISH]
 
 
-def message_patterns() -> dict[str, list[tuple[re.Pattern, re.Pattern]]]:
+def field_pattern(template: str) -> tuple[re.Pattern, list[str]]:
+    """A regex for a line that holds what `template` renders to, and the names of its groups.
+
+    Groups: the text before the message, one per field, the text after the message.
+    """
+    parts, names = ["^(.*?)"], ["<before>"]
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            parts.append("(.*?)")
+            names.append(field)
+    return re.compile("".join(parts) + "(.*)$", re.DOTALL), names + ["<after>"]
+
+
+def message_patterns() -> list[tuple[tuple, tuple]]:
     """For every catalogue line with some literal text: (English pattern, German pattern)."""
     pairs = []
     for catalogue in all_catalogues():
@@ -37,7 +56,7 @@ def message_patterns() -> dict[str, list[tuple[re.Pattern, re.Pattern]]]:
                 continue  # whole-message line counts differ: such a message cannot be compared line by line
             for english_line, german_line in zip(english, german):
                 if re.sub(r"\{[^{}]*\}", "", english_line).strip():
-                    pairs.append((pattern(english_line), pattern(german_line)))
+                    pairs.append((field_pattern(english_line), field_pattern(german_line)))
     return pairs
 
 
@@ -50,12 +69,31 @@ def same_message(english_line: str, german_line: str) -> bool:
     The message may sit inside the line (`print("CompanionError:", error)`); what the code
     printed around it must then be the same in both.
     """
-    for en, de in PATTERNS:
-        english, german = en.search(english_line), de.search(german_line)
-        if (english and german and english_line[:english.start()] == german_line[:german.start()]
-                and english_line[english.end():] == german_line[german.end():]):
+    for (en, english_names), (de, german_names) in PATTERNS:
+        english, german = en.match(english_line), de.match(german_line)
+        if not (english and german):
+            continue
+        english_values = dict(zip(english_names, english.groups()))
+        german_values = dict(zip(german_names, german.groups()))
+        # The same values in both, whatever order the two sentences put them in; a value may
+        # itself be a message in the two languages ("Running on {place}").
+        if all(same_value(english_values[name], german_values[name]) for name in english_names):
             return True
     return False
+
+
+def same_value(english: str, german: str) -> bool:
+    """One value of a message, filled into its English and its German template.
+
+    Equal; or the same number with another digit grouping (`{count:,}` gives 1,024 in English,
+    the German template may write 1.024); or itself one message in the two languages.
+    """
+    if english == german:
+        return True
+    digits = re.compile(r"[\d.,\u202f ]+")
+    if digits.fullmatch(english) and digits.fullmatch(german):
+        return re.sub(r"\D", "", english) == re.sub(r"\D", "", german)
+    return same_message(english, german)
 
 
 def without_numbers(text: str) -> str:

@@ -1,13 +1,11 @@
 """The notebooks: built from their sources, clean, well-formed, and runnable with other parameters.
 
 Execution at the default parameters, with every output compared, is nbval's job
-(pyproject.toml runs strict `--nbval` on notebooks/en and notebooks/de); this file does not
-execute a notebook at its defaults a second time. A learner will change the parameters, so
-every notebook also runs once with MODEL="tutorial-tiny" (the German student edition,
-tests/test_student_edition.py) and once with smollm2-135m in 4-bit (the hub-model pass of
-the GPU job, tests/test_gpu_machinery.py): each built-in model and QUANTIZATION="4bit" run
-every notebook. The code of both editions is the same (test_editions.py), so one edition
-per run is enough.
+(pyproject.toml runs strict `--nbval` on notebooks/en; the German edition is the same code
+and its outputs equal the English ones up to the messages' language, test_editions.py);
+this file does not execute a notebook at its defaults a second time. A learner will change
+the parameters, so every notebook also runs once with the other built-in model, in 4-bit and
+with a smaller token budget (the German student edition, tests/test_student_edition.py).
 The list of notebooks is derived from notebooks/<lang>/: adding a notebook needs no edit here.
 """
 

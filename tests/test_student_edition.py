@@ -1,9 +1,10 @@
 """The student edition (`make student`, tools/student_edition.py): the notebooks without their solutions.
 
 The structure tests read every committed notebook of every edition and its student copy;
-they execute nothing. The `notebooks`-marked test executes the German student edition with
-the tiny model, one notebook per test, and proves that a learner who has written
-nothing yet gets a hint from every exercise and that the notebook still runs from top to bottom.
+they execute nothing. The `notebooks`-marked test executes the German student edition with the parameters a
+learner changes (the other built-in model, 4-bit, a smaller token budget), one notebook per
+test, and proves that a learner who has written nothing yet gets a hint from every exercise
+and that the notebook still runs from top to bottom.
 """
 
 import sys
@@ -11,7 +12,7 @@ import sys
 import nbformat
 import pytest
 
-from committed_notebooks import verdict_prefix
+from committed_notebooks import parameters_of, verdict_prefix
 from companion.course import NOTEBOOK_ROOT, REPOSITORY_ROOT, notebook_paths, run_notebook
 
 sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
@@ -103,23 +104,54 @@ def test_command_line_writes_build_student_per_edition(tmp_path, capsys):
     assert (NOTEBOOK_ROOT / "en").is_dir()
 
 
+BUILT_IN_MODELS = ("tutorial-tiny", "smollm2-135m")
+# What a learner changes next, where the notebook offers it: each value differs from the default.
+OTHER_SETTINGS = {"MAX_NEW_TOKENS": 5, "BATCH_SIZE": 3, "REPEATS": 1, "LOOKUP_TOKENS": 3,
+                  "QUANTIZATIONS_TO_COMPARE": ["4bit"]}
+
+
+def learner_parameters(source) -> dict:
+    """The parameters of the run below: the other built-in model in 4-bit, a smaller token budget, ...
+
+    Only names that the notebook's parameters cell has; every value differs from its default.
+    """
+    defaults = parameters_of(source)
+    [other_model] = [model for model in BUILT_IN_MODELS if model != defaults["MODEL"]]
+    parameters = {"MODEL": other_model, "QUANTIZATION": "4bit"}
+    parameters.update({name: value for name, value in OTHER_SETTINGS.items() if name in defaults})
+    assert all(parameters[name] != defaults[name] for name in parameters), (source.name, parameters, defaults)
+    return parameters
+
+
+def test_the_learner_parameters_change_model_quantization_and_token_budget():
+    for source in notebook_paths("de"):
+        parameters = learner_parameters(source)
+        assert parameters["QUANTIZATION"] == "4bit" and parameters["MAX_NEW_TOKENS"] < parameters_of(source)["MAX_NEW_TOKENS"]
+    models = {learner_parameters(source)["MODEL"] for source in notebook_paths("de")}
+    assert models == set(BUILT_IN_MODELS), "each built-in model stands in for the other somewhere"
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("source", notebook_paths("de"), ids=lambda path: path.stem[:2])
-def test_student_notebook_runs_with_the_tiny_model_and_every_exercise_gives_a_hint(student_folder, tmp_path, source):
-    """A learner who runs the student copy unchanged, with MODEL="tutorial-tiny": no crash,
-    a hint from each exercise, no "Correct!".
+def test_student_notebook_runs_with_other_parameters_and_every_exercise_gives_a_hint(student_folder, tmp_path, source):
+    """A learner who runs the student copy unchanged but for the parameters: no crash, a hint
+    from each exercise, no "Richtig!".
 
-    One run per notebook proves three things: the student edition runs top to bottom, the
-    German edition's messages come in German, and 05, 06 and 08 (whose default is
-    smollm2-135m) work with the other built-in model a learner may switch to. Every notebook
-    runs with smollm2-135m in the GPU job's hub pass (tests/test_gpu_machinery.py), so each
-    built-in model runs every notebook once; the code is the same in both editions
-    (tests/test_editions.py).
+    One run per notebook proves four things: the student edition runs top to bottom; the
+    German edition's messages come in German at run time; and every notebook works with the
+    parameters a learner changes first (`learner_parameters`): the other built-in model
+    (smollm2-135m where the default is tutorial-tiny, and the other way round), QUANTIZATION
+    "4bit" (bitsandbytes on the CPU), and a smaller token budget. Strict nbval runs every
+    notebook at its defaults (the English edition; the German one is the same code,
+    tests/test_editions.py), so each notebook runs twice in a test run, with different
+    parameters.
     """
-    parameters = {"MODEL": "tutorial-tiny"}
+    parameters = learner_parameters(source)
     run = run_notebook(student_folder / "de" / source.name, tmp_path / source.name, parameters)
     assert run.error is None, f"{source.name} (student edition, {parameters}) failed: {run.error}"
     executed = nbformat.read(run.output, as_version=4)
+    injected = next(cell for cell in executed.cells if "injected-parameters" in tags(cell))
+    assert f"QUANTIZATION = {parameters['QUANTIZATION']!r}".replace("'", '"') in injected.source.replace("'", '"')
     hint, correct = verdict_prefix("de", "not_yet"), verdict_prefix("de", "correct")
     exercises = 0
     for cell in executed.cells:
