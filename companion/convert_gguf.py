@@ -21,8 +21,8 @@ def parse_once() -> None:
     SmolLM2's 49k-token vocabulary), and `get_gguf_hf_weights_map` builds the same
     `gguf.get_tensor_name_map(arch, layers)` once per module (397 times). Both are imported from
     `gguf` inside the functions at call time, so memoising them here, in the converter's own
-    process, cuts the conversion from ~23 s to ~9 s without changing a byte of its result
-    (tests/test_models.py compares the converted weights with the GGUF's own dequantization).
+    process, cut the conversion of SmolLM2 from 23 s to 14 s on a 2-core CPU; the files it
+    writes were byte-identical with and without them (transformers 5.24.0, gguf 0.19.0, 2026-11-25).
     """
     import gguf
 
