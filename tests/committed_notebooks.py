@@ -15,14 +15,21 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from companion.course import default_parameters
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks" / "en"
+
+
+def notebook_path(number: str) -> Path:
+    """The committed English notebook `number` ("01", "02", ...)."""
+    paths = sorted(NOTEBOOKS.glob(f"{number}_*.ipynb"))
+    assert len(paths) == 1, f"expected one notebook {NOTEBOOKS}/{number}_*.ipynb, found {len(paths)}"
+    return paths[0]
 
 
 def notebook_cells(number: str) -> list[NotebookNode]:
     """All cells of the committed notebook `number` ("01", "02", ...), read as nbformat 4."""
-    paths = sorted(NOTEBOOKS.glob(f"{number}_*.ipynb"))
-    assert len(paths) == 1, f"expected one notebook {NOTEBOOKS}/{number}_*.ipynb, found {len(paths)}"
-    return nbformat.read(paths[0], as_version=4).cells
+    return nbformat.read(notebook_path(number), as_version=4).cells
 
 
 def code_cells(cells: list[NotebookNode]) -> list[NotebookNode]:
@@ -112,13 +119,7 @@ def assert_exercises_with_hints_and_solutions(cells: list[NotebookNode], code_in
 
 def parameters_of(path) -> dict:
     """The notebook's parameters cell, evaluated: {"MODEL": ..., "QUANTIZATION": ..., ...}."""
-    notebook = nbformat.read(path, as_version=4)
-    cell = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
-    values = {}
-    for node in ast.parse(cell.source).body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            values[node.targets[0].id] = ast.literal_eval(node.value)
-    return values
+    return default_parameters(Path(path))
 
 
 def verdict_prefix(language: str, verdict: str) -> str:

@@ -9,7 +9,6 @@
 - without CUDA, `make test-gpu` says so in one line and exits non-zero.
 """
 
-import ast
 import copy
 import re
 import shutil
@@ -20,7 +19,7 @@ import nbformat
 import pytest
 import torch
 
-from committed_notebooks import notebook_cells, printed
+from committed_notebooks import notebook_cells, notebook_path, parameters_of, printed
 from companion.course import REPOSITORY_ROOT, notebook_paths
 from companion.devices import (
     DEVICE_DEPENDENT_CELLS,
@@ -147,18 +146,12 @@ def test_make_test_gpu_runs_the_gpu_check_and_nothing_before_it():
     assert re.search(r"^\.PHONY:.*\btest-gpu\b", makefile, re.M)
 
 
-def parameter_names(number: str) -> set[str]:
-    """The names assigned in the parameters cell of the committed notebook `number`."""
-    cell = next(cell for cell in notebook_cells(number) if "parameters" in cell.metadata.get("tags", []))
-    return {node.targets[0].id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)}
-
-
 def test_hub_parameters_per_notebook():
     numbers = [path.name[:2] for path in notebook_paths("en")]
     assert set(HUB_OVERRIDES) <= set(numbers)
     for number in numbers:
         parameters = hub_parameters(number)
-        assert set(parameters) <= parameter_names(number), f"{number}: papermill would inject an unknown name"
+        assert set(parameters) <= set(parameters_of(notebook_path(number))), f"{number}: papermill would inject an unknown name"
         assert parameters["QUANTIZATION"] == "4bit"
         assert None not in parameters.get("QUANTIZATIONS_TO_COMPARE", []), f"{number}: no fp32 load of a 7B model"
     assert hub_parameters("01")["MODEL"] == HUB_MODEL
