@@ -4,7 +4,7 @@
   committed notebooks, and tools/tag_device_cells.py writes exactly those tags;
 - the strict-nbval copies for the GPU ignore the outputs of those cells and change nothing else;
 - the hub-model pass (tools/gpu_check.hub_pass, the same function the GPU job runs) executes a
-  notebook with its overrides, smollm2-135m in 4-bit standing in for the hub model, and
+  notebook with its overrides, a built-in model in 4-bit standing in for the hub model, and
   every notebook's hub parameters name parameters that the notebook has;
 - without CUDA, `make test-gpu` says so in one line and exits non-zero.
 """
@@ -162,22 +162,22 @@ def test_hub_parameters_per_notebook():
 
 @pytest.mark.notebooks
 def test_the_hub_pass_runs_a_notebook_with_its_overrides(tmp_path):
-    """The GPU job's step 3 on notebook 06, with smollm2-135m in 4-bit for the hub model.
+    """The GPU job's step 3 on notebook 06, with tutorial-tiny in 4-bit for the hub model.
 
     06 is the notebook whose override matters on any machine (no fp32 load of a 7B model).
     That every notebook runs with 4-bit and with the other built-in model is proven by the
     student-edition run (tests/test_student_edition.py); test_hub_parameters_per_notebook
     checks every notebook's hub parameters without executing them.
     """
-    number = "06"
-    runs = gpu_check.hub_pass(tmp_path, STAND_IN, "4bit", STAND_IN, numbers=[number], verbose=False)
+    number, model = "06", "tutorial-tiny"  # 06 needs no chat template: the instant model, as this tests the machinery
+    runs = gpu_check.hub_pass(tmp_path, model, "4bit", STAND_IN, numbers=[number], verbose=False)
     assert [run.notebook.name[:2] for run in runs] == [number]
     run = runs[0]
     assert run.error is None, f"{run.notebook.name}: {run.error}"
     assert run.output == tmp_path / "en" / run.notebook.name
     executed = nbformat.read(run.output, as_version=4)
     injected = next(cell for cell in executed.cells if "injected-parameters" in cell.metadata.get("tags", []))
-    for name, value in hub_parameters(number, STAND_IN, "4bit", STAND_IN).items():
+    for name, value in hub_parameters(number, model, "4bit", STAND_IN).items():
         assert f"{name} = {value!r}" in injected.source.replace('"', "'"), (name, injected.source)
     footprints = next(
         cell for cell in executed.cells if cell.cell_type == "code" and "footprints[quantization] = " in cell.source

@@ -106,8 +106,9 @@ def test_command_line_writes_build_student_per_edition(tmp_path, capsys):
 
 BUILT_IN_MODELS = ("tutorial-tiny", "smollm2-135m")
 # What a learner changes next, where the notebook offers it: each value differs from the default.
+# REAL_MODEL=None is the documented way to skip the real-model part of 03 and 04.
 OTHER_SETTINGS = {"MAX_NEW_TOKENS": 5, "BATCH_SIZE": 3, "REPEATS": 1, "LOOKUP_TOKENS": 3,
-                  "QUANTIZATIONS_TO_COMPARE": ["4bit"]}
+                  "QUANTIZATIONS_TO_COMPARE": ["4bit"], "REAL_MODEL": None}
 
 
 def learner_parameters(source) -> dict:
