@@ -30,3 +30,26 @@ offline_guard.install()
 # Before anything imports torch: importing companion applies its quiet environment
 # (OMP_WAIT_POLICY=PASSIVE, no progress bars), which the notebooks' kernels inherit too.
 import companion  # noqa: E402,F401  (imported for its side effect, before torch)
+
+
+# Rough cost of one test item in seconds on one CPU thread, by marker (nbval's items are notebook cells).
+ITEM_SECONDS = {"notebooks": 15.0, "browser": 8.0, "slow": 5.0, "faults": 3.0}
+
+
+def item_seconds(item) -> float:
+    markers = {marker.name for marker in item.iter_markers()}
+    if type(item).__name__ == "IPyNbCell":
+        return 1.0
+    return max([ITEM_SECONDS[name] for name in markers if name in ITEM_SECONDS], default=0.05)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The test files with the most expected work first (the order of tests within a file is kept).
+
+    `make test` hands whole files to two workers (`-n 2 --dist loadfile`) in collection order;
+    a long file handed out last would run alone at the end while the other core idles.
+    """
+    seconds = {}
+    for item in items:
+        seconds[item.location[0]] = seconds.get(item.location[0], 0.0) + item_seconds(item)
+    items.sort(key=lambda item: -seconds[item.location[0]])
