@@ -73,7 +73,13 @@ def longest_first(paths: list[Path]) -> list[Path]:
     5-15 s). Started first, they run side by side and the short notebooks fill the gaps;
     started in reading order, the last of them would run alone at the end. Otherwise reading order.
     """
-    return sorted(paths, key=lambda path: default_parameters(path).get("MODEL") == "tutorial-tiny")
+    def light(path: Path) -> bool:
+        try:
+            return default_parameters(path).get("MODEL") == "tutorial-tiny"
+        except (ValueError, SyntaxError):  # no parameters cell, or not literals: only the order is at stake
+            return True
+
+    return sorted(paths, key=light)
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict | None = None) -> None:

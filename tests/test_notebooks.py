@@ -160,3 +160,31 @@ def test_pitfall_messages_show_in_the_cell_that_makes_the_mistake(number, code, 
 def test_pitfall_notebooks_call_model_generate_directly(number):
     sources = [cell.source for cell in notebook_cells(number) if cell.cell_type == "code"]
     assert sum("model.generate(" in source for source in sources) >= 3
+
+
+def test_two_at_a_time_starts_the_real_model_notebooks_first_and_gives_each_kernel_one_thread(tmp_path, monkeypatch):
+    """`make run`'s scheduling (companion.course.run_course with jobs=2), on three small notebooks.
+
+    The notebooks whose default MODEL is not tutorial-tiny start first; results come back in
+    reading order; and every kernel has one CPU thread, as in the builder and nbval, which is
+    what keeps the outputs of two notebooks side by side identical to one at a time.
+    """
+    from companion import course
+
+    folder = tmp_path / "notebooks" / "en"
+    folder.mkdir(parents=True)
+    probe = "import os, torch\nprint(os.environ['OMP_NUM_THREADS'], torch.get_num_threads())"
+    for name, model in [("01_a", "tutorial-tiny"), ("02_b", "smollm2-135m"), ("03_c", "tutorial-tiny")]:
+        parameters = nbformat.v4.new_code_cell(f"MODEL = {model!r}", metadata={"tags": ["parameters"]})
+        nbformat.write(nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(probe)]),
+                       folder / f"{name}.ipynb")
+    monkeypatch.setattr(course, "NOTEBOOK_ROOT", tmp_path / "notebooks")
+    paths = course.notebook_paths("en")
+    assert [path.stem for path in course.longest_first(paths)] == ["02_b", "01_a", "03_c"]
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # run_course itself must set one thread per kernel
+    runs = course.run_course("en", tmp_path / "executed", verbose=False, jobs=2)
+    assert [run.notebook for run in runs] == paths and all(run.error is None for run in runs)
+    for run in runs:
+        executed = nbformat.read(run.output, as_version=4)
+        assert printed(executed.cells[-1]).split() == ["1", "1"], run.notebook.name
