@@ -165,7 +165,7 @@ def test_the_hub_pass_runs_a_notebook_with_its_overrides(tmp_path):
     """The GPU job's step 3 on notebook 06, with tutorial-tiny in 4-bit for the hub model.
 
     06 is the notebook whose override matters on any machine (no fp32 load of a 7B model).
-    That every notebook runs with 4-bit and with the other built-in model is proven by the
+    That every notebook runs quantized and with the other built-in model is proven by the
     student-edition run (tests/test_student_edition.py); test_hub_parameters_per_notebook
     checks every notebook's hub parameters without executing them.
     """

@@ -4,8 +4,8 @@ Execution at the default parameters, with every output compared, is nbval's job
 (pyproject.toml runs strict `--nbval` on notebooks/en; the German edition is the same code
 and its outputs equal the English ones up to the messages' language, test_editions.py);
 this file does not execute a notebook at its defaults a second time. A learner will change
-the parameters, so every notebook also runs once with the other built-in model, in 4-bit and
-with a smaller token budget (the German student edition, tests/test_student_edition.py).
+the parameters, so every notebook also runs once with the other built-in model, quantized
+(4- or 8-bit) and with a smaller token budget (the German student edition, tests/test_student_edition.py).
 The list of notebooks is derived from notebooks/<lang>/: adding a notebook needs no edit here.
 """
 
