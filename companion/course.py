@@ -93,13 +93,16 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict | None = Non
 
     output.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(
-        str(notebook),
-        str(output),
+        str(Path(notebook).resolve()),
+        str(Path(output).resolve()),
         parameters=parameters or {},
         kernel_name="python3",
-        cwd=str(notebook.parent),
         progress_bar=False,
         extra_arguments=KERNEL_ARGUMENTS,
+        # The kernel starts in the notebook's folder (nbclient's resources path). Not papermill's
+        # cwd=: that changes this whole process's working directory for the run, and two runs
+        # in threads (run_course with jobs=2) would leave it wherever the other one was.
+        resources={"metadata": {"path": str(Path(notebook).resolve().parent)}},
     )
 
 

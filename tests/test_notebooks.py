@@ -9,6 +9,7 @@ the parameters, so every notebook also runs once with the other built-in model, 
 The list of notebooks is derived from notebooks/<lang>/: adding a notebook needs no edit here.
 """
 
+import os
 import re
 import subprocess
 import sys
@@ -166,14 +167,15 @@ def test_two_at_a_time_starts_the_real_model_notebooks_first_and_gives_each_kern
     """`make run`'s scheduling (companion.course.run_course with jobs=2), on three small notebooks.
 
     The notebooks whose default MODEL is not tutorial-tiny start first; results come back in
-    reading order; and every kernel has one CPU thread, as in the builder and nbval, which is
-    what keeps the outputs of two notebooks side by side identical to one at a time.
+    reading order; every kernel has one CPU thread, as in the builder and nbval, which is
+    what keeps the outputs of two notebooks side by side identical to one at a time; each
+    kernel starts in its notebook's folder, and this process's working directory stays put.
     """
     from companion import course
 
     folder = tmp_path / "notebooks" / "en"
     folder.mkdir(parents=True)
-    probe = "import os, torch\nprint(os.environ['OMP_NUM_THREADS'], torch.get_num_threads())"
+    probe = "import os, torch\nprint(os.environ['OMP_NUM_THREADS'], torch.get_num_threads(), os.getcwd())"
     for name, model in [("01_a", "tutorial-tiny"), ("02_b", "smollm2-135m"), ("03_c", "tutorial-tiny")]:
         parameters = nbformat.v4.new_code_cell(f"MODEL = {model!r}", metadata={"tags": ["parameters"]})
         nbformat.write(nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(probe)]),
@@ -183,8 +185,10 @@ def test_two_at_a_time_starts_the_real_model_notebooks_first_and_gives_each_kern
     assert [path.stem for path in course.longest_first(paths)] == ["02_b", "01_a", "03_c"]
 
     monkeypatch.setenv("OMP_NUM_THREADS", "2")  # run_course itself must set one thread per kernel
+    working_directory = os.getcwd()
     runs = course.run_course("en", tmp_path / "executed", verbose=False, jobs=2)
     assert [run.notebook for run in runs] == paths and all(run.error is None for run in runs)
+    assert os.getcwd() == working_directory, "running notebooks side by side moved this process"
     for run in runs:
-        executed = nbformat.read(run.output, as_version=4)
-        assert printed(executed.cells[-1]).split() == ["1", "1"], run.notebook.name
+        executed = nbformat.read(run.output, as_version=4)  # each kernel in its notebook's folder
+        assert printed(executed.cells[-1]).split() == ["1", "1", str(folder)], run.notebook.name
