@@ -48,8 +48,8 @@ except ImportError:  # Windows: no advisory locks; see the module docstring
 MANIFEST_NAME = "companion-manifest.json"
 FULL_VERIFY_VARIABLE = "COMPANION_VERIFY_CACHE"  # set to 1 to hash every file on every load
 # A leftover build folder older than this is stale even if its owner cannot be checked
-# (another host on a shared file system, or a reused PID). Converting smollm2-135m took
-# ~25 s on a 2-core CPU, so an hour leaves a wide margin.
+# (another host on a shared file system, or a reused PID). Converting smollm2-135m takes
+# ~13 s on a 2-core CPU, so an hour leaves a wide margin.
 STALE_BUILD_MINUTES = 60
 
 NOT_WRITABLE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST}

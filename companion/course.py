@@ -18,9 +18,11 @@ from typing import Callable
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_ROOT = REPOSITORY_ROOT / "notebooks"
 DEFAULT_OUTPUT = REPOSITORY_ROOT / "build" / "executed"
-# The kernel's own log (e.g. "Kernel is running over TCP without encryption") goes to the
-# terminal, not the notebook; errors still show.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# The kernel's own log goes to the terminal, not the notebook. Only CRITICAL lines: below that
+# come "Kernel is running over TCP without encryption" and, now and then, "ERROR | KeyboardInterrupt
+# caught in kernel." when the finished kernel is shut down (an idle kernel told to stop; it varies
+# between runs and means nothing). A cell's error is papermill's to report, and a dead kernel too.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 @dataclass

@@ -114,7 +114,7 @@ def build_smollm2_folder(gguf_path: Path, target: Path) -> None:
     """Dequantize the GGUF file once and save model + tokenizer as safetensors in `target`.
 
     Runs `python -m companion.convert_gguf` in a child process: the conversion takes
-    ~20 s and ~1.2 GB of memory on a 2-core CPU, and a child process gives that memory
+    ~13 s and ~1.2 GB of memory on a 2-core CPU, and a child process gives that memory
     back and keeps the conversion's progress bar out of notebook outputs.
     Raises OSError(ENOSPC) when the child ran out of disk space (companion.cache explains
     it), else CompanionError with the child's last output lines.
