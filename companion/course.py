@@ -93,10 +93,11 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict | None = Non
     """
     import papermill
 
+    notebook, output = Path(notebook).resolve(), Path(output).resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(
-        str(Path(notebook).resolve()),
-        str(Path(output).resolve()),
+        str(notebook),
+        str(output),
         parameters=parameters or {},
         kernel_name="python3",
         progress_bar=False,
@@ -104,7 +105,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict | None = Non
         # The kernel starts in the notebook's folder (nbclient's resources path). Not papermill's
         # cwd=: that changes this whole process's working directory for the run, and two runs
         # in threads (run_course with jobs=2) would leave it wherever the other one was.
-        resources={"metadata": {"path": str(Path(notebook).resolve().parent)}},
+        resources={"metadata": {"path": str(notebook.parent)}},
     )
 
 

@@ -67,14 +67,20 @@ def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
 
 
-def pattern(template: str) -> re.Pattern:
-    """A regex that matches any text the template can render to (placeholders match anything)."""
-    parts = []
+def rendered_pattern(template: str) -> tuple[re.Pattern, list[str]]:
+    """A regex for a line that holds what `template` renders to, and the names of its groups.
+
+    Groups, in order: the text before the message, one per placeholder (in the template's
+    order, any text), the text after the message. tests/test_editions.py matches the two
+    editions' outputs to catalogue messages with it and compares the values filled in.
+    """
+    parts, names = ["^(.*?)"], ["<before>"]
     for literal, field, _, _ in string.Formatter().parse(template):
         parts.append(re.escape(literal))
         if field is not None:
-            parts.append(".*")
-    return re.compile("".join(parts), re.DOTALL)
+            parts.append("(.*?)")
+            names.append(field)
+    return re.compile("".join(parts) + "(.*)$", re.DOTALL), names + ["<after>"]
 
 
 class Messages:

@@ -15,8 +15,6 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from companion.course import default_parameters
-
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks" / "en"
 
 
@@ -115,11 +113,6 @@ def assert_exercises_with_hints_and_solutions(cells: list[NotebookNode], code_in
     text = prose(cells).lower()
     for kind in ("predict, then run", "fix a broken call", "change a setting"):
         assert kind in text
-
-
-def parameters_of(path) -> dict:
-    """The notebook's parameters cell, evaluated: {"MODEL": ..., "QUANTIZATION": ..., ...}."""
-    return default_parameters(Path(path))
 
 
 def verdict_prefix(language: str, verdict: str) -> str:

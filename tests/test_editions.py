@@ -16,34 +16,19 @@ German setup line changes at run time is executed by tests/test_student_edition.
 """
 
 import re
-import string
 import sys
 
 import nbformat
 import pytest
 
 from companion.course import REPOSITORY_ROOT, notebook_paths
-from companion.language import LANGUAGES, all_catalogues
+from companion.language import LANGUAGES, all_catalogues, rendered_pattern
 
 sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
 import build_notebooks  # noqa: E402
 
 ENGLISH = notebook_paths("en")
 PAIRS = [(path, path.parent.parent / "de" / path.name) for path in ENGLISH]
-
-
-def field_pattern(template: str) -> tuple[re.Pattern, list[str]]:
-    """A regex for a line that holds what `template` renders to, and the names of its groups.
-
-    Groups: the text before the message, one per field, the text after the message.
-    """
-    parts, names = ["^(.*?)"], ["<before>"]
-    for literal, field, spec, conversion in string.Formatter().parse(template):
-        parts.append(re.escape(literal))
-        if field is not None:
-            parts.append("(.*?)")
-            names.append(field)
-    return re.compile("".join(parts) + "(.*)$", re.DOTALL), names + ["<after>"]
 
 
 def message_patterns() -> list[tuple[tuple, tuple]]:
@@ -56,7 +41,7 @@ def message_patterns() -> list[tuple[tuple, tuple]]:
                 continue  # whole-message line counts differ: such a message cannot be compared line by line
             for english_line, german_line in zip(english, german):
                 if re.sub(r"\{[^{}]*\}", "", english_line).strip():
-                    pairs.append((field_pattern(english_line), field_pattern(german_line)))
+                    pairs.append((rendered_pattern(english_line), rendered_pattern(german_line)))
     return pairs
 
 

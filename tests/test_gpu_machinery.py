@@ -19,8 +19,8 @@ import nbformat
 import pytest
 import torch
 
-from committed_notebooks import notebook_cells, notebook_path, parameters_of, printed
-from companion.course import REPOSITORY_ROOT, notebook_paths
+from committed_notebooks import notebook_cells, notebook_path, printed
+from companion.course import REPOSITORY_ROOT, default_parameters, notebook_paths
 from companion.devices import (
     DEVICE_DEPENDENT_CELLS,
     DEVICE_DEPENDENT_TAG,
@@ -151,7 +151,7 @@ def test_hub_parameters_per_notebook():
     assert set(HUB_OVERRIDES) <= set(numbers)
     for number in numbers:
         parameters = hub_parameters(number)
-        assert set(parameters) <= set(parameters_of(notebook_path(number))), f"{number}: papermill would inject an unknown name"
+        assert set(parameters) <= set(default_parameters(notebook_path(number))), f"{number}: papermill would inject an unknown name"
         assert parameters["QUANTIZATION"] == "4bit"
         assert None not in parameters.get("QUANTIZATIONS_TO_COMPARE", []), f"{number}: no fp32 load of a 7B model"
     assert hub_parameters("01")["MODEL"] == HUB_MODEL

@@ -17,8 +17,8 @@ import sys
 import nbformat
 import pytest
 
-from committed_notebooks import code_cell, notebook_cells, parameters_of, printed, verdict_prefix
-from companion.course import REPOSITORY_ROOT, notebook_paths, run_notebook
+from committed_notebooks import code_cell, notebook_cells, printed, verdict_prefix
+from companion.course import REPOSITORY_ROOT, default_parameters, notebook_paths, run_notebook
 from companion.language import LANGUAGES
 
 sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
@@ -84,7 +84,7 @@ def test_notebook_structure(path, language=None):
     assert sources[1] == parameter_cells[0].source, "the parameters cell comes right after the Colab cell"
     assert build_notebooks.language_setup_line(language) in sources[2], "setup uses SEED, after papermill's injection"
     for name in ("MODEL", "QUANTIZATION", "SEED"):
-        assert name in parameters_of(path), f"parameters cell lacks {name}"
+        assert name in default_parameters(path), f"parameters cell lacks {name}"
     for line in parameter_cells[0].source.splitlines():
         assert "#" in line, f"every parameter has a one-line comment: {line!r}"
         assert "=" not in line.split("#", 1)[1], f"papermill cannot parse a second '=' in a comment: {line!r}"

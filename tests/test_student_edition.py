@@ -12,8 +12,8 @@ import sys
 import nbformat
 import pytest
 
-from committed_notebooks import parameters_of, verdict_prefix
-from companion.course import NOTEBOOK_ROOT, REPOSITORY_ROOT, notebook_paths, run_notebook
+from committed_notebooks import verdict_prefix
+from companion.course import NOTEBOOK_ROOT, REPOSITORY_ROOT, default_parameters, notebook_paths, run_notebook
 
 sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
 import student_edition  # noqa: E402
@@ -116,7 +116,7 @@ def learner_parameters(source) -> dict:
 
     Only names that the notebook's parameters cell has; every value differs from its default.
     """
-    defaults = parameters_of(source)
+    defaults = default_parameters(source)
     [other_model] = [model for model in BUILT_IN_MODELS if model != defaults["MODEL"]]
     # Both bitsandbytes settings, each in several notebooks: the tiny model in 4-bit, the real one
     # in 8-bit (bitsandbytes quantizes it in ~1.5 s on a CPU, in ~5 s to 4-bit), except in 01,
@@ -133,7 +133,7 @@ def test_the_learner_parameters_change_model_quantization_and_token_budget():
     for source in notebook_paths("de"):
         parameters = learner_parameters(source)
         assert parameters["QUANTIZATION"] in ("4bit", "8bit")
-        assert parameters["MAX_NEW_TOKENS"] < parameters_of(source)["MAX_NEW_TOKENS"]
+        assert parameters["MAX_NEW_TOKENS"] < default_parameters(source)["MAX_NEW_TOKENS"]
     for name in ("MODEL", "QUANTIZATION"):
         values = [learner_parameters(source)[name] for source in notebook_paths("de")]
         assert len(set(values)) == 2 and all(values.count(value) >= 3 for value in values), (name, values)
