@@ -102,9 +102,9 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict | None = Non
         kernel_name="python3",
         progress_bar=False,
         extra_arguments=KERNEL_ARGUMENTS,
-        # The kernel starts in the notebook's folder (nbclient's resources path). Not papermill's
-        # cwd=: that changes this whole process's working directory for the run, and two runs
-        # in threads (run_course with jobs=2) would leave it wherever the other one was.
+        # The kernel starts in the notebook's folder: nbclient (0.11) starts it in the resources
+        # path. Not papermill's cwd=: papermill (2.7) os.chdir()s this whole process for the run,
+        # and two runs in threads (run_course with jobs=2) could leave it wherever the other was.
         resources={"metadata": {"path": str(notebook.parent)}},
     )
 
