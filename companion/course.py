@@ -20,8 +20,10 @@ NOTEBOOK_ROOT = REPOSITORY_ROOT / "notebooks"
 DEFAULT_OUTPUT = REPOSITORY_ROOT / "build" / "executed"
 # The kernel's own log goes to the terminal, not the notebook. Only CRITICAL lines: below that
 # come "Kernel is running over TCP without encryption" and, now and then, "ERROR | KeyboardInterrupt
-# caught in kernel." when the finished kernel is shut down (an idle kernel told to stop; it varies
-# between runs and means nothing). A cell's error is papermill's to report, and a dead kernel too.
+# caught in kernel." when the finished kernel is shut down (jupyter_client 8.10's shutdown_kernel
+# sends SIGINT before the shutdown request, and ipykernel 7.4 logs it at error level if it arrives
+# while the kernel still listens; it varies between runs and means nothing). A cell's error is
+# papermill's to report, and a dead kernel too.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
