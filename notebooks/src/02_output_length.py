@@ -135,8 +135,8 @@ print("max_new_tokens:", model.generation_config.max_new_tokens)
 # tokens“). Sie erhalten also 20 *neue* Tokens, ganz gleich, wie lang der Prompt ist. **Bis
 # 4.46** steckte der Prompt in den 20: Ein Prompt aus 9 Tokens bekam höchstens 11 neue Tokens,
 # und bei einem Prompt aus 20 oder mehr Tokens löste `generate()` einen `ValueError` aus. Die
-# Anleitung entstand noch mit diesem älteren Verhalten: Ihr Beispiel ohne Längenangabe hört bei
-# „1, 2, 3, 4, 5“ auf, weil der Prompt in ihren 20 Tokens mitzählt. So oder so ist der
+# Anleitung entstand noch mit diesem älteren Verhalten: Dort hört das Beispiel ohne Längenangabe bei
+# „1, 2, 3, 4, 5“ auf, weil der Prompt in den 20 Tokens mitzählt. So oder so ist der
 # Standardwert selten das, was Sie brauchen.
 #
 # ## Die Grenze selbst setzen: `max_new_tokens`

@@ -247,7 +247,7 @@ print("same next token:", step.logits[0, -1].argmax().item() == full.logits[0, -
 
 # %% [markdown] lang=de
 # Der Cache ist um eine Position gewachsen (ein `DynamicCache` wird direkt verändert, nicht
-# kopiert), und beide Wege wählen denselben nächsten Token. Ihre Logits stimmen bis auf die letzten
+# kopiert), und beide Wege wählen denselben nächsten Token. Die Logits der beiden stimmen bis auf die letzten
 # Bits der Gleitkommadarstellung überein, weil die Summen in anderer Reihenfolge berechnet werden.
 #
 # ## generate() mit und ohne Cache
