@@ -18,7 +18,7 @@ from companion.language import Messages
 MESSAGES = Messages(__name__, {
     "cache_format": {
         "en": "hand in four whole numbers: (batch, key/value heads, positions, head size).",
-        "de": "geben Sie vier ganze Zahlen ab: (Batch, Key/Value-Heads, Positionen, Head-Größe).",
+        "de": "Geben Sie vier ganze Zahlen ab: (Batch, Key/Value-Heads, Positionen, Head-Größe).",
     },
     "cache_praise": {
         "en": "the cache holds keys for every position the model has read: the prompt and "
@@ -28,46 +28,46 @@ MESSAGES = Messages(__name__, {
     },
     "cache_batch": {
         "en": "the first number is the batch: how many prompts went in?",
-        "de": "die erste Zahl ist die Größe des Batches: Wie viele Prompts hat das Modell bekommen?",
+        "de": "Die erste Zahl ist die Größe des Batches: Wie viele Prompts hat das Modell bekommen?",
     },
     "cache_query_heads": {
         "en": "this model has fewer key/value heads than query heads (grouped-query attention): "
               "look for the key/value heads in model.config.",
-        "de": "dieses Modell hat weniger Key/Value-Heads als Query-Heads (Grouped-Query Attention): "
+        "de": "Dieses Modell hat weniger Key/Value-Heads als Query-Heads (Grouped-Query Attention): "
               "Suchen Sie die Key/Value-Heads in model.config.",
     },
     "cache_heads": {
         "en": "the second number is the number of key/value heads per layer: it is in model.config.",
-        "de": "die zweite Zahl ist die Anzahl der Key/Value-Heads pro Schicht: Sie steht in model.config.",
+        "de": "Die zweite Zahl ist die Anzahl der Key/Value-Heads pro Schicht: Sie steht in model.config.",
     },
     "cache_head_size": {
         "en": "the last number is the size of one head: model.config says it (head_dim).",
-        "de": "die letzte Zahl ist die Größe eines Heads: model.config nennt sie (head_dim).",
+        "de": "Die letzte Zahl ist die Größe eines Heads: model.config nennt sie (head_dim).",
     },
     "cache_one_too_many": {
         "en": "one position too many: the last new token came out of the logits, but no forward pass "
               "has read it yet, so it has no keys.",
-        "de": "eine Position zu viel: Der letzte neue Token ist aus den Logits hervorgegangen, aber noch "
+        "de": "Eine Position zu viel: Der letzte neue Token ist aus den Logits hervorgegangen, aber noch "
               "kein Forward Pass hat ihn gelesen, also hat er keine Keys.",
     },
     "cache_grows": {
         "en": "the cache grows during generation: every decoding step adds the position it read.",
-        "de": "der Cache wächst während der Generierung: Jeder Decoding-Schritt fügt die Position hinzu, "
+        "de": "Der Cache wächst während der Generierung: Jeder Decoding-Schritt fügt die Position hinzu, "
               "die er gelesen hat.",
     },
     "cache_count": {
         "en": "count the positions the model has read: all the prompt tokens, then one per "
               "decoding step after the first new token.",
-        "de": "zählen Sie die Positionen, die das Modell gelesen hat: alle Tokens des Prompts, dann eine "
+        "de": "Zählen Sie die Positionen, die das Modell gelesen hat: alle Tokens des Prompts, dann eine "
               "pro Decoding-Schritt nach dem ersten neuen Token.",
     },
     "arguments_dict": {
         "en": "hand in the keyword arguments of the fixed generate() call as a dict.",
-        "de": "geben Sie die Keyword-Argumente des reparierten generate()-Aufrufs als Dict ab.",
+        "de": "Geben Sie die Keyword-Argumente des reparierten generate()-Aufrufs als Dict ab.",
     },
     "arguments_length": {
         "en": "bound the answer's length by the number of new tokens, as in every call of this course.",
-        "de": "begrenzen Sie die Länge der Antwort über die Anzahl neuer Tokens, wie bei jedem Aufruf "
+        "de": "Begrenzen Sie die Länge der Antwort über die Anzahl neuer Tokens, wie bei jedem Aufruf "
               "in diesem Kurs.",
     },
     "arguments_max_new_tokens": {
@@ -76,18 +76,18 @@ MESSAGES = Messages(__name__, {
     },
     "arguments_do_sample": {
         "en": "the goal is the greedy answer: say explicitly that this call does not sample.",
-        "de": "das Ziel ist die Antwort des Greedy Decoding: Legen Sie ausdrücklich fest, dass dieser "
+        "de": "Das Ziel ist die Antwort des Greedy Decoding: Legen Sie ausdrücklich fest, dass dieser "
               "Aufruf kein Sampling verwendet.",
     },
     "arguments_lookup": {
         "en": "the fixed call should still draft tokens from the prompt: that is where the speed comes from.",
-        "de": "der reparierte Aufruf soll weiterhin Entwurfs-Tokens aus dem Prompt vorschlagen: Daher "
+        "de": "Der reparierte Aufruf soll weiterhin Entwurfs-Tokens aus dem Prompt vorschlagen: Daher "
               "kommt der Geschwindigkeitsgewinn.",
     },
     "arguments_beams": {
         "en": "read the warning under the broken cell: prompt lookup only works on top of greedy search "
               "or sampling, and any other search throws the drafts away.",
-        "de": "lesen Sie die Warnung unter der fehlerhaften Zelle: Prompt Lookup funktioniert nur zusammen "
+        "de": "Lesen Sie die Warnung unter der fehlerhaften Zelle: Prompt Lookup funktioniert nur zusammen "
               "mit Greedy Search oder Sampling, und jede andere Suche verwirft die Entwürfe.",
     },
     "lookup_refused": {
@@ -96,7 +96,7 @@ MESSAGES = Messages(__name__, {
     },
     "lookup_not_greedy": {
         "en": "the output differs from plain greedy decoding: which argument changes the search?",
-        "de": "die Ausgabe weicht vom einfachen Greedy Decoding ab: Welches Argument ändert die Suche?",
+        "de": "Die Ausgabe weicht vom einfachen Greedy Decoding ab: Welches Argument ändert die Suche?",
     },
     "lookup_no_draft": {
         "en": "{passes} forward passes for {new_tokens} new tokens: no draft was "
@@ -111,13 +111,13 @@ MESSAGES = Messages(__name__, {
     "smallest_format": {
         "en": "hand in one whole number from 1 to {most_lookup_tokens}: the number of tokens "
               "drafted per pass.",
-        "de": "geben Sie eine ganze Zahl von 1 bis {most_lookup_tokens} ab: die Anzahl der Entwurfs-Tokens "
+        "de": "Geben Sie eine ganze Zahl von 1 bis {most_lookup_tokens} ab: die Anzahl der Entwurfs-Tokens "
               "pro Durchlauf.",
     },
     "smallest_too_large": {
         "en": "a smaller value already reaches the goal; every drafted token that is "
               "rejected is work the model did for nothing.",
-        "de": "schon ein kleinerer Wert erreicht das Ziel; jeder abgelehnte Entwurfs-Token ist Arbeit, "
+        "de": "Schon ein kleinerer Wert erreicht das Ziel; jeder abgelehnte Entwurfs-Token ist Arbeit, "
               "die das Modell umsonst geleistet hat.",
     },
     "smallest_praise": {
@@ -129,7 +129,7 @@ MESSAGES = Messages(__name__, {
     "smallest_out_of_reach": {
         "en": "not yet {goal:g} new tokens per pass: a pass can keep at most its drafted tokens "
               "plus one of its own, so the drafts must be longer.",
-        "de": "noch keine {goal:g} neuen Tokens pro Durchlauf: Ein Durchlauf kann höchstens seine "
+        "de": "Noch keine {goal:g} neuen Tokens pro Durchlauf: Ein Durchlauf kann höchstens seine "
               "Entwurfs-Tokens plus einen eigenen Token übernehmen, also müssen die Entwürfe länger sein.",
     },
 })

@@ -17,16 +17,16 @@ MESSAGES = Messages(__name__, {
     # check_decoding_modes
     "modes_fill_in": {
         "en": "fill in the dictionary: each task gets \"greedy\" or \"sampling\".",
-        "de": "füllen Sie das Dictionary aus: Jede Aufgabe bekommt \"greedy\" oder \"sampling\".",
+        "de": "Füllen Sie das Dictionary aus: Jede Aufgabe bekommt \"greedy\" oder \"sampling\".",
     },
     "modes_missing": {
         "en": "give \"greedy\" or \"sampling\" for: {tasks}.",
-        "de": "tragen Sie \"greedy\" oder \"sampling\" ein für: {tasks}.",
+        "de": "Tragen Sie \"greedy\" oder \"sampling\" ein für: {tasks}.",
     },
     "modes_rethink": {
         "en": "think again about: {tasks}. Is there one right output fixed by the input "
               "(greedy), or do you want variety (sampling)?",
-        "de": "überlegen Sie noch einmal bei: {tasks}. Legt die Eingabe genau eine richtige Ausgabe fest "
+        "de": "Überlegen Sie noch einmal bei: {tasks}. Legt die Eingabe genau eine richtige Ausgabe fest "
               "(greedy), oder ist Abwechslung erwünscht (sampling)?",
     },
     "modes_praise": {
@@ -38,13 +38,13 @@ MESSAGES = Messages(__name__, {
     # check_tokens_left
     "top_p_include_last": {
         "en": "include the token that makes the running total reach top_p: it is kept too.",
-        "de": "zählen Sie auch den Token mit, durch den die laufende Summe top_p erreicht: "
+        "de": "Zählen Sie auch den Token mit, durch den die laufende Summe top_p erreicht: "
               "Er bleibt ebenfalls übrig.",
     },
     "top_p_running_total": {
         "en": "sort the probabilities from high to low, add them up one by one, and count how many "
               "tokens you need until the running total reaches top_p.",
-        "de": "sortieren Sie die Wahrscheinlichkeiten absteigend, addieren Sie sie nacheinander auf und "
+        "de": "Sortieren Sie die Wahrscheinlichkeiten absteigend, addieren Sie sie nacheinander auf und "
               "zählen Sie, wie viele Tokens Sie brauchen, bis die laufende Summe top_p erreicht.",
     },
     "top_p_praise": {
@@ -54,16 +54,16 @@ MESSAGES = Messages(__name__, {
     # check_greedy_predictions
     "predictions_fill_in": {
         "en": "fill in the dictionary: each call gets True (greedy text) or False.",
-        "de": "füllen Sie das Dictionary aus: Jeder Aufruf bekommt True (Greedy-Text) oder False.",
+        "de": "Füllen Sie das Dictionary aus: Jeder Aufruf bekommt True (Greedy-Text) oder False.",
     },
     "predictions_missing": {
         "en": "give True or False for: {labels}.",
-        "de": "tragen Sie True oder False ein für: {labels}.",
+        "de": "Tragen Sie True oder False ein für: {labels}.",
     },
     "predictions_rethink": {
         "en": "think again about: {labels}. Which mode is generate() in without do_sample=True, "
               "and which settings act in that mode too? Then run the calls and compare.",
-        "de": "überlegen Sie noch einmal bei: {labels}. In welchem Modus arbeitet generate() ohne "
+        "de": "Überlegen Sie noch einmal bei: {labels}. In welchem Modus arbeitet generate() ohne "
               "do_sample=True, und welche Einstellungen wirken auch in diesem Modus? Führen Sie danach "
               "die Aufrufe aus und vergleichen Sie.",
     },
@@ -83,23 +83,23 @@ MESSAGES = Messages(__name__, {
     "fixed_token_ids": {
         "en": "store the token ids that the generation call returns (a 2-D tensor), "
               "not the decoded text.",
-        "de": "speichern Sie die Token-IDs, die der Generierungsaufruf zurückgibt (einen 2-D-Tensor), "
+        "de": "Speichern Sie die Token-IDs, die der Generierungsaufruf zurückgibt (einen 2-D-Tensor), "
               "nicht den decodierten Text.",
     },
     "fixed_still_greedy": {
         "en": "this is still the greedy text: temperature and top_p are ignored until "
               "generate() is switched from greedy decoding to sampling.",
-        "de": "das ist noch immer der Greedy-Text: temperature und top_p werden ignoriert, solange "
+        "de": "Das ist noch immer der Greedy-Text: temperature und top_p werden ignoriert, solange "
               "generate() nicht vom Greedy Decoding auf Sampling umgestellt ist.",
     },
     "fixed_prompt": {
         "en": "start from the exercise's prompt and keep max_new_tokens as it is.",
-        "de": "gehen Sie vom Prompt der Übung aus und lassen Sie max_new_tokens unverändert.",
+        "de": "Gehen Sie vom Prompt der Übung aus und lassen Sie max_new_tokens unverändert.",
     },
     "fixed_other_sample": {
         "en": "a sample, but not the one the check expects: set the seed right before "
               "the call and keep temperature and top_p as they are.",
-        "de": "ein Sample, aber nicht das erwartete: Setzen Sie den Seed unmittelbar vor dem "
+        "de": "Ein Sample, aber nicht das erwartete: Setzen Sie den Seed unmittelbar vor dem "
               "Aufruf und lassen Sie temperature und top_p unverändert.",
     },
     # check_loop_breaking_penalty
@@ -111,7 +111,7 @@ MESSAGES = Messages(__name__, {
     },
     "penalty_none_hint": {
         "en": "for this model no penalty up to 2.0 breaks the loop; answer None.",
-        "de": "bei diesem Modell durchbricht kein Strafwert bis 2.0 die Schleife; antworten Sie mit None.",
+        "de": "Bei diesem Modell durchbricht kein Strafwert bis 2.0 die Schleife; antworten Sie mit None.",
     },
     "penalty_praise": {
         "en": "From repetition_penalty={expected} on, the tokens already in the text are penalised enough "
@@ -121,17 +121,17 @@ MESSAGES = Messages(__name__, {
     },
     "penalty_number": {
         "en": "give a number: the penalty, e.g. 1.7.",
-        "de": "geben Sie eine Zahl an: den Strafwert, z. B. 1.7.",
+        "de": "Geben Sie eine Zahl an: den Strafwert, z. B. 1.7.",
     },
     "penalty_below_one": {
         "en": "a penalty below 1 rewards tokens that are already in the text: "
               "it makes the loop stronger.",
-        "de": "ein Strafwert unter 1 belohnt Tokens, die schon im Text stehen: "
+        "de": "Ein Strafwert unter 1 belohnt Tokens, die schon im Text stehen: "
               "Er verstärkt die Schleife.",
     },
     "penalty_too_weak": {
         "en": "at {answer} a sentence still repeats: the penalty is too weak.",
-        "de": "bei {answer} wiederholt sich noch ein Satz: Der Strafwert ist zu schwach.",
+        "de": "Bei {answer} wiederholt sich noch ein Satz: Der Strafwert ist zu schwach.",
     },
     "penalty_smaller_works": {
         "en": "{answer} breaks the loop, but a smaller penalty does too: "

@@ -29,26 +29,26 @@ MESSAGES = Messages(__name__, {
     },
     "floor_not_number": {
         "en": "the answer is one number, in milliseconds: how long reading every weight once takes at this bandwidth.",
-        "de": "die Antwort ist eine einzige Zahl in Millisekunden: wie lange es bei dieser Bandbreite dauert, "
+        "de": "Die Antwort ist eine einzige Zahl in Millisekunden: wie lange es bei dieser Bandbreite dauert, "
               "jedes Gewicht einmal zu lesen.",
     },
     "floor_seconds": {
         "en": "that is in seconds; multiply by 1000 for milliseconds.",
-        "de": "das ist in Sekunden gerechnet; für Millisekunden multiplizieren Sie mit 1000.",
+        "de": "Das ist in Sekunden gerechnet; für Millisekunden multiplizieren Sie mit 1000.",
     },
     "floor_units": {
         "en": "check the units: GB/s means 10**9 bytes per second, and the answer is in milliseconds.",
-        "de": "prüfen Sie die Einheiten: GB/s bedeutet 10**9 Bytes pro Sekunde, und die Antwort ist in "
+        "de": "Prüfen Sie die Einheiten: GB/s bedeutet 10**9 Bytes pro Sekunde, und die Antwort ist in "
               "Millisekunden gefragt.",
     },
     "floor_upside_down": {
         "en": "that is upside down: time = bytes to read / bytes per second.",
-        "de": "da sind Zähler und Nenner vertauscht: Zeit = zu lesende Bytes / Bytes pro Sekunde.",
+        "de": "Da sind Zähler und Nenner vertauscht: Zeit = zu lesende Bytes / Bytes pro Sekunde.",
     },
     "floor_general": {
         "en": "one step reads every weight byte once; time is the bytes to read divided by the bytes per "
               "second the memory delivers (GB/s means 10**9 bytes per second).",
-        "de": "ein Schritt liest jedes Byte der Gewichte genau einmal; die Zeit ist die Zahl der zu lesenden "
+        "de": "Ein Schritt liest jedes Byte der Gewichte genau einmal; die Zeit ist die Zahl der zu lesenden "
               "Bytes geteilt durch die Bytes pro Sekunde, die der Speicher liefert (GB/s bedeutet 10**9 Bytes "
               "pro Sekunde).",
     },
@@ -86,7 +86,7 @@ MESSAGES = Messages(__name__, {
     # check_batch_forward_passes: forward passes of one batched generate() call
     "passes_not_whole": {
         "en": "the answer is one whole number: how many times the model runs.",
-        "de": "die Antwort ist eine einzige ganze Zahl: wie oft das Modell durchlaufen wird.",
+        "de": "Die Antwort ist eine einzige ganze Zahl: wie oft das Modell durchlaufen wird.",
     },
     "passes_praise": {
         "en": "one forward pass per new token, and each pass serves every row of the batch: "
@@ -96,27 +96,27 @@ MESSAGES = Messages(__name__, {
     },
     "passes_per_row": {
         "en": "that is one pass per row and token; a pass computes the next token of every row at once.",
-        "de": "das wäre ein Pass pro Zeile und Token; ein Pass berechnet aber den nächsten Token aller Zeilen "
+        "de": "Das wäre ein Pass pro Zeile und Token; ein Pass berechnet aber den nächsten Token aller Zeilen "
               "auf einmal.",
     },
     "passes_close": {
         "en": "close: which pass produces the first new token, and does the last token need a pass of its own?",
-        "de": "knapp daneben: Welcher Pass erzeugt den ersten neuen Token, und braucht der letzte Token einen "
+        "de": "Knapp daneben: Welcher Pass erzeugt den ersten neuen Token, und braucht der letzte Token einen "
               "eigenen Pass?",
     },
     "passes_count": {
         "en": "count the passes: one over the prompts, then one for each further new token, for the whole batch.",
-        "de": "zählen Sie die Passes: einer über die Prompts, dann einer für jeden weiteren neuen Token, jeweils "
+        "de": "Zählen Sie die Passes: einer über die Prompts, dann einer für jeden weiteren neuen Token, jeweils "
               "für den ganzen Batch.",
     },
     # check_left_padded_answers: the answers of the fixed, left-padded batch
     "answers_not_list": {
         "en": "hand in a list of strings: the decoded answer of each prompt.",
-        "de": "geben Sie eine Liste von Strings ab: die dekodierte Antwort zu jedem Prompt.",
+        "de": "Geben Sie eine Liste von Strings ab: die dekodierte Antwort zu jedem Prompt.",
     },
     "answers_count": {
         "en": "one answer per prompt: {count} strings.",
-        "de": "eine Antwort pro Prompt: {count} Strings.",
+        "de": "Eine Antwort pro Prompt: {count} Strings.",
     },
     "answers_praise": {
         "en": "padded on the left, every row ends with its prompt's last token, where the "
@@ -126,16 +126,16 @@ MESSAGES = Messages(__name__, {
     },
     "answers_right_padded": {
         "en": "these are still the answers of the right-padded batch: read the warning under the broken cell.",
-        "de": "das sind noch die Antworten des rechts aufgefüllten Batches: Lesen Sie die Warnung unter der "
+        "de": "Das sind noch die Antworten des rechts aufgefüllten Batches: Lesen Sie die Warnung unter der "
               "fehlerhaften Zelle.",
     },
     "answers_with_prompt": {
         "en": "decode only the new tokens, not the prompts in front of them.",
-        "de": "dekodieren Sie nur die neuen Tokens, nicht die Prompts davor.",
+        "de": "Dekodieren Sie nur die neuen Tokens, nicht die Prompts davor.",
     },
     "answers_differ": {
         "en": "the answers differ from greedy decoding of a left-padded batch; check the padding side and do_sample.",
-        "de": "die Antworten weichen vom Greedy Decoding eines links aufgefüllten Batches ab; prüfen Sie die "
+        "de": "Die Antworten weichen vom Greedy Decoding eines links aufgefüllten Batches ab; prüfen Sie die "
               "Seite des Paddings und do_sample.",
     },
     # check_quantization_for_gpu: the most precise QUANTIZATION that fits the GPU
@@ -150,12 +150,12 @@ MESSAGES = Messages(__name__, {
     },
     "gpu_too_big": {
         "en": "with that setting the weights alone need {needed_gb:g} GB: more than the {gpu_gb:g} GB.",
-        "de": "mit dieser Einstellung brauchen schon die Gewichte allein {needed_gb:g} GB: mehr als die "
+        "de": "Mit dieser Einstellung brauchen schon die Gewichte allein {needed_gb:g} GB: mehr als die "
               "{gpu_gb:g} GB.",
     },
     "gpu_more_precise": {
         "en": "that fits, but a setting with more bits per weight fits too, and keeps more quality.",
-        "de": "das passt, aber eine Einstellung mit mehr Bits pro Gewicht passt ebenfalls und erhält mehr Qualität.",
+        "de": "Das passt, aber eine Einstellung mit mehr Bits pro Gewicht passt ebenfalls und erhält mehr Qualität.",
     },
 })
 

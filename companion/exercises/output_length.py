@@ -20,25 +20,25 @@ MESSAGES = Messages(__name__, {
     # Exercise 1: the default number of new tokens
     "default_not_whole": {
         "en": "give a whole number: how many tokens come after the prompt in the output.",
-        "de": "geben Sie eine ganze Zahl an: Wie viele Tokens folgen in der Ausgabe auf den Prompt?",
+        "de": "Geben Sie eine ganze Zahl an: Wie viele Tokens folgen in der Ausgabe auf den Prompt?",
     },
     "default_whole_output": {
         "en": "that is the length of the whole output; the prompt's tokens are part of it. Count only the new ones.",
-        "de": "das ist die Länge der gesamten Ausgabe, und die Tokens des Prompts gehören dazu. "
+        "de": "Das ist die Länge der gesamten Ausgabe, und die Tokens des Prompts gehören dazu. "
               "Zählen Sie nur die neuen.",
     },
     "default_old_counting": {
         "en": "that is how old transformers versions (up to 4.46) counted: the prompt inside the 20. "
               "Read the warning of the default run at the top again: which max_length does it report "
               "for a prompt of that length?",
-        "de": "so haben alte transformers-Versionen (bis 4.46) gezählt: den Prompt innerhalb der 20. "
+        "de": "So haben alte transformers-Versionen (bis 4.46) gezählt: den Prompt innerhalb der 20. "
               "Lesen Sie noch einmal die Warnung des Laufs ohne Längenangabe weiter oben: Welche max_length "
               "nennt sie für einen Prompt dieser Länge?",
     },
     "default_run_and_compare": {
         "en": "run generate() without a length on this prompt and compare the length of its output "
               "with the length of the prompt.",
-        "de": "führen Sie generate() ohne Längenangabe mit diesem Prompt aus und vergleichen Sie die Länge "
+        "de": "Führen Sie generate() ohne Längenangabe mit diesem Prompt aus und vergleichen Sie die Länge "
               "der Ausgabe mit der Länge des Prompts.",
     },
     "default_praise": {
@@ -54,28 +54,28 @@ MESSAGES = Messages(__name__, {
     # Exercise 2: only the new text
     "new_text_not_string": {
         "en": "hand in one string: the decoded text of the new tokens.",
-        "de": "geben Sie einen einzigen String ab: den dekodierten Text der neuen Tokens.",
+        "de": "Geben Sie einen einzigen String ab: den dekodierten Text der neuen Tokens.",
     },
     "new_text_has_prompt": {
         "en": "the prompt is still there. generate() returns the prompt's ids followed by the new ones; "
               "decode only the part after the prompt.",
-        "de": "der Prompt steht noch im Text. generate() liefert die IDs des Prompts und danach die neuen; "
+        "de": "Der Prompt steht noch im Text. generate() liefert die IDs des Prompts und danach die neuen; "
               "dekodieren Sie nur den Teil nach dem Prompt.",
     },
     "new_text_max_length": {
         "en": "fewer new tokens than asked for: the limit you set counts the prompt's tokens too. "
               "Use the setting that counts only new tokens, with {max_new_tokens}.",
-        "de": "weniger neue Tokens als verlangt: Ihre Grenze zählt die Tokens des Prompts mit. "
+        "de": "Weniger neue Tokens als verlangt: Ihre Grenze zählt die Tokens des Prompts mit. "
               "Nehmen Sie die Einstellung, die nur neue Tokens zählt, mit dem Wert {max_new_tokens}.",
     },
     "new_text_special_tokens": {
         "en": "special tokens such as </s> are still in the text; the decoder can leave them out.",
-        "de": "spezielle Tokens wie </s> stehen noch im Text; beim Dekodieren lassen sie sich weglassen.",
+        "de": "Spezielle Tokens wie </s> stehen noch im Text; beim Dekodieren lassen sie sich weglassen.",
     },
     "new_text_generic": {
         "en": "generate greedily with at most {max_new_tokens} new tokens, "
               "then decode only the ids after the prompt.",
-        "de": "erzeugen Sie mit Greedy Decoding höchstens {max_new_tokens} neue Tokens "
+        "de": "Erzeugen Sie mit Greedy Decoding höchstens {max_new_tokens} neue Tokens "
               "und dekodieren Sie danach nur die IDs nach dem Prompt.",
     },
     "new_text_praise": {
@@ -87,25 +87,25 @@ MESSAGES = Messages(__name__, {
     # Exercise 3: a stop string
     "stop_not_string": {
         "en": "hand in one string: the whole decoded output, prompt included, special tokens skipped.",
-        "de": "geben Sie einen einzigen String ab: die gesamte dekodierte Ausgabe, mit Prompt und ohne "
+        "de": "Geben Sie einen einzigen String ab: die gesamte dekodierte Ausgabe, mit Prompt und ohne "
               "spezielle Tokens.",
     },
     "stop_not_early": {
         "en": "generation did not stop early. generate() can end at a piece of text; to see text it "
               "needs something that turns tokens back into text (see the stop_strings section).",
-        "de": "die Generierung hat nicht vorzeitig angehalten. generate() kann an einem Textstück enden; "
+        "de": "Die Generierung hat nicht vorzeitig angehalten. generate() kann an einem Textstück enden; "
               "um Text zu erkennen, braucht es etwas, das Tokens wieder in Text umwandelt "
               "(siehe den Abschnitt zu stop_strings).",
     },
     "stop_no_prompt": {
         "en": "keep the prompt in this answer: decode the whole output, not only the new tokens.",
-        "de": "in dieser Antwort gehört der Prompt dazu: Dekodieren Sie die gesamte Ausgabe, "
+        "de": "In dieser Antwort gehört der Prompt dazu: Dekodieren Sie die gesamte Ausgabe, "
               "nicht nur die neuen Tokens.",
     },
     "stop_generic": {
         "en": "generate greedily with at most {max_new_tokens} new tokens and let it end at "
               "{stop_string!r}, then decode the whole output.",
-        "de": "erzeugen Sie mit Greedy Decoding höchstens {max_new_tokens} neue Tokens, lassen Sie die "
+        "de": "Erzeugen Sie mit Greedy Decoding höchstens {max_new_tokens} neue Tokens, lassen Sie die "
               "Generierung bei {stop_string!r} enden und dekodieren Sie dann die gesamte Ausgabe.",
     },
     "stop_praise": {
@@ -116,17 +116,17 @@ MESSAGES = Messages(__name__, {
     "config_not_config": {
         "en": "build a GenerationConfig object with the settings (not a dict, "
               "not keyword arguments of generate()).",
-        "de": "erstellen Sie ein GenerationConfig-Objekt mit den Einstellungen (kein Dictionary und "
+        "de": "Erstellen Sie ein GenerationConfig-Objekt mit den Einstellungen (kein Dictionary und "
               "keine Keyword-Argumente von generate()).",
     },
     "config_sampling": {
         "en": "this goal asks for greedy decoding: the config must switch sampling off.",
-        "de": "dieses Ziel verlangt Greedy Decoding: Die Konfiguration muss das Sampling ausschalten.",
+        "de": "Dieses Ziel verlangt Greedy Decoding: Die Konfiguration muss das Sampling ausschalten.",
     },
     "config_too_short": {
         "en": "only {new_tokens} new tokens: the model ends the text with its EOS token too soon. "
               "One of the length settings in this notebook forbids that token for a while.",
-        "de": "nur {new_tokens} neue Tokens: Das Modell beendet den Text zu früh mit seinem EOS-Token. "
+        "de": "Nur {new_tokens} neue Tokens: Das Modell beendet den Text zu früh mit seinem EOS-Token. "
               "Eine der Längeneinstellungen aus diesem Notebook verbietet diesen Token eine Zeit lang.",
     },
     "config_too_long": {
@@ -136,7 +136,7 @@ MESSAGES = Messages(__name__, {
     "config_differs": {
         "en": "the length is right but the tokens differ from greedy decoding with at least "
               "{min_new_tokens} and at most {max_new_tokens} new tokens; leave other settings at their defaults.",
-        "de": "die Länge stimmt, aber die Tokens weichen vom Greedy Decoding mit mindestens {min_new_tokens} "
+        "de": "Die Länge stimmt, aber die Tokens weichen vom Greedy Decoding mit mindestens {min_new_tokens} "
               "und höchstens {max_new_tokens} neuen Tokens ab; lassen Sie alle anderen Einstellungen auf "
               "ihren Standardwerten.",
     },

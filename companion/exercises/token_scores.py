@@ -24,17 +24,17 @@ MESSAGES = Messages(__name__, {
     "top_k_one_format": {
         "en": "give one number between 0 and 1: the probability of each chosen token under the "
               "sampling distribution, once top_k has kept only one candidate.",
-        "de": "geben Sie eine einzige Zahl zwischen 0 und 1 an: die Wahrscheinlichkeit jedes gewählten Tokens "
+        "de": "Geben Sie eine einzige Zahl zwischen 0 und 1 an: die Wahrscheinlichkeit jedes gewählten Tokens "
               "unter der Sampling-Verteilung, nachdem top_k nur noch einen Kandidaten übrig gelassen hat.",
     },
     "top_k_one_percentage": {
         "en": "give a probability between 0 and 1, not a percentage or a raw score.",
-        "de": "geben Sie eine Wahrscheinlichkeit zwischen 0 und 1 an, keinen Prozentwert und keinen rohen Score.",
+        "de": "Geben Sie eine Wahrscheinlichkeit zwischen 0 und 1 an, keinen Prozentwert und keinen rohen Score.",
     },
     "top_k_one_model_probability": {
         "en": "that is the model's own probability (outputs.logits). outputs.scores hold the scores after "
               "top_k: how much probability is left for the one token that survives?",
-        "de": "das ist die eigene Wahrscheinlichkeit des Modells (outputs.logits). outputs.scores enthalten die "
+        "de": "Das ist die eigene Wahrscheinlichkeit des Modells (outputs.logits). outputs.scores enthalten die "
               "Scores nach top_k: Wie viel Wahrscheinlichkeit bleibt für den einen Token, der übrig bleibt?",
     },
     "top_k_one_survivors": {
@@ -55,28 +55,28 @@ MESSAGES = Messages(__name__, {
     "least_certain_format": {
         "en": "give one token, its id (an int) or its text: the new token whose log-probability is the "
               "lowest.",
-        "de": "geben Sie einen einzigen Token an, als ID (ein int) oder als Text: den neuen Token mit der "
+        "de": "Geben Sie einen einzigen Token an, als ID (ein int) oder als Text: den neuen Token mit der "
               "niedrigsten Log-Wahrscheinlichkeit.",
     },
     "least_certain_most_sure": {
         "en": "that is the token the model was most sure of; look for the smallest log-probability instead.",
-        "de": "bei diesem Token war sich das Modell am sichersten; suchen Sie stattdessen die kleinste "
+        "de": "Bei diesem Token war sich das Modell am sichersten; suchen Sie stattdessen die kleinste "
               "Log-Wahrscheinlichkeit.",
     },
     "least_certain_raw_score": {
         "en": "that token has the lowest raw score, but raw scores are not comparable from one step to the "
               "next: normalise them over the vocabulary first.",
-        "de": "dieser Token hat den niedrigsten rohen Score, aber rohe Scores lassen sich nicht von einem Schritt "
+        "de": "Dieser Token hat den niedrigsten rohen Score, aber rohe Scores lassen sich nicht von einem Schritt "
               "zum nächsten vergleichen: Normieren Sie sie zuerst über das Vokabular.",
     },
     "least_certain_not_new": {
         "en": "that token is not one of the new tokens: look only at the tokens generate() added after the prompt.",
-        "de": "dieser Token gehört nicht zu den neuen Tokens: Betrachten Sie nur die Tokens, die generate() "
+        "de": "Dieser Token gehört nicht zu den neuen Tokens: Betrachten Sie nur die Tokens, die generate() "
               "nach dem Prompt angefügt hat.",
     },
     "least_certain_compare": {
         "en": "compare the log-probabilities of all new tokens and take the position of the smallest one.",
-        "de": "vergleichen Sie die Log-Wahrscheinlichkeiten aller neuen Tokens und nehmen Sie die Position der "
+        "de": "Vergleichen Sie die Log-Wahrscheinlichkeiten aller neuen Tokens und nehmen Sie die Position der "
               "kleinsten.",
     },
     "least_certain_praise": {
@@ -89,12 +89,12 @@ MESSAGES = Messages(__name__, {
     "batch_not_tensor": {
         "en": "give the probabilities as a tensor with one row per prompt and one column per "
               "new token.",
-        "de": "geben Sie die Wahrscheinlichkeiten als Tensor an, mit einer Zeile pro Prompt und einer Spalte pro "
+        "de": "Geben Sie die Wahrscheinlichkeiten als Tensor an, mit einer Zeile pro Prompt und einer Spalte pro "
               "neuem Token.",
     },
     "batch_shape": {
         "en": "the answer should have shape {expected_shape} (prompts, new tokens), got {shape}.",
-        "de": "die Antwort sollte die Form {expected_shape} haben (Prompts, neue Tokens), sie hat aber {shape}.",
+        "de": "Die Antwort sollte die Form {expected_shape} haben (Prompts, neue Tokens), sie hat aber {shape}.",
     },
     "batch_praise": {
         "en": "Every value is a probability between 0 and 1, and the model knew which columns "
@@ -105,27 +105,27 @@ MESSAGES = Messages(__name__, {
     "batch_above_one": {
         "en": "some values are above 1, so they are not probabilities: the scores must be normalised over the "
               "vocabulary (a log-softmax) before exp().",
-        "de": "einige Werte liegen über 1, es sind also keine Wahrscheinlichkeiten: Die Scores müssen vor exp() "
+        "de": "Einige Werte liegen über 1, es sind also keine Wahrscheinlichkeiten: Die Scores müssen vor exp() "
               "über das Vokabular normiert werden (ein Log-Softmax).",
     },
     "batch_log_probabilities": {
         "en": "these look like log-probabilities; turn them into probabilities with exp().",
-        "de": "diese Werte sehen wie Log-Wahrscheinlichkeiten aus; machen Sie mit exp() Wahrscheinlichkeiten daraus.",
+        "de": "Diese Werte sehen wie Log-Wahrscheinlichkeiten aus; machen Sie mit exp() Wahrscheinlichkeiten daraus.",
     },
     "batch_padding": {
         "en": "the probabilities are right for some tokens only: does the model know which columns of the "
               "short prompt are padding? (Read the warning under the broken cell.)",
-        "de": "die Wahrscheinlichkeiten stimmen nur für manche Tokens: Weiß das Modell, welche Spalten des kurzen "
+        "de": "Die Wahrscheinlichkeiten stimmen nur für manche Tokens: Weiß das Modell, welche Spalten des kurzen "
               "Prompts Padding sind? (Lesen Sie die Warnung unter der fehlerhaften Zelle.)",
     },
     # Exercise 4: a confident temperature
     "temperature_format": {
         "en": "give a temperature: one positive number.",
-        "de": "geben Sie eine Temperatur an: eine einzige positive Zahl.",
+        "de": "Geben Sie eine Temperatur an: eine einzige positive Zahl.",
     },
     "temperature_positive": {
         "en": "the temperature divides the logits, so it must be above 0.",
-        "de": "die Logits werden durch die Temperatur geteilt, deshalb muss sie größer als 0 sein.",
+        "de": "Die Logits werden durch die Temperatur geteilt, deshalb muss sie größer als 0 sein.",
     },
     "temperature_praise": {
         "en": "At temperature {temperature:g} every sampled token has p > 0.5 under the sampling distribution "
@@ -139,13 +139,13 @@ MESSAGES = Messages(__name__, {
     "temperature_not_below_one": {
         "en": "the least certain sampled token has p = {lowest:.0%}. A temperature of 1 or more keeps the "
               "distribution as flat as the model's, or flattens it; which way sharpens it?",
-        "de": "der unsicherste gezogene Token hat p = {lowest:.0%}. Eine Temperatur von 1 oder mehr lässt die "
+        "de": "Der unsicherste gezogene Token hat p = {lowest:.0%}. Eine Temperatur von 1 oder mehr lässt die "
               "Verteilung so flach wie die des Modells oder macht sie noch flacher; in welche Richtung wird sie "
               "schärfer?",
     },
     "temperature_further": {
         "en": "the least certain sampled token still has p = {lowest:.0%}; go further in the same direction.",
-        "de": "der unsicherste gezogene Token hat immer noch p = {lowest:.0%}; gehen Sie weiter in dieselbe "
+        "de": "Der unsicherste gezogene Token hat immer noch p = {lowest:.0%}; gehen Sie weiter in dieselbe "
               "Richtung.",
     },
 })
