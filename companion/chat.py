@@ -29,7 +29,7 @@ MESSAGES = Messages(__name__, {
         "en": "The tokenizer of {name} has no chat template: it belongs to a base model, which was "
               "trained to continue text, not to answer chats. Use an instruct model, such as "
               'companion.load_model("{model}"), or write the prompt as plain text to continue.',
-        "de": "Der Tokenizer von {name} hat keine Chat-Vorlage (chat template): Er gehört zu einem Basismodell, "
+        "de": "Der Tokenizer von {name} hat kein Chat-Template: Er gehört zu einem Basismodell, "
               "das gelernt hat, Text fortzusetzen, nicht auf Chats zu antworten. Nehmen Sie ein Instruct-Modell, "
               'etwa companion.load_model("{model}"), oder schreiben Sie den Prompt als Text, den das Modell fortsetzt.',
     },

@@ -85,7 +85,7 @@ def test_the_errors_a_learner_meets_speak_german_after_setup(tiny, german):
     model, tokenizer = tiny
     with pytest.raises(companion.UnknownModelError, match="lässt sich nicht laden"):
         companion.load_model("tutorial-tiniest")
-    with pytest.raises(companion.CompanionError, match="keine Chat-Vorlage"):
+    with pytest.raises(companion.CompanionError, match="kein Chat-Template"):
         from companion.chat import render_chat
 
         render_chat(tokenizer, [{"role": "user", "content": "Hallo"}])

@@ -48,7 +48,7 @@ MESSAGES = Messages(__name__, {
         "en": "one position too many: the last new token came out of the logits, but no forward pass "
               "has read it yet, so it has no keys.",
         "de": "Eine Position zu viel: Der letzte neue Token ist aus den Logits hervorgegangen, aber noch "
-              "kein Forward Pass hat ihn gelesen, also hat er keine Keys.",
+              "kein Durchlauf hat ihn gelesen, also hat er keine Keys.",
     },
     "cache_grows": {
         "en": "the cache grows during generation: every decoding step adds the position it read.",
@@ -101,12 +101,12 @@ MESSAGES = Messages(__name__, {
     "lookup_no_draft": {
         "en": "{passes} forward passes for {new_tokens} new tokens: no draft was "
               "accepted. Is prompt lookup really on?",
-        "de": "{passes} Forward Passes für {new_tokens} neue Tokens: Kein Entwurf wurde angenommen. "
+        "de": "{passes} Durchläufe für {new_tokens} neue Tokens: Kein Entwurf wurde angenommen. "
               "Ist Prompt Lookup wirklich eingeschaltet?",
     },
     "lookup_praise": {
         "en": "the greedy answer in {passes} forward passes for {new_tokens} new tokens.",
-        "de": "Dieselbe Antwort wie beim Greedy Decoding, in {passes} Forward Passes für {new_tokens} neue Tokens.",
+        "de": "Dieselbe Antwort wie beim Greedy Decoding, in {passes} Durchläufen für {new_tokens} neue Tokens.",
     },
     "smallest_format": {
         "en": "hand in one whole number from 1 to {most_lookup_tokens}: the number of tokens "

@@ -40,7 +40,7 @@ MESSAGES = Messages(__name__, {
         "en": "the second axis has one entry per token the model reads. Count the tokens the tokenizer "
               "makes of this prompt, including any special token it adds at the start.",
         "de": "Die zweite Achse hat einen Eintrag pro Token, den das Modell liest. Zählen Sie die Tokens, "
-              "die der Tokenizer aus diesem Prompt macht, einschließlich eines Special Tokens, den er "
+              "die der Tokenizer aus diesem Prompt macht, einschließlich eines Spezial-Tokens, den er "
               "gegebenenfalls an den Anfang setzt.",
     },
     "shape_vocabulary": {

@@ -17,7 +17,7 @@ MESSAGES = Messages(__name__, {
     # check_decoding_modes
     "modes_fill_in": {
         "en": "fill in the dictionary: each task gets \"greedy\" or \"sampling\".",
-        "de": "Füllen Sie das Dictionary aus: Jede Aufgabe bekommt \"greedy\" oder \"sampling\".",
+        "de": "Füllen Sie das Dict aus: Jede Aufgabe bekommt \"greedy\" oder \"sampling\".",
     },
     "modes_missing": {
         "en": "give \"greedy\" or \"sampling\" for: {tasks}.",
@@ -54,7 +54,7 @@ MESSAGES = Messages(__name__, {
     # check_greedy_predictions
     "predictions_fill_in": {
         "en": "fill in the dictionary: each call gets True (greedy text) or False.",
-        "de": "Füllen Sie das Dictionary aus: Jeder Aufruf bekommt True (Greedy-Text) oder False.",
+        "de": "Füllen Sie das Dict aus: Jeder Aufruf bekommt True (Greedy-Text) oder False.",
     },
     "predictions_missing": {
         "en": "give True or False for: {labels}.",
@@ -84,7 +84,7 @@ MESSAGES = Messages(__name__, {
         "en": "store the token ids that the generation call returns (a 2-D tensor), "
               "not the decoded text.",
         "de": "Speichern Sie die Token-IDs, die der Generierungsaufruf zurückgibt (einen 2-D-Tensor), "
-              "nicht den decodierten Text.",
+              "nicht den dekodierten Text.",
     },
     "fixed_still_greedy": {
         "en": "this is still the greedy text: temperature and top_p are ignored until "

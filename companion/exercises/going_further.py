@@ -91,22 +91,22 @@ MESSAGES = Messages(__name__, {
     "passes_praise": {
         "en": "one forward pass per new token, and each pass serves every row of the batch: "
               "that shared read of the weights is where batching gets its speed.",
-        "de": "Ein Forward Pass pro neuem Token, und jeder Pass bedient alle Zeilen des Batches: Aus diesem "
+        "de": "Ein Durchlauf pro neuem Token, und jeder Durchlauf bedient alle Zeilen des Batches: Aus diesem "
               "gemeinsamen Lesen der Gewichte bezieht Batching seine Geschwindigkeit.",
     },
     "passes_per_row": {
         "en": "that is one pass per row and token; a pass computes the next token of every row at once.",
-        "de": "Das wäre ein Pass pro Zeile und Token; ein Pass berechnet aber den nächsten Token aller Zeilen "
+        "de": "Das wäre ein Durchlauf pro Zeile und Token; ein Durchlauf berechnet aber den nächsten Token aller Zeilen "
               "auf einmal.",
     },
     "passes_close": {
         "en": "close: which pass produces the first new token, and does the last token need a pass of its own?",
-        "de": "Knapp daneben: Welcher Pass erzeugt den ersten neuen Token, und braucht der letzte Token einen "
-              "eigenen Pass?",
+        "de": "Knapp daneben: Welcher Durchlauf erzeugt den ersten neuen Token, und braucht der letzte Token einen "
+              "eigenen Durchlauf?",
     },
     "passes_count": {
         "en": "count the passes: one over the prompts, then one for each further new token, for the whole batch.",
-        "de": "Zählen Sie die Passes: einer über die Prompts, dann einer für jeden weiteren neuen Token, jeweils "
+        "de": "Zählen Sie die Durchläufe: einer über die Prompts, dann einer für jeden weiteren neuen Token, jeweils "
               "für den ganzen Batch.",
     },
     # check_left_padded_answers: the answers of the fixed, left-padded batch

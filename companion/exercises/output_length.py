@@ -70,7 +70,7 @@ MESSAGES = Messages(__name__, {
     },
     "new_text_special_tokens": {
         "en": "special tokens such as </s> are still in the text; the decoder can leave them out.",
-        "de": "Spezielle Tokens wie </s> stehen noch im Text; beim Dekodieren lassen sie sich weglassen.",
+        "de": "Spezial-Tokens wie </s> stehen noch im Text; beim Dekodieren lassen sie sich weglassen.",
     },
     "new_text_generic": {
         "en": "generate greedily with at most {max_new_tokens} new tokens, "
@@ -88,7 +88,7 @@ MESSAGES = Messages(__name__, {
     "stop_not_string": {
         "en": "hand in one string: the whole decoded output, prompt included, special tokens skipped.",
         "de": "Geben Sie einen einzigen String ab: die gesamte dekodierte Ausgabe, mit Prompt und ohne "
-              "spezielle Tokens.",
+              "Spezial-Tokens.",
     },
     "stop_not_early": {
         "en": "generation did not stop early. generate() can end at a piece of text; to see text it "
@@ -116,7 +116,7 @@ MESSAGES = Messages(__name__, {
     "config_not_config": {
         "en": "build a GenerationConfig object with the settings (not a dict, "
               "not keyword arguments of generate()).",
-        "de": "Erstellen Sie ein GenerationConfig-Objekt mit den Einstellungen (kein Dictionary und "
+        "de": "Erstellen Sie ein GenerationConfig-Objekt mit den Einstellungen (kein Dict und "
               "keine Keyword-Argumente von generate()).",
     },
     "config_sampling": {

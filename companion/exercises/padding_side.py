@@ -92,7 +92,7 @@ MESSAGES = Messages(__name__, {
     },
     "continuations_every_row": {
         "en": "Decode every row of the output: `answer` needs {count} strings, one per prompt.",
-        "de": "Decodieren Sie jede Zeile der Ausgabe: `answer` braucht {count} Strings, einen pro Prompt.",
+        "de": "Dekodieren Sie jede Zeile der Ausgabe: `answer` braucht {count} Strings, einen pro Prompt.",
     },
     "continuations_prompt_included": {
         "en": "Keep only the new text of each row: the output of generate() starts with the prompt.",

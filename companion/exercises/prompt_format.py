@@ -34,12 +34,12 @@ MESSAGES = Messages(__name__, {
     "header_more": {
         "en": "More than that. A special token is one token, but the role name after it is ordinary text, "
               "which the tokenizer splits like any other word; the line break counts as well.",
-        "de": "Mehr als das. Ein Special Token ist ein einziger Token, der Rollenname danach aber gewöhnlicher "
+        "de": "Mehr als das. Ein Spezial-Token ist ein einziger Token, der Rollenname danach aber gewöhnlicher "
               "Text, den der Tokenizer zerlegt wie jedes andere Wort; auch der Zeilenumbruch zählt mit.",
     },
     "header_fewer": {
         "en": "Fewer than that: a special token such as the one that opens a turn is a single token.",
-        "de": "Weniger als das: Ein Special Token wie der, der einen Gesprächsbeitrag eröffnet, ist ein "
+        "de": "Weniger als das: Ein Spezial-Token wie der, der einen Gesprächsbeitrag eröffnet, ist ein "
               "einziger Token.",
     },
     # Exercise 2: fix code written for transformers 4

@@ -202,10 +202,10 @@ print("tokens:        ", tokenizer.convert_ids_to_tokens(model_inputs["input_ids
 # *after* the prompt sits at the last position.
 
 # %% [markdown] lang=de
-# ## Ein Forward Pass: Scores für den nächsten Token
+# ## Ein Durchlauf: Scores für den nächsten Token
 #
-# Wenn Sie das Modell mit den IDs aufrufen, führt es einen *Forward Pass* aus, also einen Durchlauf
-# der Eingabe durch das ganze Modell. Es gibt **Logits** zurück: einen Score (einen noch nicht
+# Wenn Sie das Modell mit den IDs aufrufen, schickt es die Eingabe einmal durch alle seine Schichten:
+# ein *Durchlauf* (englisch *forward pass*). Es gibt **Logits** zurück: einen Score (einen noch nicht
 # normierten Wert) pro Eintrag des Vokabulars, und zwar an jeder Position der Eingabe. Die Scores
 # an Position *i* sind die Vorhersage des Modells für den Token an Position *i + 1*. Die Vorhersage
 # für den Token *nach* dem Prompt steht also an der letzten Position.
@@ -222,7 +222,7 @@ print("logits shape (batch, length, vocabulary):", tuple(outputs.logits.shape))
 # probabilities keep two significant digits instead of showing as 0.0 %):
 
 # %% [markdown] lang=de
-# Eine Softmax macht aus den Scores der letzten Position Wahrscheinlichkeiten, die zusammen 1
+# Der Softmax macht aus den Scores der letzten Position Wahrscheinlichkeiten, die zusammen 1
 # ergeben. `companion.inspection.next_token_probabilities` erledigt das für einen Prompt oder einen
 # ganzen Batch und listet die wahrscheinlichsten Tokens auf (der Text jedes Tokens steht in
 # Anführungszeichen, damit Sie führende Leerzeichen sehen; kleine Wahrscheinlichkeiten behalten
@@ -295,7 +295,7 @@ for step in range(1, 7):
 # `companion.plots.plot_autoregressive_loop` draws them:
 
 # %% [markdown] lang=de
-# Dieselbe Schleife als Bild, für ihre ersten vier Schritte. Jede Zeile ist ein Forward Pass: Das
+# Dieselbe Schleife als Bild, für ihre ersten vier Schritte. Jede Zeile ist ein Durchlauf: Das
 # Modell liest alle bisherigen IDs (grau: der Prompt, blau: Tokens, die es in früheren Schritten
 # gewählt hat), bewertet jeden Eintrag des Vokabulars (die drei wahrscheinlichsten sind
 # aufgeführt), Greedy Decoding nimmt den obersten, und dieser Token wird an die IDs der nächsten
@@ -384,7 +384,7 @@ generated_text
 # **Tipp aus der Anleitung: `pipeline`.** Für den einfachen Gebrauch fasst die `pipeline` von
 # 🤗 Transformers dieselben drei Schritte (tokenisieren, `generate()`, dekodieren) in einem Objekt
 # zusammen. Sie nimmt dieselben Argumente für die Generierung entgegen und gibt eine Liste mit
-# einem Dictionary pro Text zurück; standardmäßig enthält der Text den Prompt. Greedy und mit
+# einem Dict pro Text zurück; standardmäßig enthält der Text den Prompt. Greedy und mit
 # derselben Grenze schreibt sie denselben Text wie unser Aufruf von `generate()`:
 
 # %%
@@ -575,10 +575,10 @@ check_greedy_loop(answer, model, tokenizer, "A list of colors: red, blue", steps
 # ## Zusammenfassung
 #
 # - Ein kausales Sprachmodell gibt Logits der Form (Batch, Länge, Vokabular) zurück; die letzte
-#   Position enthält die Scores für den nächsten Token, und eine Softmax macht daraus
+#   Position enthält die Scores für den nächsten Token, und der Softmax macht daraus
 #   Wahrscheinlichkeiten. Bei manchen Prompts gibt es einen klaren Favoriten, bei anderen verteilt
 #   sich die Wahrscheinlichkeit auf viele Tokens.
-# - Generieren ist eine Schleife: Forward Pass, einen Token wählen, anhängen, wiederholen, bis ein
+# - Generieren ist eine Schleife: Durchlauf, einen Token wählen, anhängen, wiederholen, bis ein
 #   EOS-Token kommt oder eine Längengrenze erreicht ist. Greedy Decoding wählt den
 #   wahrscheinlichsten Token, und unsere sechszeilige Schleife liefert dieselben Tokens wie
 #   `generate(do_sample=False)`.

@@ -398,7 +398,7 @@ check_default_new_tokens(answer, model, tokenizer, long_prompt)
 # ```
 #
 # Er enthält zwei Fehler. Beheben Sie beide und geben Sie den Text ab (als String, ohne
-# spezielle Tokens).
+# Spezial-Tokens).
 
 # %%
 answer = None  # your code here
@@ -420,7 +420,7 @@ check_new_text_only(answer, model, tokenizer, "A list of colors: red, blue", max
 # **Übung 3 (eine Einstellung ändern, um ein Ziel zu erreichen).** Lassen Sie das Modell ab
 # `"A sequence of numbers: 1, 2"` mit `max_new_tokens=MAX_NEW_TOKENS` per Greedy Decoding
 # zählen, aber sorgen Sie dafür, dass es anhält, sobald `"10"` erscheint. Geben Sie den gesamten
-# dekodierten Text ab (mit Prompt, ohne spezielle Tokens).
+# dekodierten Text ab (mit Prompt, ohne Spezial-Tokens).
 
 # %%
 answer = None  # your code here

@@ -20,8 +20,8 @@
 # %% [markdown] lang=de
 # # 03 · Der falsche Generierungsmodus
 #
-# Solange die Generierungseinstellungen des Modells (seine Generation Config) nichts anderes
-# festlegen, decodiert `generate()` **greedy** („gierig“): In jedem Schritt nimmt es den einen
+# Solange die Generierungskonfiguration des Modells (seine `GenerationConfig`) nichts anderes
+# festlegen, dekodiert `generate()` **greedy** („gierig“): In jedem Schritt nimmt es den einen
 # Token mit der höchsten Wahrscheinlichkeit. Für manche Aufgaben ist das genau richtig, bei
 # anderen entsteht eintöniger Text, der sich ständig wiederholt. Dieses Notebook stellt das
 # Greedy Decoding dem **Sampling** gegenüber (dem zufälligen Ziehen des nächsten Tokens gemäß
@@ -90,7 +90,7 @@ tokenizer.batch_decode(greedy_ids, skip_special_tokens=True)
 #
 # Beim Sampling wird der nächste Token in jedem Schritt zufällig *gezogen*, gewichtet mit seiner
 # Wahrscheinlichkeit. Wahrscheinliche Tokens setzen sich weiterhin meistens durch, aber eben
-# nicht immer, und jeder Durchlauf kann einen anderen Weg nehmen:
+# nicht immer, und jeder Lauf kann einen anderen Weg nehmen:
 
 # %% tags=device-dependent
 set_seed(SEED)
@@ -139,7 +139,7 @@ print("identical to the greedy output:", torch.equal(forgotten_ids, greedy_ids))
 # (`generation/configuration_utils.py`): Immer wenn `do_sample` nicht `True` ist, zählt sie die
 # Flags auf, die nur beim Sampling gelten und auf einen anderen Wert als ihren Standardwert
 # gesetzt sind (`temperature`, `top_p`, `top_k`, `min_p`, ...). Es ist eine Warnung im Log, keine
-# Fehlermeldung: `generate()` decodiert einfach greedy weiter. Außerdem erscheint jede Meldung
+# Fehlermeldung: `generate()` dekodiert einfach greedy weiter. Außerdem erscheint jede Meldung
 # nur **einmal pro Sitzung** (`logger.warning_once`): Machen Sie denselben Fehler später noch
 # einmal, wird nichts mehr ausgegeben. Verlassen Sie sich also nicht auf die Warnung, sondern
 # schreiben Sie `do_sample=` in jeden Aufruf.
@@ -242,7 +242,7 @@ print("same seed, same sample:", first == second)
 #   `min_p * max(probabilities)`, und entfernt die Tokens darunter; übliche Werte liegen
 #   zwischen 0,01 und 0,2.
 #
-# Wo weder der Aufruf noch die Generation Config des Modells diese Werte festlegt, verwendet das
+# Wo weder der Aufruf noch die Generierungskonfiguration des Modells diese Werte festlegt, verwendet das
 # Sampling `temperature=1.0`, `top_k=50` und `top_p=1.0` und kein `min_p` (transformers 5.24,
 # `GenerationConfig._get_default_generation_params`). `companion.sampling` führt dieselben
 # Schritte von Hand aus; die Tests des Kurses vergleichen das Ergebnis mit den Klassen von
@@ -495,10 +495,10 @@ for label, options in loop_breakers.items():
 # - **Aufgaben, die an die Eingabe gebunden sind**, haben eine richtige Antwort, die durch die
 #   Eingabe feststeht: Übersetzen, Audio transkribieren, Zusammenfassen, Fakten aus einem Text
 #   herausziehen, Fragen zu einem vorgegebenen Dokument beantworten. Hier wollen Sie die
-#   wahrscheinlichste Ausgabe, decodieren Sie also greedy (oder mit Beam Search).
+#   wahrscheinlichste Ausgabe, dekodieren Sie also greedy (oder mit Beam Search).
 # - **Kreative Aufgaben** profitieren von Abwechslung: Geschichten, Chat, Brainstorming. Nutzen
 #   Sie Sampling, meist mit einer moderaten Temperatur und Top-p oder Min-p, und setzen Sie einen
-#   Seed, wenn Sie einen Durchlauf reproduzieren müssen.
+#   Seed, wenn Sie einen Lauf reproduzieren müssen.
 #
 # **Beam Search** (`num_beams=4`, mit `do_sample=False`) ist ein Mittelweg für die erste Art von
 # Aufgaben: Statt sich in jedem Schritt auf einen Token festzulegen, behält sie die 4
@@ -567,7 +567,7 @@ else:
 #
 # ## Übungen
 #
-# **Übung 1.** Entscheiden Sie für jede Aufgabe, ob Sie greedy decodieren oder Sampling verwenden
+# **Übung 1.** Entscheiden Sie für jede Aufgabe, ob Sie greedy dekodieren oder Sampling verwenden
 # würden.
 
 # %%
@@ -650,7 +650,7 @@ check_greedy_predictions(answer, model, tokenizer, "I am a cat.", MAX_NEW_TOKENS
 # ids in `answer`.
 
 # %% [markdown] lang=de
-# **Übung 3 (einen fehlerhaften Aufruf reparieren).** Eine Kollegin möchte bei jedem Durchlauf
+# **Übung 3 (einen fehlerhaften Aufruf reparieren).** Eine Kollegin möchte bei jedem Aufruf
 # eine andere Selbstvorstellung erhalten und schreibt
 #
 # ```python

@@ -86,7 +86,7 @@ except ValueError as error:
 #
 # ## Der Fehler: Padding auf der rechten Seite
 #
-# Sobald der Pad-Token gesetzt ist, füllt der Tokenizer auf, und zwar auf der Seite, mit der er geladen wurde. Wir generieren mit Greedy Decoding (in jedem Schritt der wahrscheinlichste Token), wie es wohl jeder tun würde, und decodieren wie die Anleitung ganze Zeilen:
+# Sobald der Pad-Token gesetzt ist, füllt der Tokenizer auf, und zwar auf der Seite, mit der er geladen wurde. Wir generieren mit Greedy Decoding (in jedem Schritt der wahrscheinlichste Token), wie es wohl jeder tun würde, und dekodieren wie die Anleitung ganze Zeilen:
 
 # %%
 tokenizer.pad_token = tokenizer.eos_token  # Llama has no pad token of its own
@@ -124,7 +124,7 @@ for prompt in PROMPTS:
 #
 # ## Woher der leere String der Anleitung kam
 #
-# Für dieses Beispiel gibt die Anleitung `''` aus, als hätte das Modell gar nichts erzeugt. Erzeugt hat es sehr wohl etwas: Der leere String stammt aus der Codezeile, mit der die Anleitung decodiert, `tokenizer.batch_decode(generated_ids[0], skip_special_tokens=True)[0]`. Dabei ist `generated_ids[0]` eine einzelne Zeile, kein Batch. In transformers 4.x (zum Beispiel 4.28.0 und 4.36.2) lief `batch_decode` über alles, was es bekam, decodierte also jede ID dieser Zeile einzeln, und `[0]` behielt nur den Text der ersten ID. Die folgende Zelle macht dasselbe von Hand:
+# Für dieses Beispiel gibt die Anleitung `''` aus, als hätte das Modell gar nichts erzeugt. Erzeugt hat es sehr wohl etwas: Der leere String stammt aus der Codezeile, mit der die Anleitung dekodiert, `tokenizer.batch_decode(generated_ids[0], skip_special_tokens=True)[0]`. Dabei ist `generated_ids[0]` eine einzelne Zeile, kein Batch. In transformers 4.x (zum Beispiel 4.28.0 und 4.36.2) lief `batch_decode` über alles, was es bekam, dekodierte also jede ID dieser Zeile einzeln, und `[0]` behielt nur den Text der ersten ID. Die folgende Zelle macht dasselbe von Hand:
 
 # %%
 first_row = right_ids[0]
@@ -141,7 +141,7 @@ print("the guide's line in transformers 5.24:", repr(tokenizer.batch_decode(firs
 # The guide's fix is one argument when loading the tokenizer, `padding_side="left"`, plus the same pad token:
 
 # %% [markdown] lang=de
-# Bei `tutorial-tiny` beginnt, wie bei `open_llama_7b`, jeder Prompt mit dem Spezial-Token `<s>`, den `skip_special_tokens=True` entfernt: Diese erste ID wird zu `''` decodiert, ganz gleich, ob die Generierung funktioniert hat oder nicht. In transformers 5.24 wird eine einzelne Zeile, die man an `batch_decode` übergibt, als eine einzige Sequenz gelesen (unter der Zelle warnt transformers, dass dies veraltet ist); dieselbe Codezeile gibt deshalb heute die komplette erste Zeile aus. So oder so gilt: Decodieren Sie die gesamte Ausgabe, `tokenizer.batch_decode(generated_ids, ...)`, und wählen Sie die gewünschten Zeilen aus der Liste von Strings, die dabei zurückkommt.
+# Bei `tutorial-tiny` beginnt, wie bei `open_llama_7b`, jeder Prompt mit dem Spezial-Token `<s>`, den `skip_special_tokens=True` entfernt: Diese erste ID wird zu `''` dekodiert, ganz gleich, ob die Generierung funktioniert hat oder nicht. In transformers 5.24 wird eine einzelne Zeile, die man an `batch_decode` übergibt, als eine einzige Sequenz gelesen (unter der Zelle warnt transformers, dass dies veraltet ist); dieselbe Codezeile gibt deshalb heute die komplette erste Zeile aus. So oder so gilt: Dekodieren Sie die gesamte Ausgabe, `tokenizer.batch_decode(generated_ids, ...)`, und wählen Sie die gewünschten Zeilen aus der Liste von Strings, die dabei zurückkommt.
 #
 # ## Die Korrektur: Padding auf der linken Seite
 #
@@ -184,7 +184,7 @@ print(padding_table(tokenizer, left_inputs, title="Padded on the left"))
 # On the right, the short row's last column is padding; on the left, every row ends in its prompt's last token. `predicted_next_tokens` runs one forward pass over each batch and shows what the last column predicts, which is the first token `generate()` adds:
 
 # %% [markdown] lang=de
-# Rechts aufgefüllt, enthält die letzte Spalte der kurzen Zeile Padding; links aufgefüllt, endet jede Zeile mit dem letzten Token ihres Prompts. `predicted_next_tokens` schickt jeden Batch einmal durch das Modell (ein Forward Pass) und zeigt, was die letzte Spalte vorhersagt; das ist der erste Token, den `generate()` anhängt:
+# Rechts aufgefüllt, enthält die letzte Spalte der kurzen Zeile Padding; links aufgefüllt, endet jede Zeile mit dem letzten Token ihres Prompts. `predicted_next_tokens` schickt jeden Batch einmal durch das Modell (ein Durchlauf) und zeigt, was die letzte Spalte vorhersagt; das ist der erste Token, den `generate()` anhängt:
 
 # %%
 for side, padded_inputs in [("right", right_inputs), ("left", left_inputs)]:
@@ -228,7 +228,7 @@ for row, text in enumerate(no_mask_texts):
 #
 # ## Rückblick mit den Hilfsfunktionen des Kurspakets
 #
-# `companion.padding.compare_padding_sides` erledigt das Experiment dieses Abschnitts in einem einzigen Aufruf: jeder Prompt allein, in einem rechts aufgefüllten und in einem links aufgefüllten Batch, jeweils mit Greedy Decoding und jedes Mal mit übergebener Attention Mask. Der rechts aufgefüllte Durchlauf löst die Warnung von transformers erneut aus, so wie es sein soll.
+# `companion.padding.compare_padding_sides` erledigt das Experiment dieses Abschnitts in einem einzigen Aufruf: jeder Prompt allein, in einem rechts aufgefüllten und in einem links aufgefüllten Batch, jeweils mit Greedy Decoding und jedes Mal mit übergebener Attention Mask. Der rechts aufgefüllte Lauf löst die Warnung von transformers erneut aus, so wie es sein soll.
 
 # %%
 from companion.padding import compare_padding_sides
@@ -394,5 +394,5 @@ check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, answer, MAX_NEW_TO
 # - Prompts unterschiedlicher Länge werden auf eine gemeinsame Länge aufgefüllt. Ein Tokenizer ohne Pad-Token löst beim Auffüllen einen `ValueError` aus; `tokenizer.pad_token = tokenizer.eos_token` ist die übliche Abhilfe.
 # - Laden Sie den Tokenizer für die Generierung mit `padding_side="left"`: `generate()` setzt jede Zeile an ihrer letzten Spalte fort, und dort muss der letzte Token des Prompts stehen. Dann liefert ein Batch genau das, was jeder Prompt allein liefert. Bei rechtem Padding setzen kurze Zeilen am Padding an, und transformers warnt.
 # - Übergeben Sie die `attention_mask` (`model.generate(**inputs, ...)` erledigt das): Die Maske blendet das Padding aus, und die Positionen werden aus ihr abgeleitet. Ist der Pad-Token derselbe wie der End-of-Sequence-Token, kann `generate()` die Maske nicht rekonstruieren und warnt.
-# - Decodieren Sie die gesamte Ausgabe mit `tokenizer.batch_decode(generated_ids, ...)`; das `''` der Anleitung entstand, weil eine einzelne Zeile wie ein Batch decodiert wurde.
+# - Dekodieren Sie die gesamte Ausgabe mit `tokenizer.batch_decode(generated_ids, ...)`; das `''` der Anleitung entstand, weil eine einzelne Zeile wie ein Batch dekodiert wurde.
 # - `companion.tokenize_batch` und `companion.generate_text` erledigen all das für Sie; `companion.require_left_padded` fängt rechts aufgefüllte Batches ab.

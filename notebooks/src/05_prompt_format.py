@@ -14,12 +14,12 @@
 # %% [markdown] lang=de
 # # 05 · Falsches Prompt-Format
 #
-# Die Version des Leitfadens, dem wir folgen, schließt ihre Liste der Fallstricke mit dem Hinweis, dass das Prompt-Format noch zu behandeln sei; neuere Versionen des Leitfadens nehmen diesen Fallstrick auf. Wir arbeiten mit `smollm2-135m`, einem echten Instruct-Modell, das auch auf einer CPU läuft, und zum Vergleich mit dem Basismodell des Kurses, `tutorial-tiny`.
+# Die Version der Anleitung, der wir folgen, schließt ihre Liste der Fallstricke mit dem Hinweis, dass das Prompt-Format noch zu behandeln sei; neuere Versionen der Anleitung nehmen diesen Fallstrick auf. Wir arbeiten mit `smollm2-135m`, einem echten Instruct-Modell, das auch auf einer CPU läuft, und zum Vergleich mit dem Basismodell des Kurses, `tutorial-tiny`.
 #
 # **Was Sie lernen**
 #
 # - was ein Instruct-Modell (Chat-Modell) mit einer bloßen Frage anfängt und warum es seinen Prompt in dem Format braucht, auf das es beim Fine-Tuning (dem Nachtrainieren auf Gespräche) trainiert wurde;
-# - wie `tokenizer.apply_chat_template` eine Liste von Nachrichten in dieses Format schreibt, mit den Special Tokens des Modells;
+# - wie `tokenizer.apply_chat_template` eine Liste von Nachrichten in dieses Format schreibt, mit den Spezial-Tokens des Modells;
 # - mit welchen Aufrufen ein Chat beantwortet wird: `apply_chat_template(..., return_dict=True)`, `model.generate(**inputs, ...)`, den Prompt abschneiden, `batch_decode`; und warum Code, der für transformers 4 geschrieben wurde, unter transformers 5 scheitert;
 # - was die Systemnachricht, `add_generation_prompt=True` und die früheren Beiträge eines Gesprächs verändern;
 # - warum sich ein Basismodell nicht wie ein Chat ansprechen lässt und wie Sie einen ganzen Batch von Chats auf einmal beantworten lassen.
@@ -58,7 +58,7 @@ print(f"MODEL = {MODEL!r}, chat template: {tokenizer.chat_template is not None}"
 # %% [markdown] lang=de
 # ## Eine bloße Frage
 #
-# Bisher haben wir Modellen einfachen Text als Prompt gegeben. Versuchen Sie das nun mit dem Instruct-Modell: Tokenisieren Sie die Frage, lassen Sie das Modell generieren und dekodieren Sie die neuen Tokens, ohne die Special Tokens zu entfernen (`batch_decode` ohne `skip_special_tokens=True`), damit Sie alles sehen, was das Modell geschrieben hat:
+# Bisher haben wir Modellen einfachen Text als Prompt gegeben. Versuchen Sie das nun mit dem Instruct-Modell: Tokenisieren Sie die Frage, lassen Sie das Modell generieren und dekodieren Sie die neuen Tokens, ohne die Spezial-Tokens zu entfernen (`batch_decode` ohne `skip_special_tokens=True`), damit Sie alles sehen, was das Modell geschrieben hat:
 
 # %%
 QUESTION = "What is the sun?"
@@ -96,7 +96,7 @@ print(prompt_text)
 # SmolLM2's template wraps each message in `<|im_start|>role` ... `<|im_end|>`. `add_generation_prompt=True` ends the text with `<|im_start|>assistant` and a line break, the opening of the assistant's turn, so that the model's next tokens are its answer. The markers are **special tokens**: each is a single token id, not text that the tokenizer cuts into pieces. Without `tokenize=False`, `apply_chat_template` returns the token ids:
 
 # %% [markdown] lang=de
-# Das Template von SmolLM2 setzt jede Nachricht zwischen `<|im_start|>role` ... `<|im_end|>`. `add_generation_prompt=True` beendet den Text mit `<|im_start|>assistant` und einem Zeilenumbruch, dem Anfang des Beitrags des Assistenten; so sind die nächsten Tokens des Modells seine Antwort. Diese Markierungen sind **Special Tokens** (Tokens mit einer festen Sonderbedeutung für das Modell): Jede von ihnen ist eine einzige Token-ID, kein Text, den der Tokenizer in Stücke zerlegt. Ohne `tokenize=False` gibt `apply_chat_template` die Token-IDs zurück:
+# Das Template von SmolLM2 setzt jede Nachricht zwischen `<|im_start|>role` ... `<|im_end|>`. `add_generation_prompt=True` beendet den Text mit `<|im_start|>assistant` und einem Zeilenumbruch, dem Anfang des Beitrags des Assistenten; so sind die nächsten Tokens des Modells seine Antwort. Diese Markierungen sind **Spezial-Tokens** (Tokens mit einer festen Sonderbedeutung für das Modell): Jede von ihnen ist eine einzige Token-ID, kein Text, den der Tokenizer in Stücke zerlegt. Ohne `tokenize=False` gibt `apply_chat_template` die Token-IDs zurück:
 
 # %%
 prompt_ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True)["input_ids"]
@@ -118,7 +118,7 @@ print("end-of-sequence token:", tokenizer.eos_token, "| generate() stops at id",
 # %% [markdown] lang=de
 # `<|im_end|>` schließt einen Beitrag ab und ist der End-of-Sequence-Token: Sobald das Modell ihn schreibt, ist seine Antwort fertig, und `generate()` hält an.
 #
-# In transformers 5.24 tokenisiert `apply_chat_template` den Text, den es erzeugt, mit `add_special_tokens=False`: Das Template enthält bereits jeden Special Token, den das Modell braucht (Templates, die mit einem BOS-Token beginnen, also einem Token für den Anfang der Sequenz, schreiben ihn selbst), daher wird nichts doppelt eingefügt. Wenn Sie Text aus dem Template selbst mit `tokenizer(text)` tokenisieren, übergeben Sie aus demselben Grund `add_special_tokens=False`.
+# In transformers 5.24 tokenisiert `apply_chat_template` den Text, den es erzeugt, mit `add_special_tokens=False`: Das Template enthält bereits jeden Spezial-Token, den das Modell braucht (Templates, die mit einem BOS-Token beginnen, also einem Token für den Anfang der Sequenz, schreiben ihn selbst), daher wird nichts doppelt eingefügt. Wenn Sie Text aus dem Template selbst mit `tokenizer(text)` tokenisieren, übergeben Sie aus demselben Grund `add_special_tokens=False`.
 #
 # ## Eine Antwort generieren
 #
@@ -216,7 +216,7 @@ for label, conversation in chats_to_compare.items():
 #
 # ## Warum `add_generation_prompt=True` wichtig ist
 #
-# Ohne diese Einstellung endet der Prompt nach dem Beitrag des Nutzers (`<|im_end|>` und ein Zeilenumbruch), und was danach kommt, bleibt dem Modell überlassen. Das schreibt das voreingestellte Modell, einmal mit seinen Special Tokens dekodiert und einmal ohne:
+# Ohne diese Einstellung endet der Prompt nach dem Beitrag des Nutzers (`<|im_end|>` und ein Zeilenumbruch), und was danach kommt, bleibt dem Modell überlassen. Das schreibt das voreingestellte Modell, einmal mit seinen Spezial-Tokens dekodiert und einmal ohne:
 
 # %%
 inputs_without_header = tokenizer.apply_chat_template(
@@ -237,7 +237,7 @@ print("ends with first_answer  :", text_without_header.endswith(first_answer))
 # A model keeps no memory between calls to `generate()`. To go on with a conversation, append its answer as an `"assistant"` message and the next question as a `"user"` message, and apply the template to the whole list again:
 
 # %% [markdown] lang=de
-# SmolLM2 schreibt den fehlenden Header, also die Kopfzeile, die den Beitrag des Assistenten eröffnet, selbst: `<|im_start|>assistant` und einen Zeilenumbruch, danach dieselbe Antwort wie zuvor. Die Antwort bleibt hier also erhalten, aber der Header landet in Ihrer Ausgabe: `<|im_start|>` ist ein Special Token und verschwindet mit `skip_special_tokens=True`, `assistant` und der Zeilenumbruch dagegen sind gewöhnlicher Text, sodass die dekodierte Antwort mit dem Wort „assistant“ beginnt. Die Tokens des Headers werden außerdem auf `max_new_tokens` angerechnet. Ein anderes Modell setzt vielleicht stattdessen die Nachricht des Nutzers fort oder eröffnet einen Beitrag mit einer anderen Rolle; mit `add_generation_prompt=True` hängen Sie nicht davon ab, was es tut.
+# SmolLM2 schreibt den fehlenden Header, also die Kopfzeile, die den Beitrag des Assistenten eröffnet, selbst: `<|im_start|>assistant` und einen Zeilenumbruch, danach dieselbe Antwort wie zuvor. Die Antwort bleibt hier also erhalten, aber der Header landet in Ihrer Ausgabe: `<|im_start|>` ist ein Spezial-Token und verschwindet mit `skip_special_tokens=True`, `assistant` und der Zeilenumbruch dagegen sind gewöhnlicher Text, sodass die dekodierte Antwort mit dem Wort „assistant“ beginnt. Die Tokens des Headers werden außerdem auf `max_new_tokens` angerechnet. Ein anderes Modell setzt vielleicht stattdessen die Nachricht des Nutzers fort oder eröffnet einen Beitrag mit einer anderen Rolle; mit `add_generation_prompt=True` hängen Sie nicht davon ab, was es tut.
 #
 # ## Das Gespräch fortsetzen
 #
@@ -290,7 +290,7 @@ print("asked alone        :", repr(alone_answer))
 #
 # ## Ein Basismodell hat kein Chat-Template
 #
-# `BASE_MODEL` (`tutorial-tiny`, wie `open_llama_7b` im Leitfaden) ist ein **Basismodell**: darauf trainiert, Text fortzusetzen, und nie auf Gespräche nachtrainiert. Sein Tokenizer hat kein Chat-Template, und transformers sagt das auch:
+# `BASE_MODEL` (`tutorial-tiny`, wie `open_llama_7b` in der Anleitung) ist ein **Basismodell**: darauf trainiert, Text fortzusetzen, und nie auf Gespräche nachtrainiert. Sein Tokenizer hat kein Chat-Template, und transformers sagt das auch:
 
 # %%
 base_model, base_tokenizer = companion.load_model(BASE_MODEL)
@@ -448,7 +448,7 @@ check_header_token_count(tokenizer, exercise_messages, answer)
 # answer = exercise_tokenizer.batch_decode(outputs[:, inputs.shape[1]:], skip_special_tokens=True)
 # ```
 #
-# Fügen Sie es in die Zelle unten ein und führen Sie es aus, um zu sehen, wie es scheitert. Reparieren Sie es dann so, dass `answer` die Antworten des Greedy Decoding enthält, einen String pro Chat, ohne Prompt und ohne Special Tokens. Es gibt mehr als eine Stelle zu reparieren: Sobald der Code läuft, lesen Sie, was transformers unter der Zelle ausgibt.
+# Fügen Sie es in die Zelle unten ein und führen Sie es aus, um zu sehen, wie es scheitert. Reparieren Sie es dann so, dass `answer` die Antworten des Greedy Decoding enthält, einen String pro Chat, ohne Prompt und ohne Spezial-Tokens. Es gibt mehr als eine Stelle zu reparieren: Sobald der Code läuft, lesen Sie, was transformers unter der Zelle ausgibt.
 
 # %%
 from transformers import AutoTokenizer
@@ -526,7 +526,7 @@ check_continued_message(tokenizer, prefill_messages, answer)
 # ## Zusammenfassung
 #
 # - Ein Instruct-Modell erwartet seinen Prompt in dem Chat-Format, auf das es nachtrainiert wurde; auf eine bloße Frage antwortet SmolLM2 nur mit seinem Token für das Ende eines Beitrags.
-# - `tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)` schreibt die Nachrichten in dieses Format, mit den Special Tokens des Modells, und liefert `input_ids` und `attention_mask`; übergeben Sie beide mit `model.generate(**inputs, max_new_tokens=..., do_sample=...)`, schneiden Sie `inputs["input_ids"].shape[1]` Spalten ab und dekodieren Sie den Rest mit `batch_decode` und `skip_special_tokens=True`.
+# - `tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)` schreibt die Nachrichten in dieses Format, mit den Spezial-Tokens des Modells, und liefert `input_ids` und `attention_mask`; übergeben Sie beide mit `model.generate(**inputs, max_new_tokens=..., do_sample=...)`, schneiden Sie `inputs["input_ids"].shape[1]` Spalten ab und dekodieren Sie den Rest mit `batch_decode` und `skip_special_tokens=True`.
 # - Seit transformers 5.0 gibt dieser Aufruf ein `BatchEncoding` zurück, keinen Tensor: Code für transformers 4, der es als Tensor an `generate()` übergibt oder nach seinem `.shape` fragt, scheitert mit einem `AttributeError`.
 # - Die Systemnachricht ist Teil des Prompts und lenkt die Antwort. `add_generation_prompt=True` eröffnet den Beitrag des Assistenten; ohne diese Einstellung schreibt SmolLM2 den Header selbst, und „assistant“ landet in Ihrer Antwort. Ein Gespräch geht weiter, indem Sie die Antwort und die nächste Frage anhängen und das Template erneut anwenden.
 # - Basismodelle wie `tutorial-tiny` haben kein Chat-Template (transformers löst einen `ValueError` aus) und setzen Text fort, statt zu antworten. Batches von Chats werden wie alle Prompts links aufgefüllt; `companion.chat.chat` erledigt all das in einem Aufruf.

@@ -72,8 +72,8 @@ print(type(model).__name__)  # the setup line above names the device (cpu or cud
 # %% [markdown] lang=de
 # ## Latenz: was ein Token kostet
 #
-# Für jeden neuen Token führt das Modell einen Forward Pass aus (einen vollständigen Durchlauf
-# durch alle Schichten), und dieser Durchlauf multipliziert den Hidden State (den inneren Zustand
+# Für jeden neuen Token führt das Modell einen Durchlauf aus (durch alle Schichten), und dieser
+# Durchlauf multipliziert den Hidden State (den inneren Zustand
 # des Modells an der aktuellen Position) mit jeder Gewichtsmatrix des Modells. **Jeder neue Token
 # liest also einmal alle Gewichte.** Bei einem einzelnen Prompt entfällt auf jedes Byte der Gewichte
 # nur sehr wenig Rechenarbeit, und der Prozessor verbringt die meiste Zeit damit, auf den Speicher zu
@@ -312,8 +312,8 @@ streamed_ids = model.generate(
 #
 # **Übung 1 (erst vorhersagen, dann ausführen).** Ein einziger `generate()`-Aufruf mit den ersten 4
 # unserer Prompts als links aufgefülltem Batch, mit Greedy Decoding, `max_new_tokens=MAX_NEW_TOKENS`
-# und `min_new_tokens=MAX_NEW_TOKENS` (damit keine Zeile vorzeitig aufhört): Wie viele Forward
-# Passes des Modells führt er aus? Notieren Sie Ihre Vorhersage; die Prüfung führt den Aufruf aus
+# und `min_new_tokens=MAX_NEW_TOKENS` (damit keine Zeile vorzeitig aufhört): Wie viele
+# Durchläufe des Modells führt er aus? Notieren Sie Ihre Vorhersage; die Prüfung führt den Aufruf aus
 # und zählt nach.
 
 # %%
@@ -477,7 +477,7 @@ correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
 # - Die Notebooks 07 und 08 dieses Kurses setzen hier an: 07 liest die Scores hinter jedem gewählten
 #   Token, und 08 schaut in einen `generate()`-Aufruf hinein (KV-Cache, Prefill und Decode) und
 #   beschleunigt Greedy Decoding mit Prompt Lookup, ohne seine Ausgabe zu verändern.
-# - [Leitfaden zu Generierungsstrategien](https://huggingface.co/docs/transformers/generation_strategies):
+# - [Anleitung zu Generierungsstrategien](https://huggingface.co/docs/transformers/generation_strategies):
 #   die richtige Stelle, wenn Sie ein anderes Decoding-Verfahren brauchen (Beam Search, Contrastive
 #   Search, Assisted Generation und Prompt Lookup), eine eigene `generation_config.json` oder Streaming.
 # - [API-Referenz zu `GenerationConfig` und `generate()`](https://huggingface.co/docs/transformers/main_classes/text_generation)
@@ -489,7 +489,7 @@ correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
 #   Attention-Kernels, Speculative Decoding und Quantisierung, direkt in transformers.
 # - [Strategien für den KV-Cache](https://huggingface.co/docs/transformers/kv_cache): wenn lange
 #   Prompts oder große Batches Ihren GPU-Speicher füllen: statische, ausgelagerte und quantisierte Caches.
-# - [Leitfaden zur Quantisierung](https://huggingface.co/docs/transformers/main_classes/quantization):
+# - [Anleitung zur Quantisierung](https://huggingface.co/docs/transformers/main_classes/quantization):
 #   wenn ein Modell nicht auf Ihre GPU passt oder Sie bitsandbytes, GPTQ, AWQ und andere Verfahren
 #   vergleichen möchten.
 # - [text-generation-inference](https://github.com/huggingface/text-generation-inference):

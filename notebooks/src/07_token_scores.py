@@ -186,9 +186,9 @@ for token_id, log_probability in zip(new_tokens[0], transition_scores[0]):
 
 # %% [markdown] lang=de
 # Dahinter steckt keine Zauberei. Dieselbe Zahl erhalten Sie direkt aus den Scores mit der
-# Softmax-Funktion und, beim Greedy Decoding, auch aus einem gewöhnlichen Forward Pass (einem
-# einzigen Durchlauf des Modells) über den ganzen Text: Die Logits an Position *p* sagen den Token
-# an Position *p + 1* voraus. (Mit `QUANTIZATION="4bit"` kann der Forward Pass in der zweiten
+# Softmax-Funktion und, beim Greedy Decoding, auch aus einem gewöhnlichen Durchlauf des Modells
+# über den ganzen Text: Die Logits an Position *p* sagen den Token
+# an Position *p + 1* voraus. (Mit `QUANTIZATION="4bit"` kann der Durchlauf in der zweiten
 # Nachkommastelle abweichen: 4-Bit-Matrixprodukte runden für den ganzen Text auf einmal anders
 # als in den Einzelschritten von `generate()`, das Token für Token mit seinem KV-Cache arbeitet.)
 

@@ -33,11 +33,11 @@
 #
 # - was der KV-Cache enthält (Keys und Values für jede Schicht und jede bisher gelesene Position)
 #   und wie Sie ihn sich ansehen: `outputs.cache`, ein `DynamicCache`
-# - die zwei Phasen der Generierung: *Prefill* (ein Forward Pass, also ein Durchlauf durch das
-#   Modell, über den ganzen Prompt; er bestimmt die Zeit bis zum ersten Token) und *Decode* (ein
+# - die zwei Phasen der Generierung: *Prefill* (ein Durchlauf durch das Modell über den
+#   ganzen Prompt; er bestimmt die Zeit bis zum ersten Token) und *Decode* (ein
 #   Durchlauf pro neuem Token), und warum Decode vom Speicher ausgebremst wird
 # - was `use_cache=False` kostet, gemessen, bei denselben Ausgabe-Tokens
-# - wie `prompt_lookup_num_tokens` einem einzigen Forward Pass erlaubt, mehrere Tokens zu übernehmen,
+# - wie `prompt_lookup_num_tokens` einem einzigen Durchlauf erlaubt, mehrere Tokens zu übernehmen,
 #   wie viele der Entwurfs-Tokens angenommen wurden und warum die Ausgabe genau der des einfachen
 #   Greedy Decoding entspricht
 # - was assistiertes (spekulatives) Decoding mit einem kleinen Entwurfsmodell voraussetzt: denselben
@@ -287,7 +287,7 @@ print(f"the cache makes it {without_cache_s / with_cache_s:.1f}x faster")
 # %% [markdown] lang=de
 # Dieselben Tokens? Und was hat das Modell berechnet? Ein `ForwardPassRecorder` (ein Forward Hook
 # am Modell, aus `companion.decoding`) hat diese Aufrufe beobachtet und notiert, wie viele
-# Positionen jeder Forward Pass gelesen hat:
+# Positionen jeder Durchlauf gelesen hat:
 
 # %%
 (ids_with_cache, lengths_with_cache), (ids_without_cache, lengths_without_cache) = results[True], results[False]
@@ -325,10 +325,10 @@ print("use_cache=False, positions per pass:", lengths_without_cache, "total", su
 #
 # Ein `generate()`-Aufruf mit Cache hat also zwei Phasen:
 #
-# 1. **Prefill** (das Befüllen des Caches): ein Forward Pass über den ganzen Prompt. Sein Ende
+# 1. **Prefill** (das Befüllen des Caches): ein Durchlauf über den ganzen Prompt. Sein Ende
 #    markiert die *Zeit bis zum ersten Token* (englisch *time to first token*), also das, worauf
 #    jemand im Chat wartet, bevor überhaupt etwas erscheint.
-# 2. **Decode**: ein Forward Pass pro neuem Token, der jeweils eine Position liest.
+# 2. **Decode**: ein Durchlauf pro neuem Token, der jeweils eine Position liest.
 #
 # `time_prefill_and_decode` misst beide Phasen. Die Funktion ruft `generate()` mit einem Streamer auf
 # (wie `TextStreamer` in Notebook 06), der bei jedem ankommenden Token nur die Uhrzeit notiert
@@ -356,7 +356,7 @@ print(f"one new token costs as much as {greedy_times.decode_ms_per_token / greed
 # back to the prompt (in transformers 5.24, `DynamicCache.crop(-n)` removes the last n positions):
 
 # %% [markdown] lang=de
-# Pro Token ist der Prompt weit billiger als die Antwort. Beide Phasen lesen pro Forward Pass alle
+# Pro Token ist der Prompt weit billiger als die Antwort. Beide Phasen lesen pro Durchlauf alle
 # Gewichte einmal (Notebook 06), aber Prefill teilt diesen Lesevorgang auf alle Positionen des
 # Prompts auf und multipliziert Matrizen mit Matrizen; das hält den Prozessor mit Rechnen
 # beschäftigt. Ein Decode-Schritt liest dieselben Gewichte für eine einzige Position und führt pro
@@ -420,7 +420,7 @@ print(f"{LOOKUP_TOKENS + 1} positions in one pass cost {pass_ms[LOOKUP_TOKENS + 
 # Bei einer eingabegebundenen Aufgabe schreibt die Antwort aus dem Prompt ab. **Prompt Lookup
 # Decoding** (Apoorv Saxena, 2023, github.com/apoorvumang/prompt-lookup-decoding) nimmt die letzten
 # paar bisher erzeugten Tokens, sucht dasselbe N-Gramm (eine Folge von n Tokens) im Prompt und schlägt
-# die Tokens, die dort darauf folgten, als Entwurf (englisch *draft*) vor. Ein Forward Pass über den
+# die Tokens, die dort darauf folgten, als Entwurf (englisch *draft*) vor. Ein Durchlauf über den
 # Entwurf liefert an jeder Entwurfsposition die eigene Wahl des Modells. Der Entwurf wird bis zur
 # ersten Abweichung übernommen, dazu der eigene Token des Modells an dieser Stelle.
 #
@@ -456,7 +456,7 @@ print(repr(tokenizer.decode(lookup_ids[0, prompt_length:], skip_special_tokens=T
 # schreibt es den Abschnitt ab, samt Fehler. Abschreiben ist genau das, was Prompt Lookup braucht,
 # und das Verfahren hat keinen einzigen Token der Antwort verändert.
 #
-# Wie viele Forward Passes waren nötig, und wie viele Entwurfs-Tokens wurden angenommen? Jeder
+# Wie viele Durchläufe waren nötig, und wie viele Entwurfs-Tokens wurden angenommen? Jeder
 # Durchlauf liest seinen Entwurf (der erste außerdem den Prompt), daher zeigt der Recorder die
 # Entwürfe. Jeder Durchlauf fügt den angenommenen Teil seines Entwurfs hinzu und dazu einen eigenen
 # Token des Modells:
@@ -611,7 +611,7 @@ correct = check_cache_shape(answer, model, passage_inputs)
 # **Übung 2 (einen fehlerhaften Aufruf reparieren).** Jemand hat Prompt Lookup in einen Aufruf
 # eingebaut, den er aus einem Beispiel für Beam Search kopiert hatte (12 neue Tokens, damit es
 # schnell geht). Der Aufruf läuft, aber die Warnung unter der Zelle sagt, dass einige Flags ignoriert
-# werden, und der Recorder zeigt keine Beschleunigung: ein Forward Pass pro Token.
+# werden, und der Recorder zeigt keine Beschleunigung: ein Durchlauf pro Token.
 
 # %%
 with torch.inference_mode():
@@ -630,7 +630,7 @@ print(f"{broken_passes.count} forward passes for {broken_ids.shape[1] - prompt_l
 # %% [markdown] lang=de
 # Reparieren Sie ihn: Geben Sie die Keyword-Argumente des reparierten Aufrufs als Dict ab (die
 # Prüfung führt `model.generate(**passage_inputs, **answer)` aus). Der Aufruf soll dieselbe Antwort
-# wie Greedy Decoding liefern, mit weniger Forward Passes als neuen Tokens.
+# wie Greedy Decoding liefern, mit weniger Durchläufen als neuen Tokens.
 
 # %%
 answer = None  # your code here
@@ -651,7 +651,7 @@ correct = check_fixed_lookup_call(answer, model, passage_inputs)
 # **Übung 3 (eine Einstellung ändern, um ein Ziel zu erreichen).** Längere Entwürfe können Durchläufe
 # sparen, aber jeder abgelehnte Entwurfs-Token ist umsonst geleistete Arbeit. Finden Sie den
 # **kleinsten** Wert für `prompt_lookup_num_tokens`, mit dem auf unserem Prompt mindestens 2,5 neue
-# Tokens pro Forward Pass entstehen (Greedy Decoding, `MAX_NEW_TOKENS` neue Tokens). Probieren Sie
+# Tokens pro Durchlauf entstehen (Greedy Decoding, `MAX_NEW_TOKENS` neue Tokens). Probieren Sie
 # Werte mit `ForwardPassRecorder` aus; geben Sie die Zahl ab.
 
 # %%
