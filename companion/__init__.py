@@ -22,6 +22,7 @@ from companion.errors import (  # noqa: E402
     PaddingError,
     UnknownModelError,
 )
+from companion.doctor import diagnose  # noqa: E402
 from companion.generation import (  # noqa: E402
     generate_ids,
     generate_text,
