@@ -10,9 +10,10 @@ Importing the package first sets quiet, CPU-friendly environment variables (befo
 torch is imported), see `companion.notebook_setup.QUIET_ENVIRONMENT`.
 """
 
-from companion.notebook_setup import apply_quiet_environment
+from companion.notebook_setup import apply_quiet_environment, require_supported_transformers
 
 apply_quiet_environment()
+require_supported_transformers()  # one clear sentence instead of an AttributeError deep in notebook 08
 
 from companion.errors import (  # noqa: E402
     ArgumentTypeError,

@@ -7,11 +7,13 @@ notebook runs (Colab or not, GPU or CPU) and with which library versions.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from companion.language import DEFAULT_LANGUAGE, Messages, set_language
 
@@ -26,7 +28,76 @@ MESSAGES = Messages(__name__, {
               "eine GPU (auf Colab: Laufzeit > Laufzeittyp ändern > GPU).",
     },
     "seed": {"en": "Random seed: {seed}", "de": "Zufalls-Seed: {seed}"},
+    "other_versions": {
+        "en": "The outputs below were recorded with {recorded}; you have {found}, so texts, warnings "
+              "and timings may differ.",
+        "de": "Die Ausgaben unten wurden mit {recorded} aufgezeichnet; Sie haben {found}, daher können "
+              "Texte, Warnungen und Zeiten abweichen.",
+    },
 })
+
+# The library versions the committed notebook outputs were made with: written by the build
+# (tools/build_notebooks.py --execute) from the environment that executed them, which is the lock's.
+RECORDED_VERSIONS_FILE = Path(__file__).with_name("recorded_versions.json")
+# The libraries whose behaviour the outputs show; a difference in one of them is announced.
+COMPARED_LIBRARIES = ("transformers",)
+
+
+def recorded_versions() -> dict[str, str]:
+    """{library: version} of the environment that made the committed outputs (empty if never recorded)."""
+    if not RECORDED_VERSIONS_FILE.is_file():
+        return {}
+    return json.loads(RECORDED_VERSIONS_FILE.read_text())
+
+
+def version_difference(found: dict[str, str], recorded: dict[str, str]) -> str | None:
+    """The "outputs were recorded with X, you have Y" line when a compared library differs, else None."""
+    differing = [name for name in COMPARED_LIBRARIES if name in recorded and found.get(name) != recorded[name]]
+    if not differing:
+        return None
+    return MESSAGES(
+        "other_versions",
+        recorded=", ".join(f"{name} {recorded[name]}" for name in differing),
+        found=", ".join(f"{name} {found.get(name, 'not installed')}" for name in differing),
+    )
+
+
+def transformers_refusal(found: str) -> str | None:
+    """The sentence that refuses transformers `found`, or None when the declared range allows it.
+
+    The range is read from the installed companion package's metadata (pyproject.toml's
+    dependencies), so it is stated once; without installed metadata there is nothing to compare.
+    """
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+
+    try:
+        declared = [Requirement(text) for text in importlib.metadata.requires("companion") or []]
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for requirement in declared:
+        if requirement.name == "transformers" and requirement.marker is None:
+            if not requirement.specifier.contains(found, prereleases=True):
+                return (
+                    f"companion needs transformers{requirement.specifier} but found {found}: run "
+                    f'pip install "transformers{requirement.specifier}" (on Colab, then Runtime > Restart session).'
+                )
+    return None
+
+
+def require_supported_transformers() -> None:
+    """Raise ImportError with one sentence when the installed transformers is outside the declared range."""
+    import importlib.metadata
+
+    try:
+        found = importlib.metadata.version("transformers")
+    except importlib.metadata.PackageNotFoundError:
+        return  # the import of transformers itself will say it is missing
+    refusal = transformers_refusal(found)
+    if refusal:
+        raise ImportError(refusal)
+
 
 # Environment settings that must be in place before torch/transformers start up.
 # companion/__init__.py applies them on import, before anything imports torch.
@@ -145,6 +216,9 @@ def setup_notebook(seed: int = 0, *, language: str = DEFAULT_LANGUAGE, verbose: 
     if verbose:
         print(MESSAGES("running_on", place=MESSAGES("colab" if on_colab else "local"), device=device))
         print(", ".join(f"{name} {version}" for name, version in environment.versions.items()))
+        difference = version_difference(environment.versions, recorded_versions())
+        if difference:
+            print(difference)
         if device == "cpu":
             print(MESSAGES("no_gpu"))
         print(MESSAGES("seed", seed=seed))

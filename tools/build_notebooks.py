@@ -46,20 +46,55 @@ def language_setup_line(language: str) -> str:
     return SETUP_LINE[:-1] + f', language="{language}")'
 
 
+def colab_requirements() -> tuple[list[str], list[str]]:
+    """(the libraries Colab gets at the lock's versions, the no-deps packages at the lock's versions).
+
+    The names come from pyproject.toml's `[tool.companion] colab-locked`, the versions from
+    requirements-lock.txt, so the cell cannot drift from the lock.
+    """
+    sys.path.insert(0, str(ROOT / "tools"))
+    from lock import LOCK, normalise, pinned
+
+    facts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["companion"]
+    versions = pinned(LOCK.read_text())
+    locked = [f"{name}=={versions[normalise(name)]}" for name in facts["colab-locked"]]
+    no_deps = [f"{name}=={versions[normalise(name)]}" for name in facts["no-deps-requirements"]]
+    return locked, no_deps
+
+
 def colab_install_source() -> str:
-    """The first code cell of every notebook: installs the course when it runs on Colab."""
+    """The first code cell of every notebook: on Colab, installs the course at the lock's versions."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     repository = pyproject["project"]["urls"]["Repository"]
-    no_deps = ", ".join(f'"{name}"' for name in pyproject["tool"]["companion"]["no-deps-requirements"])
+    locked, no_deps = colab_requirements()
+    quoted = ", ".join(f'"{requirement}"' for requirement in locked)
     return "\n".join([
-        "# On Google Colab, install the course package and the model package; elsewhere this cell does nothing.",
+        "# On Google Colab: install the course package and the library versions its outputs were made with",
+        "# (requirements-lock.txt), keeping Colab's own CUDA torch. Elsewhere this cell does nothing.",
+        "import importlib.metadata",
+        "import os",
         "import subprocess",
         "import sys",
         "",
         'if "google.colab" in sys.modules:',
+        f"    locked = [{quoted}]",
+        '    names = [requirement.split("==")[0] for requirement in locked]',
+        "    before = {}",
+        "    for name in names:",
+        "        try:",
+        "            before[name] = importlib.metadata.version(name)",
+        "        except importlib.metadata.PackageNotFoundError:",
+        "            before[name] = None",
         f'    course_package = "companion @ git+{repository}"',
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course_package], check=True)',
-        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", {no_deps}], check=True)',
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course_package, *locked], check=True)',
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "{no_deps[0]}"], check=True)' if len(no_deps) == 1 else
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", {", ".join(repr(r) for r in no_deps)}], check=True)',
+        "    # A library that was already imported keeps its old version in memory until the runtime restarts.",
+        "    stale = [name for name in names",
+        '             if name.replace("-", "_") in sys.modules and before[name] != importlib.metadata.version(name)]',
+        "    if stale:",
+        '        print(f"Restarting the runtime to load the new {\', \'.join(stale)}: then run the notebook again from the top.")',
+        "        os.kill(os.getpid(), 9)  # Colab restarts a runtime whose kernel has ended",
     ])
 
 
@@ -246,6 +281,23 @@ def execute_all(jobs: list[tuple]) -> None:
 
     with ThreadPoolExecutor(max_workers=default_jobs()) as pool:
         list(pool.map(run, jobs))  # list() re-raises the first failure
+    if jobs:
+        record_versions()
+
+
+def record_versions() -> None:
+    """Write the library versions that executed the notebooks to companion/recorded_versions.json.
+
+    The kernels run in this interpreter's environment (the lock's, after `make install`);
+    `setup_notebook` compares the learner's transformers with the recorded one.
+    """
+    import json
+
+    from companion.notebook_setup import RECORDED_VERSIONS_FILE, library_versions
+
+    versions = {name: version for name, version in library_versions().items() if name not in ("python", "companion")}
+    versions["torch"] = versions["torch"].split("+")[0]  # the release; the build (+cpu) is the machine's
+    RECORDED_VERSIONS_FILE.write_text(json.dumps(versions, indent=2) + "\n")
 
 
 def main() -> int:
