@@ -10,10 +10,16 @@ Every text lives in a `Messages` catalogue beside the code that prints it, with 
 per language. A catalogue checks itself when its module is imported: each entry must have
 every language in LANGUAGES and the same `{placeholders}` in each, so no language can fall
 back silently and no translation can drop a value. `tests/test_language.py` checks all of them.
+
+Numbers follow the language: a number filled into a German template is written the German way
+("84,8 %", "3,5 GB", "1.024"), except where the template writes it as code, right after an
+`=` ("top_p={top_p}" stays "top_p=0.9", as a learner types it). English is left as Python
+formats it.
 """
 
 from __future__ import annotations
 
+import numbers
 import re
 import string
 
@@ -60,6 +66,47 @@ def set_language(language) -> str:
         )
     _current = language
     return _current
+
+
+def is_plain_number(value) -> bool:
+    """True for an int or float (also NumPy's); False for bool, text and everything else."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def localized_number(text: str, language: str) -> str:
+    """A number as Python formatted it ("84.8%", "1,024", "3.5"), written the way `language` writes it.
+
+    German swaps the decimal point and the digit-grouping comma and puts a space before the
+    percent sign ("84,8 %", "1.024", "3,5"); English returns `text` unchanged.
+    """
+    if language != "de":
+        return text
+    text = text.translate(str.maketrans({".": ",", ",": "."}))
+    if text.endswith("%"):
+        text = text[:-1].rstrip() + " %"
+    return text
+
+
+def format_message(template: str, language: str, fields: dict) -> str:
+    """`template.format(**fields)`, with every number written the way `language` writes it.
+
+    A field right after an `=` is code (`top_p={top_p}`) and keeps Python's notation, so a
+    value a learner types reads the same in the message as in the code.
+    """
+    formatter = string.Formatter()
+    parts = []
+    for literal, field, spec, conversion in formatter.parse(template):
+        parts.append(literal)
+        if field is None:
+            continue
+        value, _ = formatter.get_field(field, (), fields)
+        value = formatter.convert_field(value, conversion)
+        spec = formatter.vformat(spec, (), fields) if spec and "{" in spec else spec or ""
+        text = formatter.format_field(value, spec)
+        if is_plain_number(value) and not literal.endswith("="):
+            text = localized_number(text, language)
+        parts.append(text)
+    return "".join(parts)
 
 
 def placeholders(template: str) -> set[str]:
@@ -110,8 +157,8 @@ class Messages:
         CATALOGUES.append(self)
 
     def __call__(self, key: str, **fields) -> str:
-        """The text of `key` in the current language, with `fields` filled in."""
-        return self.entries[key][_current].format(**fields)
+        """The text of `key` in the current language, with `fields` filled in (numbers as the language writes them)."""
+        return format_message(self.entries[key][_current], _current, fields)
 
     def __contains__(self, key: str) -> bool:
         return key in self.entries

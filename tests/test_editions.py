@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from companion.course import REPOSITORY_ROOT, notebook_paths
-from companion.language import LANGUAGES, all_catalogues, rendered_pattern
+from companion.language import LANGUAGES, all_catalogues, localized_number, rendered_pattern
 
 sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
 import build_notebooks  # noqa: E402
@@ -70,20 +70,23 @@ def same_message(english_line: str, german_line: str) -> bool:
 def same_value(english: str, german: str) -> bool:
     """One value of a message, filled into its English and its German template.
 
-    Equal; or the same number with another digit grouping (`{count:,}` gives 1,024 in English,
-    the German template may write 1.024); or itself one message in the two languages.
+    Equal; or the same number written the German way (a message writes 84.8% and 1,024 in
+    English, 84,8 % and 1.024 in German: `companion.language.localized_number`); or itself one
+    message in the two languages.
     """
     if english == german:
         return True
-    digits = re.compile(r"[\d.,\u202f ]+")
-    if digits.fullmatch(english) and digits.fullmatch(german):
-        return re.sub(r"\D", "", english) == re.sub(r"\D", "", german)
+    if re.fullmatch(r"-?[\d.,]*\d%?", english) and localized_number(english, "de") == german:
+        return True
     return same_message(english, german)
 
 
 def without_numbers(text: str) -> str:
-    """Text with every number replaced by N: timings and memory figures vary between runs."""
-    return re.sub(r"\d+(\.\d+)?", "N", text)
+    """Text with every number replaced by N: timings and memory figures vary between runs.
+
+    German numbers count too: 84,8 % and 84.8% both become N%.
+    """
+    return re.sub(r"\d+([.,]\d+)*( %)?", lambda match: "N%" if match.group(2) else "N", text)
 
 
 def assert_same_text(english: str, german: str, where: str, varies: bool = False) -> None:

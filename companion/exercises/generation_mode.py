@@ -106,12 +106,12 @@ MESSAGES = Messages(__name__, {
     "penalty_none_praise": {
         "en": "No penalty up to 2.0 breaks this model's loop here: leave the answer None "
               "and try no_repeat_ngram_size instead.",
-        "de": "Kein Strafwert bis 2.0 durchbricht hier die Schleife dieses Modells: Lassen Sie die "
+        "de": "Kein Strafwert bis 2,0 durchbricht hier die Schleife dieses Modells: Lassen Sie die "
               "Antwort auf None und probieren Sie stattdessen no_repeat_ngram_size aus.",
     },
     "penalty_none_hint": {
         "en": "for this model no penalty up to 2.0 breaks the loop; answer None.",
-        "de": "Bei diesem Modell durchbricht kein Strafwert bis 2.0 die Schleife; antworten Sie mit None.",
+        "de": "Bei diesem Modell durchbricht kein Strafwert bis 2,0 die Schleife; antworten Sie mit None.",
     },
     "penalty_praise": {
         "en": "From repetition_penalty={expected} on, the tokens already in the text are penalised enough "
@@ -121,7 +121,7 @@ MESSAGES = Messages(__name__, {
     },
     "penalty_number": {
         "en": "give a number: the penalty, e.g. 1.7.",
-        "de": "Geben Sie eine Zahl an: den Strafwert, z. B. 1.7.",
+        "de": "Geben Sie eine Zahl an: den Strafwert, z. B. answer = 1.7.",
     },
     "penalty_below_one": {
         "en": "a penalty below 1 rewards tokens that are already in the text: "
@@ -131,13 +131,13 @@ MESSAGES = Messages(__name__, {
     },
     "penalty_too_weak": {
         "en": "at {answer} a sentence still repeats: the penalty is too weak.",
-        "de": "Bei {answer} wiederholt sich noch ein Satz: Der Strafwert ist zu schwach.",
+        "de": "Bei repetition_penalty={answer} wiederholt sich noch ein Satz: Der Strafwert ist zu schwach.",
     },
     "penalty_smaller_works": {
         "en": "{answer} breaks the loop, but a smaller penalty does too: "
               "try them in steps of 0.1 from 1.0 upward.",
-        "de": "{answer} durchbricht die Schleife, aber ein kleinerer Strafwert schafft das auch: "
-              "Probieren Sie die Werte in Schritten von 0.1 ab 1.0 aufwärts.",
+        "de": "repetition_penalty={answer} durchbricht die Schleife, aber ein kleinerer Strafwert schafft das "
+              "auch: Probieren Sie die Werte ab repetition_penalty=1.0 in Schritten von 0,1 aufwärts.",
     },
 })
 
