@@ -135,10 +135,12 @@ MESSAGES = Messages(__name__, {
         "de": "Ein verstecktes Top-k: Das Sampling behält außerdem nur die {top_k} wahrscheinlichsten Tokens.",
     },
     "default_top_k_evidence": {
-        "en": "the call sets {flags} but no top_k, so top_k={top_k} applies too ({source}); after the prompt "
-            "(row {row}) your settings alone keep {kept} tokens, and top_k cuts them to {top_k}.",
-        "de": "der Aufruf setzt {flags}, aber kein top_k, also gilt auch top_k={top_k} ({source}); nach dem Prompt "
-            "(Zeile {row}) behalten Ihre Einstellungen allein {kept} Tokens, und top_k kürzt sie auf {top_k}.",
+        "en": "the call sets {flags} but no top_k, so top_k={top_k} applies first ({source}); after the prompt "
+            "(row {row}) your settings alone would keep {kept} tokens, but with the top {top_k} cut first only "
+            "{left} remain to draw from.",
+        "de": "der Aufruf setzt {flags}, aber kein top_k, also wird zuerst top_k={top_k} angewendet ({source}); nach "
+            "dem Prompt (Zeile {row}) würden Ihre Einstellungen allein {kept} Tokens behalten, aber nach dem Schnitt "
+            "auf die besten {top_k} bleiben nur {left} zum Ziehen übrig.",
     },
     "default_top_k_source_default": {
         "en": "transformers 5.24's default",
@@ -499,35 +501,39 @@ def check_sampling(model, settings, input_ids, attention_mask) -> list[Finding]:
         top_k = settings.value("top_k")
         cutting = {name: flags[name] for name in ("top_p", "min_p") if name in flags}
         if top_k and cutting:
-            kept_by_row = tokens_kept_without_top_k(model, settings, input_ids, attention_mask)
+            kept_by_row = tokens_kept(model, settings, input_ids, attention_mask, top_k=None)
             row = max(range(len(kept_by_row)), key=lambda index: kept_by_row[index])
             if kept_by_row[row] > top_k:
+                left = tokens_kept(model, settings, input_ids[row:row + 1],
+                                   None if attention_mask is None else attention_mask[row:row + 1], top_k=top_k)[0]
                 source = ("default_top_k_source_config" if settings.model_config.top_k is not None
                           else "default_top_k_source_default")
                 findings.append(finding(
                     "default_top_k", top_k=int(top_k),
                     evidence=MESSAGES("default_top_k_evidence", flags=flags_text(cutting), top_k=int(top_k),
-                                      source=MESSAGES(source), row=row, kept=kept_by_row[row]),
+                                      source=MESSAGES(source), row=row, kept=kept_by_row[row], left=left),
                     fix=MESSAGES("default_top_k_fix", flags=flags_text(cutting)),
                 ))
     return findings
 
 
-def tokens_kept_without_top_k(model, settings, input_ids, attention_mask) -> list[int]:
-    """Per row: how many next tokens the call's temperature, top_p and min_p leave after the prompt, without top_k.
+def tokens_kept(model, settings, input_ids, attention_mask, top_k: int | None) -> list[int]:
+    """Per row: how many next tokens the call's sampling settings leave after the prompt, with or without `top_k`.
 
-    Uses transformers' own warpers (TemperatureLogitsWarper, TopPLogitsWarper, MinPLogitsWarper),
-    in the order generate() applies them (transformers 5.24, `_get_logits_processor`).
+    Applies transformers' own warpers in the order generate() does (transformers 5.24,
+    `GenerationMixin._get_logits_processor`): TemperatureLogitsWarper, TopKLogitsWarper,
+    TopPLogitsWarper, MinPLogitsWarper; `top_k=None` leaves the top-k step out.
     """
-    from transformers import MinPLogitsWarper, TemperatureLogitsWarper, TopPLogitsWarper
+    from transformers import MinPLogitsWarper, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
     mask = attention_mask if attention_mask is not None else torch.ones_like(input_ids)
     with torch.inference_mode():
-        logits = model(input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device)).logits[:, -1].float()
-    scores = logits
+        scores = model(input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device)).logits[:, -1].float()
     temperature = settings.value("temperature")
     if temperature is not None and temperature != 1.0:
         scores = TemperatureLogitsWarper(float(temperature))(input_ids, scores)
+    if top_k:
+        scores = TopKLogitsWarper(int(top_k))(input_ids, scores)
     if settings.value("top_p") is not None and settings.value("top_p") < 1.0:
         scores = TopPLogitsWarper(float(settings.value("top_p")))(input_ids, scores)
     if settings.value("min_p") is not None:
