@@ -19,6 +19,7 @@ from typing import Sequence
 import torch
 
 from companion.errors import CompanionError
+from companion.language import Messages
 from companion.generation import (
     as_prompt_list,
     end_of_sequence_ids,
@@ -31,6 +32,15 @@ from companion.generation import (
     require_tokenizer,
     tokenize_batch,
 )
+
+
+# The column headers of format_token_table, in the notebook's language.
+MESSAGES = Messages(__name__, {
+    "rank": {"en": "rank", "de": "Rang"},
+    "token_id": {"en": "token id", "de": "Token-ID"},
+    "token": {"en": "token", "de": "Token"},
+    "probability": {"en": "probability", "de": "Wahrscheinlichkeit"},
+})
 
 
 @dataclass(frozen=True)
@@ -186,9 +196,13 @@ def format_token_table(rows: Sequence[TokenProbability]) -> str:
     Tokens are shown with repr() so that leading spaces and newlines stay visible; small
     probabilities keep two significant digits (see `format_probability`).
     """
-    lines = [f"{'rank':>4}  {'token id':>8}  {'token':<14}  {'probability':>11}"]
+    rank, token_id, token, probability = (MESSAGES(key) for key in ("rank", "token_id", "token", "probability"))
+    # Each column is as wide as its header in the notebook's language, at least as the English.
+    widths = max(4, len(rank)), max(8, len(token_id)), max(14, len(token)), max(11, len(probability))
+    lines = [f"{rank:>{widths[0]}}  {token_id:>{widths[1]}}  {token:<{widths[2]}}  {probability:>{widths[3]}}"]
     for row in rows:
-        lines.append(f"{row.rank:>4}  {row.token_id:>8}  {row.token!r:<14}  {format_probability(row.probability):>11}")
+        lines.append(f"{row.rank:>{widths[0]}}  {row.token_id:>{widths[1]}}  {row.token!r:<{widths[2]}}  "
+                     f"{format_probability(row.probability):>{widths[3]}}")
     return "\n".join(lines)
 
 

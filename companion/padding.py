@@ -29,6 +29,19 @@ from companion.generation import (
     require_tokenizer,
 )
 from companion.inspection import forward_last_position, position_ids_for
+from companion.language import Messages
+
+# The labels of padding_table and PaddingComparison.report, in the notebook's language.
+MESSAGES = Messages(__name__, {
+    "row_tokens": {"en": "row {row} token", "de": "Zeile {row} Token"},
+    "mask": {"en": "mask", "de": "Maske"},
+    "position": {"en": "position", "de": "Position"},
+    "prompt": {"en": "prompt {prompt}", "de": "Prompt {prompt}"},
+    "alone": {"en": "alone", "de": "allein"},
+    "right_padded": {"en": "right padded", "de": "rechts aufgefüllt"},
+    "left_padded": {"en": "left padded", "de": "links aufgefüllt"},
+    "same_as_alone": {"en": "same as alone: {same}", "de": "wie allein: {same}"},
+})
 
 
 def padding_table(tokenizer, model_inputs: dict[str, torch.Tensor], title: str = "") -> str:
@@ -60,7 +73,7 @@ def padding_table(tokenizer, model_inputs: dict[str, torch.Tensor], title: str =
             positions.append(str(position) if mask == 1 else "-")
         widths = [max(len(token), len(mask), len(position)) for token, mask, position in zip(tokens, masks, positions)]
         for label, cells in (("token", tokens), ("mask", masks), ("position", positions)):
-            row_label = f"row {row} {label}" if label == "token" else f"      {label}"
+            row_label = MESSAGES("row_tokens", row=row) if label == "token" else f"      {MESSAGES(label)}"
             padded_cells = [cell.rjust(width) for cell, width in zip(cells, widths)]
             lines.append(f"{row_label:<15}" + "  ".join(padded_cells))
     return "\n".join(lines)
@@ -122,11 +135,13 @@ class PaddingComparison:
 
     def report(self) -> str:
         """Four lines for notebook 04: the prompt and its three continuations, side by side."""
+        alone, right, left = (MESSAGES(key) for key in ("alone", "right_padded", "left_padded"))
+        width = max(len(alone), len(right), len(left))
         return "\n".join([
-            f"prompt {self.prompt!r}",
-            f"  alone       : {self.unbatched!r}",
-            f"  right padded: {self.right_padded!r}   same as alone: {self.right_matches}",
-            f"  left padded : {self.left_padded!r}   same as alone: {self.left_matches}",
+            MESSAGES("prompt", prompt=repr(self.prompt)),
+            f"  {alone:<{width}}: {self.unbatched!r}",
+            f"  {right:<{width}}: {self.right_padded!r}   {MESSAGES('same_as_alone', same=self.right_matches)}",
+            f"  {left:<{width}}: {self.left_padded!r}   {MESSAGES('same_as_alone', same=self.left_matches)}",
         ])
 
 

@@ -24,6 +24,16 @@ import torch
 from companion.errors import ArgumentTypeError, CompanionError
 from companion.generation import eos_token_id_list, require_positive_int, require_tokenizer
 from companion.inspection import position_ids_for
+from companion.language import Messages, current_language, localized_number
+
+# The column headers of format_token_probability_table, in the notebook's language.
+MESSAGES = Messages(__name__, {
+    "position": {"en": "pos", "de": "Pos."},
+    "token": {"en": "token", "de": "Token"},
+    "token_id": {"en": "id", "de": "ID"},
+    "log_probability": {"en": "log-prob", "de": "Log-Wahrsch."},
+    "probability": {"en": "probability", "de": "Wahrscheinlichkeit"},
+})
 
 
 @dataclass(frozen=True)
@@ -185,10 +195,16 @@ def format_token_probability_table(table: Sequence[TokenScore]) -> str:
             f"table must be one list of TokenScore, got {type(table).__name__}: pass one sequence's table, "
             "e.g. token_probability_table(...)[0]."
         )
-    lines = [f"{'pos':>3}  {'token':<14}  {'id':>6}  {'log-prob':>8}  {'probability':>11}"]
+    headers = [MESSAGES(key) for key in ("position", "token", "token_id", "log_probability", "probability")]
+    # Each column is as wide as its header in the notebook's language, at least as the English.
+    position, token, token_id, log_probability, probability = (
+        max(width, len(header)) for width, header in zip((3, 14, 6, 8, 11), headers)
+    )
+    lines = [f"{headers[0]:>{position}}  {headers[1]:<{token}}  {headers[2]:>{token_id}}  "
+             f"{headers[3]:>{log_probability}}  {headers[4]:>{probability}}"]
     for score in table:
-        lines.append(f"{score.position:>3}  {score.token!r:<14}  {score.token_id:>6}  "
-                     f"{score.log_probability:>8.3f}  {score.probability:>11.1%}")
+        lines.append(f"{score.position:>{position}}  {score.token!r:<{token}}  {score.token_id:>{token_id}}  "
+                     f"{score.log_probability:>{log_probability}.3f}  {score.probability:>{probability}.1%}")
     return "\n".join(lines)
 
 
@@ -296,7 +312,7 @@ def plot_token_probabilities(
             if len(label) > 12:
                 label = label[:11] + "…"
             axes.text(column + 0.5, line + 0.38, label, ha="center", va="center", fontsize=9)
-            axes.text(column + 0.5, line + 0.72, f"{score.probability:.0%}", ha="center", va="center", fontsize=8)
+            axes.text(column + 0.5, line + 0.72, localized_number(f"{score.probability:.0%}", current_language()), ha="center", va="center", fontsize=8)
         axes.set_xlim(0, tokens_per_line)
         axes.set_ylim(lines, 0)  # first line on top
         axes.axis("off")
