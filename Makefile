@@ -7,13 +7,16 @@ BIN := $(VENV)/bin
 # CPU threads and quiet start-up are set in one place, companion.notebook_setup.QUIET_ENVIRONMENT,
 # applied when `companion` is imported (before torch); notebook kernels inherit it.
 
-.PHONY: install run test lab notebooks readme bench clean student site browser lock test-latest
+.PHONY: install run test lab notebooks readme bench clean student site browser lock test-latest test-colab
 
 install:  ## create .venv/ with the locked versions (requirements-lock.txt)
 	@$(PYTHON) tools/bootstrap.py $(VENV)
 
 lock: install  ## (authors) resolve requirements-lock.txt again from pyproject.toml (uv pip compile, hashes)
 	@$(BIN)/python tools/lock.py
+
+test-colab: install  ## every notebook, both editions, in a venv that starts as Colab's image (tools/colab_check.py)
+	@$(BIN)/python tools/colab_check.py
 
 test-latest:  ## the test suite in .venv-latest/ with the newest release of every package, report in build/latest/
 	@$(PYTHON) tools/test_latest.py

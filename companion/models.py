@@ -262,23 +262,32 @@ def check_hub_id(name: str) -> None:
         )
 
 
-def require_safetensors(model_path: str) -> None:
-    """Refuse a local folder whose weights are only pickle files (`*.bin`, `*.pt`), with the fix.
+# The first torch whose `torch.load(weights_only=True)` transformers trusts with a `.bin` checkpoint
+# (transformers 5.24.0, utils/import_utils.py `check_torch_load_is_safe`: CVE-2025-32434).
+SAFE_TORCH_LOAD = "2.6"
 
-    Unpickling a file can run any code in it, so `load_model` reads safetensors only
-    (`use_safetensors=True`); without this check transformers would say only that
-    model.safetensors is missing.
+
+def pickle_refusal(model_path: str, torch_version: str) -> str | None:
+    """Why a local folder's weights must not be loaded with this torch, or None when they may.
+
+    A folder whose weights are only pickle files (`pytorch_model*.bin`) is loaded by transformers
+    (5.24.0, modeling_utils.py `load_state_dict`) through `torch.load(weights_only=True)`, which
+    unpickles tensors and plain containers only and refuses anything that would run code; before
+    torch 2.6 that path had a hole (CVE-2025-32434), so there such a folder is refused.
     """
+    from packaging.version import Version
+
     folder = Path(model_path)
     if not folder.is_dir() or any(folder.glob("*.safetensors")):
-        return
+        return None
     pickles = sorted(path.name for pattern in ("*.bin", "*.pt", "*.pth") for path in folder.glob(pattern))
-    if pickles:
-        raise CompanionError(
-            f"The folder {model_path!r} has only pickle weights ({', '.join(pickles)}). load_model reads "
-            "safetensors only, because unpickling a file can run code. If you trust the file, convert it "
-            "once: AutoModelForCausalLM.from_pretrained(folder, use_safetensors=False).save_pretrained(folder)."
-        )
+    if not pickles or Version(torch_version.split("+")[0]) >= Version(SAFE_TORCH_LOAD):
+        return None
+    return (
+        f"The folder {model_path!r} has only pickle weights ({', '.join(pickles)}), and torch {torch_version} "
+        f"cannot load them safely (torch.load(weights_only=True) is safe from torch {SAFE_TORCH_LOAD} on): "
+        f'pip install "torch>={SAFE_TORCH_LOAD}", or use a safetensors copy of the model.'
+    )
 
 
 def load_model(
@@ -297,13 +306,18 @@ def load_model(
     Returns:
         (model, tokenizer): the model in eval mode and its tokenizer, both unmodified
         (tutorial-tiny, like Llama, has no pad token: notebook 04 shows why that matters).
-    Safe defaults: safetensors only (pickle weights are refused), no remote code.
+    Safe defaults: safetensors first; `.bin` weights only through `torch.load(weights_only=True)`
+    (tensors only, never code; refused before torch 2.6); no remote code.
     """
     if not isinstance(trust_remote_code, bool):
         raise TypeError(f"trust_remote_code must be True or False, got {trust_remote_code!r}.")
     config = quantization_config(quantization)
     model_path = resolve_model_path(name)
-    require_safetensors(model_path)
+    import torch
+
+    refusal = pickle_refusal(model_path, torch.__version__)
+    if refusal:
+        raise CompanionError(refusal)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     try:
@@ -313,7 +327,8 @@ def load_model(
             device_map=device_map,
             dtype=dtype if dtype is not None else "auto",
             quantization_config=config,
-            use_safetensors=True,
+            use_safetensors=None,  # safetensors when there are any, else .bin through weights_only=True
+            weights_only=True,  # transformers' default (5.24.0), stated: a .bin may hold tensors only
             trust_remote_code=trust_remote_code,
         )
     except OSError as error:

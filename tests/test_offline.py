@@ -242,14 +242,51 @@ def save_tiny(tiny, folder: Path) -> Path:
     return folder
 
 
-def test_a_folder_with_only_pickle_weights_is_refused_and_never_unpickled(tiny, tmp_path):
-    folder = save_tiny(tiny, tmp_path / "pickle-only")
+def bin_only_copy(tiny, folder: Path) -> Path:
+    """A folder with the tiny model's weights only as pytorch_model.bin (as pre-safetensors checkpoints ship)."""
+    import torch
+
+    save_tiny(tiny, folder)
+    (folder / "model.safetensors").unlink()
+    torch.save(tiny[0].state_dict(), folder / "pytorch_model.bin")
+    return folder
+
+
+def test_a_folder_with_only_bin_weights_loads_and_generates_the_same_tokens(tiny, tmp_path):
+    folder = bin_only_copy(tiny, tmp_path / "bin-only")
+    model, tokenizer = companion.load_model(str(folder))
+    inputs = tokenizer(["1, 2, 3,"], return_tensors="pt")
+    expected = tiny[0].generate(**inputs, max_new_tokens=8, do_sample=False)
+    assert torch_equal(model.generate(**inputs, max_new_tokens=8, do_sample=False), expected)
+
+
+def torch_equal(first, second) -> bool:
+    import torch
+
+    return torch.equal(first, second)
+
+
+def test_a_bin_that_would_run_code_is_never_unpickled(tiny, tmp_path):
+    folder = save_tiny(tiny, tmp_path / "malicious")
     (folder / "model.safetensors").unlink()
     marker = tmp_path / "unpickled"
     (folder / "pytorch_model.bin").write_bytes(malicious_pickle(marker))
-    with pytest.raises(companion.CompanionError, match=r"has only pickle weights \(pytorch_model\.bin\)"):
+    with pytest.raises(Exception, match=r"(?i)weights.only"):
         companion.load_model(str(folder))
-    assert not marker.exists()
+    assert not marker.exists(), "torch.load(weights_only=True) must refuse the payload"
+
+
+def test_before_torch_2_6_a_bin_only_folder_is_refused_with_the_fix(tiny, tmp_path):
+    from companion.models import pickle_refusal
+
+    folder = bin_only_copy(tiny, tmp_path / "bin-only")
+    refusal = pickle_refusal(str(folder), "2.5.1+cu121")
+    assert "has only pickle weights (pytorch_model.bin)" in refusal and 'pip install "torch>=2.6"' in refusal
+    assert pickle_refusal(str(folder), "2.6.0") is None
+    assert pickle_refusal(str(save_tiny(tiny, tmp_path / "safe")), "2.5.1") is None
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
+    shown = refusal.replace(repr(str(folder)), "...").replace("2.5.1+cu121", "2.5.1")
+    assert shown in readme, "the README shows the refusal as load_model words it"
 
 
 def test_a_pickle_next_to_safetensors_is_ignored(tiny, tmp_path):

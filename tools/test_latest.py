@@ -1,0 +1,106 @@
+"""`make test-latest`: the whole test suite on the newest release of every package, in .venv-latest/.
+
+    python tools/test_latest.py                 # what `make test-latest` and the weekly workflow job run
+    python tools/test_latest.py --newest-torch  # also the newest torch (from PyPI on Linux: the CUDA build)
+
+The course's own environment (.venv/, requirements-lock.txt) stays as it is: this builds a
+second one with `pip install --upgrade --upgrade-strategy eager`, so that an upgrade is seen
+before anyone decides on it. torch stays at the lock's version unless --newest-torch is given:
+its build, not only its version, decides what is installed, and TORCH_INDEX_URL applies as in
+`make install`.
+
+Written to build/latest/: `changes.txt` (every package whose version differs from the lock),
+`report.txt` (pytest's output) and `junit.xml`. The exit status is pytest's. Notebook outputs
+that differ show up as failing nbval cells in the report: that is the list to review.
+Taking an upgrade is then: move `lock-exclude-newer` in pyproject.toml, `make lock`,
+`make notebooks`, review the diffs of the outputs, commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from bootstrap import installed_torch_version, locked_torch_version  # noqa: E402
+from lock import LOCK, lock_facts, normalise, pinned  # noqa: E402
+
+VENV = ROOT / ".venv-latest"
+REPORT = ROOT / "build" / "latest"
+
+
+def pip(python: Path, *arguments: str) -> None:
+    """Run `pip install` in the environment of `python`, quietly, failing loudly."""
+    print("pip install", " ".join(arguments), flush=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments],
+                   cwd=ROOT, check=True)
+
+
+def installed_versions(python: Path) -> dict[str, str]:
+    """{normalised name: version} of every package in the environment of `python`."""
+    listing = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m, json; "
+         "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return {normalise(name): version for name, version in json.loads(listing).items()}
+
+
+def changes_from_lock(installed: dict[str, str], locked: dict[str, str]) -> list[str]:
+    """One line per package whose installed version differs from the lock, or that the lock lacks."""
+    lines = []
+    for name in sorted(installed):
+        if name in ("companion", "pip", "setuptools"):
+            continue
+        version = installed[name].split("+")[0] if name == "torch" else installed[name]
+        if name not in locked:
+            lines.append(f"{name}: {version} (not in the lock)")
+        elif locked[name] != version:
+            lines.append(f"{name}: {locked[name]} -> {version}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--newest-torch", action="store_true", help="upgrade torch too (default: the lock's)")
+    parser.add_argument("--jobs", default=os.environ.get("TEST_JOBS", "2"), help="pytest workers (default 2)")
+    arguments = parser.parse_args(argv)
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        print(f"Creating {VENV.name}/ ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    lock_text = LOCK.read_text()
+    torch_index = ["--index-url", os.environ["TORCH_INDEX_URL"]] if os.environ.get("TORCH_INDEX_URL") else []
+    if arguments.newest_torch:
+        pip(python, "--upgrade", "torch", *torch_index)
+    elif installed_torch_version(python) != locked_torch_version(lock_text):
+        pip(python, f"torch=={locked_torch_version(lock_text)}", *torch_index)
+    facts = lock_facts()
+    extras = ",".join(facts["extras"])
+    pip(python, "--upgrade", "--upgrade-strategy", "eager", "-e", f".[{extras}]")
+    pip(python, "--upgrade", "--no-deps", *facts["no-deps-requirements"])
+    REPORT.mkdir(parents=True, exist_ok=True)
+    changes = changes_from_lock(installed_versions(python), pinned(lock_text))
+    (REPORT / "changes.txt").write_text("\n".join(changes) + "\n")
+    print(f"{len(changes)} packages differ from the lock (build/latest/changes.txt):", *changes, sep="\n  ", flush=True)
+    # tests/test_lock.py checks that the environment is the lock's; here it is not, on purpose.
+    command = [str(python), "-m", "pytest", "-n", arguments.jobs, "--dist", "loadfile",
+               "--ignore", "tests/test_lock.py", "--junitxml", str(REPORT / "junit.xml")]
+    with open(REPORT / "report.txt", "w") as report:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in process.stdout:
+            sys.stdout.write(line)
+            report.write(line)
+        status = process.wait()
+    print(f"pytest exited with {status}; report in build/latest/report.txt", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
