@@ -118,14 +118,21 @@ def rendered_pattern(template: str) -> tuple[re.Pattern, list[str]]:
     """A regex for a line that holds what `template` renders to, and the names of its groups.
 
     Groups, in order: the text before the message, one per placeholder (in the template's
-    order, any text), the text after the message. tests/test_editions.py matches the two
-    editions' outputs to catalogue messages with it and compares the values filled in.
+    order; any text, or a number where the field's format makes one: "{p:.1%}" holds "84.8%"
+    or "84,8 %", never a sentence's final period), the text after the message.
+    tests/test_editions.py matches the two editions' outputs to catalogue messages with it
+    and compares the values filled in.
     """
     parts, names = ["^(.*?)"], ["<before>"]
-    for literal, field, _, _ in string.Formatter().parse(template):
+    for literal, field, spec, _ in string.Formatter().parse(template):
         parts.append(re.escape(literal))
         if field is not None:
-            parts.append("(.*?)")
+            if spec and spec[-1] == "%":
+                parts.append(r"(-?[\d.,]+(?:e[-+]?\d+)? ?%)")
+            elif spec and spec[-1] in "eEfFgGdn,":
+                parts.append(r"(-?[\d.,]*\d(?:e[-+]?\d+)?|-?inf|nan)")
+            else:
+                parts.append("(.*?)")
             names.append(field)
     return re.compile("".join(parts) + "(.*)$", re.DOTALL), names + ["<after>"]
 

@@ -1,9 +1,10 @@
 """Bar charts of next-token probabilities (notebooks 01 and 03).
 
 The charts are deterministic: fixed size, fixed order (most likely token on top), no
-timestamps, so re-running a notebook draws the same picture. They return the matplotlib
-Figure; in Jupyter it is shown once when the cell ends (assign it to a name, e.g.
-`figure = plot_top_tokens(...)`, so that its text form is not printed as well).
+timestamps, so re-running a notebook draws the same picture. Their own labels come from
+MESSAGES, in the notebook's language, and so do their numbers ("84,8 %" in German). They
+return the matplotlib Figure; in Jupyter it is shown once when the cell ends (assign it to
+a name, e.g. `figure = plot_top_tokens(...)`, so that its text form is not printed as well).
 matplotlib is imported only when a chart is drawn.
 """
 
@@ -15,8 +16,28 @@ import torch
 
 from companion.errors import ArgumentTypeError, CompanionError
 from companion.generation import require_positive_int, require_tokenizer
-from companion.inspection import GreedyStep, TokenProbability
+from companion.inspection import GreedyStep, TokenProbability, format_probability
+from companion.language import Messages, current_language, localized_number
+from companion.sampling import MESSAGES as SAMPLING_MESSAGES
 from companion.sampling import count_candidates, require_one_logits_row, require_settings_table, sampling_distribution
+
+MESSAGES = Messages(__name__, {
+    "next_token_axis": {"en": "probability of being the next token", "de": "Wahrscheinlichkeit, der nächste Token zu sein"},
+    "probability_axis": {"en": "probability", "de": "Wahrscheinlichkeit"},
+    "step": {"en": "step {number}", "de": "Schritt {number}"},
+    "model": {"en": "model", "de": "Modell"},
+    "append": {"en": "append,\nask again", "de": "anhängen,\nneu fragen"},
+    "reads_header": {"en": "token ids the model reads (grey: prompt, blue: picked earlier)",
+                     "de": "Token-IDs, die das Modell liest (grau: Prompt, blau: vorher gewählt)"},
+    "candidates_header": {"en": "most likely next tokens", "de": "Top-Kandidaten"},
+    "pick_header": {"en": "greedy pick", "de": "Greedy-Wahl"},
+})
+
+
+def percent(probability: float, decimals: int) -> str:
+    """A probability in percent as the notebook's language writes it: "84.8%" or "84,8 %"."""
+    return localized_number(f"{probability:.{decimals}%}", current_language())
+
 
 BAR_COLOR = "#4C72B0"
 REMOVED_COLOR = "#BBBBBB"
@@ -68,9 +89,9 @@ def plot_top_tokens(rows: Sequence[TokenProbability], title: str = ""):
     axes.set_yticks(positions, labels)
     axes.invert_yaxis()  # most likely token on top
     for position, probability in zip(positions, probabilities):
-        axes.text(probability, position, f" {probability:.1%}", va="center", fontsize=9)
+        axes.text(probability, position, f" {percent(probability, 1)}", va="center", fontsize=9)
     axes.set_xlim(0, min(1.0, max(probabilities) * 1.25 + 0.02))
-    axes.set_xlabel("probability of being the next token")
+    axes.set_xlabel(MESSAGES("next_token_axis"))
     if title:
         axes.set_title(title)
     figure.tight_layout()
@@ -112,12 +133,12 @@ def plot_sampling_settings(
         colors = [BAR_COLOR if probability > 0 else REMOVED_COLOR for probability in probabilities]
         axes.barh(positions, probabilities, color=colors)
         for position, probability in zip(positions, probabilities):
-            axes.text(probability, position, f" {probability:.0%}" if probability > 0 else " removed",
+            axes.text(probability, position, f" {percent(probability, 0) if probability > 0 else SAMPLING_MESSAGES('removed')}",
                       va="center", fontsize=8)
         axes.set_xlim(0, 1.25)  # room for the labels right of the bars
         axes.set_xticks([0, 0.5, 1.0])
-        axes.set_title(f"{title}\n({count_candidates(distribution)} tokens left)", fontsize=10)
-        axes.set_xlabel("probability")
+        axes.set_title(f"{title}\n({count_candidates(distribution)} {SAMPLING_MESSAGES('tokens_left')})", fontsize=10)
+        axes.set_xlabel(MESSAGES("probability_axis"))
     all_axes[0][0].set_yticks(positions, labels)
     all_axes[0][0].invert_yaxis()
     figure.tight_layout()
@@ -149,8 +170,6 @@ def plot_autoregressive_loop(steps, tokenizer):
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
 
-    from companion.inspection import format_probability
-
     steps = require_items("steps", steps, GreedyStep, "greedy_steps(model, tokenizer, prompt, steps=4)")
     require_tokenizer(tokenizer)
     character = 0.75  # one character of the monospace font, in data units
@@ -160,12 +179,18 @@ def plot_autoregressive_loop(steps, tokenizer):
     def box_width(label: str) -> float:
         return (len(label) + 1) * character
 
+    def candidate_text(row: TokenProbability) -> str:
+        return f"{row.token!r} {localized_number(format_probability(row.probability), current_language())}"
+
     widest_context = 0.0
     for step in steps:
         width = sum(box_width(loop_token_label(tokenizer, token_id)) + gap for token_id in step.input_ids)
         widest_context = max(widest_context, width)
+    # As wide as the German text ("99,96 %" is one character longer), so that both editions
+    # draw a figure of the same size.
     candidate_width = max(
-        len(f"{row.token!r} {format_probability(row.probability)}") for step in steps for row in step.candidates
+        len(f"{row.token!r} {localized_number(format_probability(row.probability), 'de')}")
+        for step in steps for row in step.candidates
     )
     model_x = widest_context + 3.0
     distribution_x = model_x + 9.0
@@ -173,8 +198,9 @@ def plot_autoregressive_loop(steps, tokenizer):
     total_width = pick_x + 14.0
     rows_height = row_height * len(steps)
 
-    figure, axes = plt.subplots(figsize=(0.1 * (total_width + 5.0), 1.0 * len(steps) + 0.6))
-    axes.set_xlim(-5.0, total_width)
+    step_margin = 7.0  # room left of the rows for "step 4" and the German "Schritt 4"
+    figure, axes = plt.subplots(figsize=(0.1 * (total_width + step_margin), 1.0 * len(steps) + 0.6))
+    axes.set_xlim(-step_margin, total_width)
     axes.set_ylim(-rows_height + 0.6, 2.4)
     axes.axis("off")
     text_style = {"family": "monospace", "fontsize": 8, "va": "center"}
@@ -182,7 +208,7 @@ def plot_autoregressive_loop(steps, tokenizer):
 
     for index, step in enumerate(steps):
         y = -index * row_height
-        axes.text(-5.0, y, f"step {index + 1}", ha="left", **{**text_style, "fontsize": 7})
+        axes.text(-step_margin, y, MESSAGES("step", number=index + 1), ha="left", **{**text_style, "fontsize": 7})
         x = 0.0
         prompt_length = len(step.input_ids) - step.new_tokens
         for position, token_id in enumerate(step.input_ids):
@@ -195,13 +221,13 @@ def plot_autoregressive_loop(steps, tokenizer):
         axes.annotate("", xy=(model_x, y), xytext=(x + 0.3, y), arrowprops=arrow_style)
         axes.add_patch(FancyBboxPatch((model_x, y - 0.8), 6.0, 1.6, boxstyle="round,pad=0.1",
                                       facecolor="#FFF2CC", edgecolor="#B08800", lw=0.8))
-        axes.text(model_x + 3.0, y, "model", ha="center", **text_style)
+        axes.text(model_x + 3.0, y, MESSAGES("model"), ha="center", **text_style)
         axes.annotate("", xy=(distribution_x - 0.4, y), xytext=(model_x + 6.3, y), arrowprops=arrow_style)
         line_height = 2.4 / max(len(step.candidates), 1)
         for rank, row in enumerate(step.candidates):
             line_y = y + 1.2 - line_height * (rank + 0.5)
             weight = "bold" if rank == 0 else "normal"
-            axes.text(distribution_x, line_y, f"{row.token!r} {format_probability(row.probability)}",
+            axes.text(distribution_x, line_y, candidate_text(row),
                       ha="left", fontweight=weight, **{**text_style, "fontsize": 7})
         axes.annotate("", xy=(pick_x, y), xytext=(distribution_x + candidate_width + 0.8, y), arrowprops=arrow_style)
         label = loop_token_label(tokenizer, step.picked.token_id)
@@ -209,11 +235,11 @@ def plot_autoregressive_loop(steps, tokenizer):
                                       facecolor=NEW_TOKEN_COLOR, edgecolor="#2F5D8A", lw=1.0))
         axes.text(pick_x + box_width(label) / 2, y, label, ha="center", **text_style)
         if index + 1 < len(steps):
-            axes.text(pick_x + box_width(label) + 1.0, y, "append,\nask again", ha="left",
+            axes.text(pick_x + box_width(label) + 1.0, y, MESSAGES("append"), ha="left",
                       **{**text_style, "fontsize": 7})
     header_style = {**text_style, "fontsize": 7, "color": "#444444"}
-    axes.text(0, 1.9, "token ids the model reads (grey: prompt, blue: picked earlier)", ha="left", **header_style)
-    axes.text(distribution_x, 1.9, "most likely next tokens", ha="left", **header_style)
-    axes.text(pick_x, 1.9, "greedy pick", ha="left", **header_style)
+    axes.text(0, 1.9, MESSAGES("reads_header"), ha="left", **header_style)
+    axes.text(distribution_x, 1.9, MESSAGES("candidates_header"), ha="left", **header_style)
+    axes.text(pick_x, 1.9, MESSAGES("pick_header"), ha="left", **header_style)
     figure.tight_layout()
     return figure

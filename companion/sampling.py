@@ -18,6 +18,15 @@ from typing import Mapping
 import torch
 
 from companion.errors import ArgumentTypeError, CompanionError
+from companion.language import Messages
+
+# The labels of compare_settings_table (and of companion.plots' sampling charts), in the
+# notebook's language.
+MESSAGES = Messages(__name__, {
+    "token": {"en": "token", "de": "Token"},
+    "removed": {"en": "removed", "de": "entfernt"},
+    "tokens_left": {"en": "tokens left", "de": "Tokens übrig"},
+})
 
 
 # The sampling settings `generate(do_sample=True, ...)` reads, with their allowed values and
@@ -224,8 +233,8 @@ def count_candidates(probabilities: torch.Tensor) -> torch.Tensor | int:
 
 
 def percent_or_removed(probability: float, width: int) -> str:
-    """A table cell: the probability in %, or "removed" for a token a filter took out."""
-    text = f"{probability:.1%}" if probability > 0 else "removed"
+    """A table cell: the probability in %, or "removed" (German "entfernt") for a token a filter took out."""
+    text = f"{probability:.1%}" if probability > 0 else MESSAGES("removed")
     return f"{text:>{width}}"
 
 
@@ -258,11 +267,11 @@ def compare_settings_table(
     columns = {title: sampling_distribution(logits, **options) for title, options in settings.items()}
     token_ids = torch.topk(torch.softmax(logits, dim=-1), min(top, logits.shape[0])).indices.tolist()
     width = max(9, *(len(title) for title in settings))
-    lines = [f"{'token':<14}" + "".join(f"{title:>{width + 2}}" for title in settings)]
+    lines = [f"{MESSAGES('token'):<14}" + "".join(f"{title:>{width + 2}}" for title in settings)]
     for token_id in token_ids:
         cells = "".join(percent_or_removed(columns[title][token_id].item(), width + 2) for title in settings)
         lines.append(f"{tokenizer.decode([token_id])!r:<14}" + cells)
     counts = "".join(f"{count_candidates(columns[title]):>{width + 2}}" for title in settings)
-    lines.append(f"{'tokens left':<14}" + counts)
+    lines.append(f"{MESSAGES('tokens_left'):<14}" + counts)
     return "\n".join(lines)
 

@@ -109,6 +109,8 @@ def assert_same_text(english: str, german: str, where: str, varies: bool = False
     for english_line, german_line in zip(english_lines, german_lines):
         if english_line == german_line or varies and without_numbers(english_line) == without_numbers(german_line):
             continue
+        if squeezed(english_line) == squeezed(german_line):
+            continue  # a table row whose columns are as wide as the German headers
         assert same_message(english_line, german_line) or same_message(squeezed(english_line), squeezed(german_line)), (
             f"{where}: outputs differ and are not one package message in two languages:\n"
             f"  en: {english_line}\n  de: {german_line}"
