@@ -24,6 +24,7 @@ The CPU tests (tests/test_gpu_machinery.py) run the same functions, with smollm2
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hub-model", default=HUB_MODEL, help=f"default: {HUB_MODEL}")
     parser.add_argument("--instruct-model", default=HUB_INSTRUCT_MODEL, help=f"default: {HUB_INSTRUCT_MODEL}")
+    parser.add_argument("--no-hub", action="store_true",
+                        help="steps 1 and 2 only: the built-in models (a machine without the hub models' download)")
     arguments = parser.parse_args(argv)
     import torch
 
@@ -143,23 +146,29 @@ def main(argv: list[str] | None = None) -> int:
     def strict_nbval() -> bool:
         copies = nbval_copies(nbval_folder)
         print(f"    {len(copies)} notebooks copied to {nbval_folder.relative_to(ROOT)}/", flush=True)
-        return pytest_passes([*NBVAL, str(nbval_folder.relative_to(ROOT))])
+        jobs = os.environ.get("GPU_CHECK_JOBS", "1")  # pytest-xdist workers, a notebook per worker
+        parallel = ["-n", jobs, "--dist", "loadfile"] if jobs != "1" else []
+        return pytest_passes([*NBVAL, *parallel, str(nbval_folder.relative_to(ROOT))])
 
     def hub_notebooks_run() -> bool:
         shutil.rmtree(hub_folder, ignore_errors=True)
         runs = hub_pass(hub_folder, arguments.hub_model, HUB_QUANTIZATION, arguments.instruct_model)
         return bool(runs) and all(run.error is None for run in runs)
 
-    results = [
-        run_step(1, "strict nbval of every notebook at its default parameters, against the CPU outputs",
+    steps = [
+        (1, "strict nbval of every notebook at its default parameters, against the CPU outputs",
                  strict_nbval),
-        run_step(2, "the tests marked gpu (tests/test_gpu.py)",
+        (2, "the tests marked gpu (tests/test_gpu.py)",
                  lambda: pytest_passes(["-m", "gpu", "tests/test_gpu.py"])),
-        run_step(3, f"every notebook with {arguments.hub_model} in {HUB_QUANTIZATION} (papermill, "
+        (3, f"every notebook with {arguments.hub_model} in {HUB_QUANTIZATION} (papermill, "
                     f"05 with {arguments.instruct_model})", hub_notebooks_run),
-        run_step(4, "nbval --nbval-lax on the executed hub-model notebooks",
+        (4, "nbval --nbval-lax on the executed hub-model notebooks",
                  lambda: pytest_passes(["--nbval-lax", "--nbval-current-env", str(hub_folder.relative_to(ROOT))])),
     ]
+    if arguments.no_hub:
+        print("--no-hub: skipping steps 3 and 4 (the hub models)\n", flush=True)
+        steps = steps[:2]
+    results = [run_step(number, title, action) for number, title, action in steps]
     print(f"make test-gpu: {sum(results)} of {len(results)} steps passed; executed notebooks in "
           f"{OUTPUT.relative_to(ROOT)}/")
     return 0 if all(results) else 1

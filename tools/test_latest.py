@@ -1,13 +1,13 @@
 """`make test-latest`: the whole test suite on the newest release of every package, in .venv-latest/.
 
     python tools/test_latest.py                 # what `make test-latest` and the weekly workflow job run
-    python tools/test_latest.py --newest-torch  # also the newest torch (from PyPI on Linux: the CUDA build)
+    python tools/test_latest.py --locked-torch  # every package newest but torch, which stays at the lock's
 
 The course's own environment (.venv/, requirements-lock.txt) stays as it is: this builds a
 second one with `pip install --upgrade --upgrade-strategy eager`, so that an upgrade is seen
-before anyone decides on it. torch stays at the lock's version unless --newest-torch is given:
-its build, not only its version, decides what is installed, and TORCH_INDEX_URL applies as in
-`make install`.
+before anyone decides on it. torch is installed first and on its own, so that TORCH_INDEX_URL
+chooses its build as in `make install` (newest release, or the lock's with --locked-torch); the
+upgrade of everything else is then held to that torch by a constraint, so it cannot swap the build.
 
 Written to build/latest/: `changes.txt` (every package whose version differs from the lock),
 `report.txt` (pytest's output) and `junit.xml`. The exit status is pytest's. Notebook outputs
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from bootstrap import installed_torch_version, locked_torch_version  # noqa: E402
-from lock import LOCK, lock_facts, normalise, pinned  # noqa: E402
+from lock import LOCK, TORCH_BUILD_PACKAGES, lock_facts, normalise, pinned  # noqa: E402
 
 VENV = ROOT / ".venv-latest"
 REPORT = ROOT / "build" / "latest"
@@ -56,8 +56,8 @@ def changes_from_lock(installed: dict[str, str], locked: dict[str, str]) -> list
     """One line per package whose installed version differs from the lock, or that the lock lacks."""
     lines = []
     for name in sorted(installed):
-        if name in ("companion", "pip", "setuptools"):
-            continue
+        if name in ("companion", "pip", "setuptools") or TORCH_BUILD_PACKAGES.match(name):
+            continue  # the project, the venv's installers, and the libraries of torch's chosen build
         version = installed[name].split("+")[0] if name == "torch" else installed[name]
         if name not in locked:
             lines.append(f"{name}: {version} (not in the lock)")
@@ -68,7 +68,7 @@ def changes_from_lock(installed: dict[str, str], locked: dict[str, str]) -> list
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--newest-torch", action="store_true", help="upgrade torch too (default: the lock's)")
+    parser.add_argument("--locked-torch", action="store_true", help="keep torch at the lock's version")
     parser.add_argument("--jobs", default=os.environ.get("TEST_JOBS", "2"), help="pytest workers (default 2)")
     arguments = parser.parse_args(argv)
     python = VENV / "bin" / "python"
@@ -77,15 +77,18 @@ def main(argv: list[str] | None = None) -> int:
         venv.create(VENV, with_pip=True)
     lock_text = LOCK.read_text()
     torch_index = ["--index-url", os.environ["TORCH_INDEX_URL"]] if os.environ.get("TORCH_INDEX_URL") else []
-    if arguments.newest_torch:
+    if arguments.locked_torch:
+        if installed_torch_version(python) != locked_torch_version(lock_text):
+            pip(python, f"torch=={locked_torch_version(lock_text)}", *torch_index)
+    else:
         pip(python, "--upgrade", "torch", *torch_index)
-    elif installed_torch_version(python) != locked_torch_version(lock_text):
-        pip(python, f"torch=={locked_torch_version(lock_text)}", *torch_index)
+    REPORT.mkdir(parents=True, exist_ok=True)
+    held = REPORT / "torch-constraint.txt"
+    held.write_text(f"torch=={installed_torch_version(python)}\n")
     facts = lock_facts()
     extras = ",".join(facts["extras"])
-    pip(python, "--upgrade", "--upgrade-strategy", "eager", "-e", f".[{extras}]")
+    pip(python, "--upgrade", "--upgrade-strategy", "eager", "-c", str(held), "-e", f".[{extras}]")
     pip(python, "--upgrade", "--no-deps", *facts["no-deps-requirements"])
-    REPORT.mkdir(parents=True, exist_ok=True)
     changes = changes_from_lock(installed_versions(python), pinned(lock_text))
     (REPORT / "changes.txt").write_text("\n".join(changes) + "\n")
     print(f"{len(changes)} packages differ from the lock (build/latest/changes.txt):", *changes, sep="\n  ", flush=True)
