@@ -65,8 +65,18 @@ QUANTIZATION_CHOICES = (None, "4bit", "8bit")
 
 
 def quiet_bitsandbytes() -> None:
-    """Raise the bitsandbytes logger to ERROR: its 8-bit matmul logs one line per layer per step."""
+    """Raise the bitsandbytes and kernels loggers to ERROR: noise with no lesson, which no setting prevents.
+
+    bitsandbytes' 8-bit matmul logs one line per layer per step. And on a CPU with AVX512-BF16,
+    importing bitsandbytes 0.50.2's CPU backend (backends/cpu/ops.py, `get_kernel(
+    "kernels-community/quantization-bitsandbytes")`) always asks the Hub for a kernel, with no
+    switch to turn that off; with the `kernels` package installed (transformers 5.25 requires
+    kernels 0.19.1) and the Hub offline, kernels' `_check_trust_remote_code`
+    (_internals/hf_hub.py) then logs "Skipping publisher trust check ..." to stderr on every
+    load. bitsandbytes falls back to its own kernel either way.
+    """
     logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    logging.getLogger("kernels").setLevel(logging.ERROR)
 
 
 def quantization_config(quantization: str | None):
