@@ -62,11 +62,11 @@ MESSAGES = Messages(__name__, {
         "de": "Keine Attention Mask, und generate() kann keine ableiten: Der Pad-Token ist der EOS-Token.",
     },
     "no_attention_mask_evidence": {
-        "en": "no attention_mask was passed; the pad id {pad_id} is also an EOS id and occurs {count} time(s) "
-            "in input_ids (row(s) {rows}), so generate() uses a mask of all ones and the model reads that padding "
-            "as text.",
-        "de": "es wurde keine attention_mask übergeben; die Pad-ID {pad_id} ist auch eine EOS-ID und kommt "
-            "{count}-mal in input_ids vor (Zeile(n) {rows}), also nimmt generate() eine Maske aus lauter Einsen, "
+        "en": "no attention_mask was passed; the pad id {pad_id} is also an EOS id, and row(s) {rows} carry "
+            "{count} padding position(s) of it, so generate() uses a mask of all ones and the model reads that "
+            "padding as text.",
+        "de": "es wurde keine attention_mask übergeben; die Pad-ID {pad_id} ist auch eine EOS-ID, und die Zeile(n) "
+            "{rows} tragen {count} Padding-Position(en) davon, also nimmt generate() eine Maske aus lauter Einsen, "
             "und das Modell liest dieses Padding als Text.",
     },
     "no_attention_mask_fix": {
@@ -429,18 +429,32 @@ def check_padding_and_mask(settings, input_ids, attention_mask, rows) -> list[Fi
     pad_id = settings.value("pad_token_id")
     if pad_id is None and eos_ids:
         pad_id = eos_ids[0]  # what _prepare_special_tokens does in transformers 5.24
-    if pad_id is not None and int(pad_id) in eos_ids:
-        is_pad = input_ids == int(pad_id)
-        if is_pad.any():
+    if pad_id is not None and int(pad_id) in eos_ids and input_ids.shape[0] > 1:
+        padding = padding_runs(input_ids, int(pad_id))
+        if len(set(padding)) > 1:  # rows padded to a common length; equal runs are the prompts' own tokens
             findings.append(finding(
                 "no_attention_mask",
                 evidence=MESSAGES(
-                    "no_attention_mask_evidence", pad_id=int(pad_id), count=int(is_pad.sum()),
-                    rows=is_pad.any(dim=1).nonzero().flatten().tolist(),
+                    "no_attention_mask_evidence", pad_id=int(pad_id), count=sum(padding),
+                    rows=[row for row, count in enumerate(padding) if count],
                 ),
                 fix=MESSAGES("no_attention_mask_fix"),
             ))
     return findings
+
+
+def padding_runs(input_ids: torch.Tensor, pad_id: int) -> list[int]:
+    """Per row: how many pad ids it has at its start (left padding) or at its end (right padding).
+
+    Pad ids inside a prompt are text, not padding: a chat template writes the EOS token after
+    every turn (SmolLM2's <|im_end|>), and for such models the pad token is that same token.
+    """
+    counts = []
+    for row in input_ids.tolist():
+        leading = next((index for index, token_id in enumerate(row) if token_id != pad_id), len(row))
+        trailing = next((index for index, token_id in enumerate(reversed(row)) if token_id != pad_id), len(row))
+        counts.append(max(leading, trailing))
+    return counts
 
 
 def planned_new_tokens(settings, prompt_length: int) -> int:
@@ -589,6 +603,13 @@ def check_context(model, settings, prompt_length: int) -> list[Finding]:
     )]
 
 
+def shortened(text: str, most: int = 60) -> str:
+    """`text` quoted, its middle left out when it is longer than `most` characters."""
+    if len(text) <= most:
+        return repr(text)
+    return repr(text[: most // 2]) + " ... " + repr(text[-most // 2:])
+
+
 def check_decoding(tokenizer, decode, input_ids, rows) -> list[Finding]:
     """Run the learner's decode function on the prompt's ids plus one new token; does the prompt come back?"""
     one_new_token = input_ids[:, -1:]  # any token the model could write will do
@@ -605,7 +626,7 @@ def check_decoding(tokenizer, decode, input_ids, rows) -> list[Finding]:
         if len(rows[row]) > 1 and prompt_text and prompt_text in text:
             return [finding(
                 "decoding_includes_prompt",
-                evidence=MESSAGES("decoding_includes_prompt_evidence", row=row, text=repr(text)),
+                evidence=MESSAGES("decoding_includes_prompt_evidence", row=row, text=shortened(text)),
                 fix=MESSAGES("decoding_includes_prompt_fix"),
             )]
     return []
