@@ -19,7 +19,14 @@ from companion.generation import require_positive_int, require_tokenizer
 from companion.inspection import GreedyStep, TokenProbability, format_probability
 from companion.language import Messages, current_language, localized_number
 from companion.sampling import MESSAGES as SAMPLING_MESSAGES
-from companion.sampling import count_candidates, require_one_logits_row, require_settings_table, sampling_distribution
+from companion.sampling import (
+    count_candidates,
+    distribution_from_processors,
+    generate_logits_processors,
+    prompt_logits,
+    require_prompt,
+    require_settings_table,
+)
 
 MESSAGES = Messages(__name__, {
     "next_token_axis": {"en": "probability of being the next token", "de": "Wahrscheinlichkeit, der nächste Token zu sein"},
@@ -99,36 +106,59 @@ def plot_top_tokens(rows: Sequence[TokenProbability], title: str = ""):
 
 
 def plot_sampling_settings(
-    logits: torch.Tensor,
+    model,
     tokenizer,
+    prompt: str,
     settings: Mapping[str, Mapping],
     top: int = 8,
 ):
-    """Side-by-side bar charts of one distribution under different sampling settings.
+    """Side-by-side bar charts of the next-token distribution under different sampling settings.
 
     Args:
-        logits: FloatTensor of shape (vocab,) for one prompt.
-        tokenizer: decodes the token ids for the labels.
-        settings: panel title -> keyword arguments of `companion.sampling.sampling_distribution`.
-        top: how many tokens to draw, the most likely ones of the unchanged distribution.
+        model, tokenizer: as returned by `companion.load_model`.
+        prompt: one string; the charts are about the token after it.
+        settings: panel title -> sampling keyword arguments of generate(); each panel shows what
+            `generate(do_sample=True, **settings)` draws from, defaults included
+            (`companion.sampling.sampling_distribution`).
+        top: how many tokens to draw, the most likely ones of the model's own distribution.
     Returns:
-        matplotlib Figure with one Axes per setting; tokens a filter removed are grey.
+        matplotlib Figure with one Axes per setting; tokens a processor removed are grey.
     Used in notebook 03.
+    """
+    require_tokenizer(tokenizer)
+    require_prompt(prompt)
+    settings = require_settings_table(settings)
+    require_positive_int("top", top, "It is how many tokens to draw, e.g. 8.")
+    input_ids, logits = prompt_logits(model, tokenizer, prompt)
+    distributions = {
+        title: distribution_from_processors(generate_logits_processors(model, **options), input_ids, logits)[0]
+        for title, options in settings.items()
+    }
+    return plot_distributions(tokenizer, logits[0], distributions, top)
+
+
+def plot_distributions(tokenizer, logits: torch.Tensor, distributions: Mapping[str, torch.Tensor], top: int):
+    """Draw `plot_sampling_settings`'s charts from distributions already computed.
+
+    Args:
+        tokenizer: decodes the token ids for the labels.
+        logits: FloatTensor of shape (vocab,), the model's own scores; its `top` most likely
+            tokens are the rows.
+        distributions: panel title -> FloatTensor of shape (vocab,), probabilities summing to 1.
+        top: how many tokens to draw.
+    Returns:
+        matplotlib Figure with one Axes per distribution. Also used by the slider panel.
     """
     import matplotlib.pyplot as plt
 
-    require_one_logits_row(logits)
-    require_tokenizer(tokenizer)
-    settings = require_settings_table(settings)
-    require_positive_int("top", top, "It is how many tokens to draw, e.g. 8.")
-    token_ids = torch.topk(torch.softmax(logits, dim=-1), min(top, logits.shape[0])).indices.tolist()
+    token_ids = torch.topk(torch.softmax(logits.float(), dim=-1), min(top, logits.shape[0])).indices.tolist()
     labels = [token_label(tokenizer.decode([token_id])) for token_id in token_ids]
     positions = list(range(len(token_ids)))
     figure, all_axes = plt.subplots(
-        1, len(settings), figsize=(2.8 * len(settings), 0.35 * len(token_ids) + 1.4), sharey=True, squeeze=False
+        1, len(distributions), figsize=(2.8 * len(distributions), 0.35 * len(token_ids) + 1.4), sharey=True,
+        squeeze=False,
     )
-    for axes, (title, options) in zip(all_axes[0], settings.items()):
-        distribution = sampling_distribution(logits, **options)
+    for axes, (title, distribution) in zip(all_axes[0], distributions.items()):
         probabilities = [distribution[token_id].item() for token_id in token_ids]
         colors = [BAR_COLOR if probability > 0 else REMOVED_COLOR for probability in probabilities]
         axes.barh(positions, probabilities, color=colors)

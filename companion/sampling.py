@@ -1,11 +1,17 @@
-"""Temperature, top-k, top-p and min-p applied by hand to a next-token distribution, to see what they do.
+"""The next-token distribution that `generate(do_sample=True, ...)` draws from, and the maths behind it.
 
 Taught in notebook 03 (wrong generation mode). With `do_sample=True`, `generate()` reshapes
-the logits of every step before it draws a token: first temperature, then top-k, then
-top-p, then min-p (the order in which transformers 5.24's `GenerationMixin._get_logits_processor`
-adds its `TemperatureLogitsWarper`, `TopKLogitsWarper`, `TopPLogitsWarper` and
-`MinPLogitsWarper`). These functions do the same on a tensor you can print and plot; the
-tests check them against transformers' own warpers.
+the logits of every step before it draws a token. `sampling_distribution` (and the table, chart
+and slider panel built on it) applies the very logits processors that `generate()` builds for
+the model and the settings, defaults included: transformers 5.24 fills `top_k=50` in whenever
+neither the call nor the model's generation config sets it (`_get_default_generation_params`
+in `generation/configuration_utils.py`), so a plain `generate(do_sample=True)` can draw only 50
+tokens; `top_k=None` or `top_k=0` in the call switches that off.
+
+`apply_temperature`, `keep_top_k`, `keep_top_p` and `keep_min_p` write the four warpers out by
+hand, in the order in which transformers 5.24's `GenerationMixin._get_logits_processor` adds
+its `TemperatureLogitsWarper`, `TopKLogitsWarper`, `TopPLogitsWarper` and `MinPLogitsWarper`,
+so the maths can be read; the tests check them against those warpers.
 
 Shapes: `logits` is a FloatTensor of shape (vocab,) or (b, vocab); every function keeps it.
 A token that a filter removes gets the logit -inf, i.e. probability 0 after softmax.
@@ -27,7 +33,6 @@ MESSAGES = Messages(__name__, {
     "removed": {"en": "removed", "de": "entfernt"},
     "tokens_left": {"en": "tokens left", "de": "Tokens übrig"},
 })
-
 
 # The sampling settings `generate(do_sample=True, ...)` reads, with their allowed values and
 # what to pass instead; transformers 5.24's warpers (logits_process.py) accept the same ranges.
@@ -161,43 +166,108 @@ def warp_logits(
     return keep_min_p(warped, min_p)
 
 
-def sampling_distribution(
-    logits: torch.Tensor,
-    *,
-    temperature: float = 1.0,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    min_p: float | None = None,
-) -> torch.Tensor:
-    """The distribution `generate(do_sample=True, ...)` draws the next token from.
+def generate_logits_processors(model, **settings):
+    """The logits processors `model.generate(do_sample=True, **settings)` applies at every step.
 
     Args:
-        logits: FloatTensor of shape (vocab,) or (b, vocab), e.g. from
-            `companion.inspection.next_token_logits`.
-        temperature, top_k, top_p, min_p: the sampling settings (see `warp_logits`).
+        model: as returned by `companion.load_model`; its `generation_config` counts, as in generate().
+        settings: keyword arguments of generate(), e.g. temperature=0.7, top_p=0.9; a name left
+            out takes the model's generation config, then transformers' default (top_k=50);
+            top_k=None (or 0) switches top-k off.
     Returns:
-        FloatTensor of the same shape with probabilities; each row sums to 1.
+        transformers.LogitsProcessorList, built by the two methods generate() itself calls in
+        transformers 5.24: `_prepare_generation_config` (call, then the model's generation
+        config, then `GenerationConfig._get_default_generation_params`) and
+        `_get_logits_processor`. They are private, so tests/test_sampling.py holds this list to
+        the scores a real generate() call returns.
     Taught in notebook 03.
     """
-    warped = warp_logits(logits, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p)
-    return torch.softmax(warped, dim=-1)
+    generation_config, _ = model._prepare_generation_config(None, do_sample=True, **settings)
+    model._prepare_special_tokens(generation_config, kwargs_has_attention_mask=True, device=model.device)
+    return model._get_logits_processor(generation_config=generation_config, device=model.device)
 
 
-def require_one_logits_row(logits) -> torch.Tensor:
-    """Return `logits` if it is one prompt's FloatTensor of shape (vocab,), else raise an error that says what to pass.
+def generate_sampling_defaults(model) -> dict:
+    """The temperature, top_k, top_p and min_p that `model.generate(do_sample=True)` uses when the call sets none.
 
-    Used by `compare_settings_table` and `companion.plots.plot_sampling_settings` (notebook 03).
+    They come from the model's generation config, then transformers' defaults (transformers 5.24:
+    temperature 1.0, top_k 50, top_p 1.0, no min_p), filled in by `_prepare_generation_config`.
+    Returns:
+        dict with the four names; a setting that is switched off reads as the value that changes
+        nothing (top_k 0, top_p 1.0, min_p 0.0), as on the slider panel.
     """
-    if not isinstance(logits, torch.Tensor):
-        raise ArgumentTypeError(
-            f"logits must be a tensor of shape (vocab,), got {type(logits).__name__}: pass one row of "
-            "next_token_logits(model, tokenizer, prompt), e.g. [0]."
-        )
-    if logits.dim() != 1 or logits.shape[0] == 0:
-        raise CompanionError(
-            f"Pass the logits of one prompt, shape (vocab,), got {tuple(logits.shape)}: take one row, e.g. logits[0]."
-        )
-    return logits
+    generation_config, _ = model._prepare_generation_config(None, do_sample=True)
+    return {
+        "temperature": generation_config.temperature if generation_config.temperature is not None else 1.0,
+        "top_k": generation_config.top_k or 0,
+        "top_p": generation_config.top_p if generation_config.top_p is not None else 1.0,
+        "min_p": generation_config.min_p if generation_config.min_p is not None else 0.0,
+    }
+
+
+def distribution_from_processors(processors, input_ids: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """Apply generate()'s processors to one step's logits and return the probabilities it draws from.
+
+    Args:
+        processors: a LogitsProcessorList from `generate_logits_processors`.
+        input_ids: LongTensor of shape (b, t), the sequences so far (processors such as a
+            repetition penalty read them).
+        logits: FloatTensor of shape (b, vocab), the model's scores for the next token.
+    Returns:
+        FloatTensor of shape (b, vocab) on the CPU; each row sums to 1, removed tokens hold 0.
+    """
+    scores = processors(input_ids.to(logits.device), logits.clone())
+    return torch.softmax(scores.float(), dim=-1).cpu()
+
+
+def prompt_logits(model, tokenizer, prompts) -> tuple[torch.Tensor, torch.Tensor]:
+    """The prompts' token ids (b, t), left-padded, and the model's logits for the next token (b, vocab)."""
+    from companion.generation import require_model, tokenize_batch  # generation imports this module
+    from companion.inspection import forward_last_position
+
+    require_model(model)
+    model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
+    logits = forward_last_position(model, model_inputs["input_ids"], model_inputs["attention_mask"])
+    return model_inputs["input_ids"], logits
+
+
+def sampling_distribution(model, tokenizer, prompts, **settings) -> torch.Tensor:
+    """The distribution `model.generate(**inputs, do_sample=True, **settings)` draws the first new token from.
+
+    Args:
+        model, tokenizer: as returned by `companion.load_model`.
+        prompts: one string, or a list of b strings.
+        settings: sampling keyword arguments of generate() (temperature, top_k, top_p, min_p);
+            what you leave out is filled in as generate() fills it (see `generate_logits_processors`).
+    Returns:
+        FloatTensor of shape (vocab,) for one string, (b, vocab) for a list; rows sum to 1 and
+        hold 0 for every token generate() can no longer draw.
+    Taught in notebook 03.
+    """
+    require_sampling_settings(settings)
+    input_ids, logits = prompt_logits(model, tokenizer, prompts)
+    probabilities = distribution_from_processors(generate_logits_processors(model, **settings), input_ids, logits)
+    return probabilities[0] if isinstance(prompts, str) else probabilities
+
+
+def require_prompt(prompt) -> str:
+    """Return `prompt` if it is one non-empty string, else raise an error that says what to pass."""
+    if not isinstance(prompt, str):
+        raise ArgumentTypeError(f"prompt must be one string, got {type(prompt).__name__}: e.g. \"I am a cat.\".")
+    if not prompt:
+        raise CompanionError('prompt is empty: give the text whose next token you want to see, e.g. "I am a cat.".')
+    return prompt
+
+
+def require_sampling_settings(settings: Mapping, where: str = "the call") -> Mapping:
+    """Return `settings` if every name is a sampling setting with an allowed value, else raise with the fix."""
+    for name, value in settings.items():
+        if name not in SAMPLING_SETTINGS:
+            raise CompanionError(
+                f"{where} has {name!r}, which is not a sampling setting: use {', '.join(SAMPLING_SETTINGS)}."
+            )
+        require_sampling_setting(name, value)
+    return settings
 
 
 def require_settings_table(settings) -> dict[str, dict]:
@@ -216,13 +286,7 @@ def require_settings_table(settings) -> dict[str, dict]:
             raise ArgumentTypeError(
                 f"settings[{title!r}] must be a dict of sampling settings, got {type(options).__name__}: e.g. {example}."
             )
-        for name, value in options.items():
-            if name not in SAMPLING_SETTINGS:
-                raise CompanionError(
-                    f"settings[{title!r}] has {name!r}, which is not a sampling setting: use "
-                    f"{', '.join(SAMPLING_SETTINGS)}."
-                )
-            require_sampling_setting(name, value)
+        require_sampling_settings(options, where=f"settings[{title!r}]")
     return {str(title): dict(options) for title, options in settings.items()}
 
 
@@ -239,33 +303,40 @@ def percent_or_removed(probability: float, width: int) -> str:
 
 
 def compare_settings_table(
-    logits: torch.Tensor,
+    model,
     tokenizer,
+    prompt: str,
     settings: Mapping[str, Mapping],
     top: int = 8,
 ) -> str:
-    """A plain-text table: the `top` most likely tokens and their probability under each setting.
+    """A plain-text table: the `top` most likely next tokens and their probability under each setting.
 
     Args:
-        logits: FloatTensor of shape (vocab,) for one prompt.
-        tokenizer: decodes token ids for the first column.
-        settings: column title -> keyword arguments of `sampling_distribution`,
-            e.g. {"original": {}, "T=0.5": {"temperature": 0.5}, "min_p=0.1": {"min_p": 0.1}}.
-        top: how many tokens (rows) to show, taken from the unchanged distribution.
+        model, tokenizer: as returned by `companion.load_model`.
+        prompt: one string; the table is about the token after it.
+        settings: column title -> sampling keyword arguments of generate(), e.g.
+            {"no filter": {"top_k": None}, "default": {}, "T=0.5": {"temperature": 0.5}}.
+            Each column is what `generate(do_sample=True, **settings)` draws from, defaults
+            included (`sampling_distribution`).
+        top: how many tokens (rows) to show, the most likely ones of the model's own distribution.
     Returns:
-        the table as a string, probabilities in % ("removed" where a filter set a token
-        to 0), plus a last row "tokens left" with how
-        many tokens of the whole vocabulary each setting can still draw.
+        the table as a string, probabilities in % ("removed" where a processor set a token
+        to 0), plus a last row "tokens left" with how many tokens of the whole vocabulary
+        each setting can still draw.
     Used in notebook 03.
     """
     from companion.generation import require_positive_int, require_tokenizer  # generation imports this module
 
-    require_one_logits_row(logits)
     require_tokenizer(tokenizer)
+    require_prompt(prompt)
     settings = require_settings_table(settings)
     require_positive_int("top", top, "It is how many tokens (rows) to show, e.g. 8.")
-    columns = {title: sampling_distribution(logits, **options) for title, options in settings.items()}
-    token_ids = torch.topk(torch.softmax(logits, dim=-1), min(top, logits.shape[0])).indices.tolist()
+    input_ids, logits = prompt_logits(model, tokenizer, prompt)
+    columns = {
+        title: distribution_from_processors(generate_logits_processors(model, **options), input_ids, logits)[0]
+        for title, options in settings.items()
+    }
+    token_ids = torch.topk(torch.softmax(logits[0].float(), dim=-1), min(top, logits.shape[-1])).indices.tolist()
     width = max(9, *(len(title) for title in settings))
     lines = [f"{MESSAGES('token'):<14}" + "".join(f"{title:>{width + 2}}" for title in settings)]
     for token_id in token_ids:
@@ -274,4 +345,3 @@ def compare_settings_table(
     counts = "".join(f"{count_candidates(columns[title]):>{width + 2}}" for title in settings)
     lines.append(f"{MESSAGES('tokens_left'):<14}" + counts)
     return "\n".join(lines)
-

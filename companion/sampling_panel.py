@@ -2,10 +2,13 @@
 
 `sampling_panel(model, tokenizer, prompt)` returns an ipywidgets panel: four sliders and a
 prompt box above a chart of the next-token distribution, the model's own ("original") beside
-the one the settings leave to draw from. It adds no maths and no chart of its own: the
-distribution is `companion.sampling.sampling_distribution` and the chart
-`companion.plots.plot_sampling_settings`, the two functions behind the table and the chart
-that notebook 03 shows just before the panel. This module only wires them to widgets.
+the one that `generate(do_sample=True, **settings)` draws from with the sliders' settings. It
+adds no maths and no chart of its own: the distribution comes from the logits processors
+that generate() builds (`companion.sampling.generate_logits_processors`), and the chart from
+`companion.plots.plot_distributions`, as for the table and the chart that notebook 03 shows
+just before the panel. This module only wires them to widgets. The sliders start where a plain
+`generate(do_sample=True)` call stands for this model (`generate_sampling_defaults`: top_k=50
+unless the model's generation config says otherwise).
 
 Moving a slider needs a running kernel (JupyterLab, Jupyter Notebook, VS Code, Colab). Where
 there is none, the panel still shows its chart: its display carries the chart for the settings
@@ -25,10 +28,16 @@ import torch
 from companion.dependencies import require
 from companion.errors import ArgumentTypeError, CompanionError
 from companion.generation import require_model, require_positive_int, require_tokenizer
-from companion.inspection import next_token_logits
 from companion.language import Messages
-from companion.plots import plot_sampling_settings
-from companion.sampling import SAMPLING_SETTINGS, require_sampling_setting, sampling_distribution
+from companion.plots import plot_distributions
+from companion.sampling import (
+    SAMPLING_SETTINGS,
+    distribution_from_processors,
+    generate_logits_processors,
+    generate_sampling_defaults,
+    prompt_logits,
+    require_sampling_setting,
+)
 
 MESSAGES = Messages(__name__, {
     "purpose": {"en": "for the sampling sliders of notebook 03", "de": "für die Sampling-Regler in Notebook 03"},
@@ -37,10 +46,11 @@ MESSAGES = Messages(__name__, {
 widgets = require("ipywidgets", MESSAGES("purpose"))
 
 # name -> (slider kind, min, max, step). Every value on a slider is allowed by
-# `require_sampling_setting`; the ends that change nothing are top_k=0, top_p=1.0 and min_p=0.0.
+# `require_sampling_setting`; the ends that change nothing are top_k=0 (as top_k=None in generate()),
+# top_p=1.0 and min_p=0.0.
 SLIDERS = {
     "temperature": (widgets.FloatSlider, 0.05, 2.0, 0.05),
-    "top_k": (widgets.IntSlider, 0, 50, 1),
+    "top_k": (widgets.IntSlider, 0, 100, 1),  # generate()'s default, 50, in the middle
     "top_p": (widgets.FloatSlider, 0.05, 1.0, 0.05),
     "min_p": (widgets.FloatSlider, 0.0, 1.0, 0.01),
 }
@@ -94,7 +104,9 @@ class SamplingPanel(widgets.VBox):
         chart: the ipywidgets Output that holds the chart.
         logits: FloatTensor of shape (vocab,): the model's scores for the token after the prompt.
         probabilities: FloatTensor of shape (vocab,), summing to 1: the distribution of the last
-            chart drawn, `sampling_distribution(logits, **settings)`; 0 where a filter removed a token.
+            chart drawn, what `generate(do_sample=True, **panel.settings)` draws from
+            (`sampling_distribution(model, tokenizer, panel.prompt, **panel.settings)`); 0 where a
+            processor removed a token.
         png: the last chart drawn, a base64 PNG.
     """
 
@@ -122,7 +134,7 @@ class SamplingPanel(widgets.VBox):
         )
         self.model, self.tokenizer, self.top = model, tokenizer, top
         self.controls, self.chart = controls, chart
-        self.logits = self.probabilities = self.png = None
+        self.input_ids = self.logits = self.probabilities = self.png = None
         self._logits_prompt = None  # the prompt that self.logits belongs to
         self._redrawing_paused = False
         self.update(prompt=prompt, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p)
@@ -131,7 +143,7 @@ class SamplingPanel(widgets.VBox):
 
     @property
     def settings(self) -> dict:
-        """The sliders' values: keyword arguments of `companion.sampling.sampling_distribution`."""
+        """The sliders' values: sampling keyword arguments of generate() (and of `sampling_distribution`)."""
         return {name: self.controls[name].value for name in SLIDERS}
 
     @property
@@ -177,9 +189,11 @@ class SamplingPanel(widgets.VBox):
         """Draw the chart for the current prompt and settings into the panel's Output."""
         logits = self._read_prompt(self.prompt)
         settings = self.settings
-        probabilities = sampling_distribution(logits, **settings)
-        figure = plot_sampling_settings(
-            logits, self.tokenizer, {"original": {}, settings_title(settings): settings}, top=self.top
+        processors = generate_logits_processors(self.model, **settings)
+        probabilities = distribution_from_processors(processors, self.input_ids, logits[None])[0]
+        original = torch.softmax(logits.float(), dim=-1).cpu()
+        figure = plot_distributions(
+            self.tokenizer, logits, {"original": original, settings_title(settings): probabilities}, self.top
         )
         self.probabilities, self.png = probabilities, chart_png(figure)
         # Set as widget state, not captured with `with self.chart:`: the same on every frontend,
@@ -189,9 +203,10 @@ class SamplingPanel(widgets.VBox):
         )
 
     def _read_prompt(self, prompt: str) -> torch.Tensor:
-        """The logits after `prompt`, from the model only when the prompt changed."""
+        """The logits after `prompt` (and its token ids), from the model only when the prompt changed."""
         if prompt != self._logits_prompt:
-            self.logits = next_token_logits(self.model, self.tokenizer, prompt)[0]
+            input_ids, logits = prompt_logits(self.model, self.tokenizer, prompt)
+            self.input_ids, self.logits = input_ids, logits[0].cpu()
             self._logits_prompt = prompt
         return self.logits
 
@@ -221,10 +236,10 @@ def sampling_panel(
     tokenizer,
     prompt: str,
     *,
-    temperature: float = 1.0,
-    top_k: int = 0,
-    top_p: float = 1.0,
-    min_p: float = 0.0,
+    temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    min_p: float | None = None,
     top: int = 12,
 ) -> SamplingPanel:
     """A panel of sliders (temperature, top-k, top-p, min-p) and a prompt box that redraw the next-token chart.
@@ -232,9 +247,11 @@ def sampling_panel(
     Args:
         model, tokenizer: as returned by `companion.load_model`.
         prompt: one string; the chart shows the distribution of the token after it.
-        temperature, top_k, top_p, min_p: where the sliders start (as in `generate(do_sample=True, ...)`;
-            top_k=0, top_p=1.0 and min_p=0.0 keep every token). Slider ranges: temperature 0.05 to 2,
-            top_k 0 to 50, top_p 0.05 to 1, min_p 0 to 1.
+        temperature, top_k, top_p, min_p: where the sliders start, as in `generate(do_sample=True, ...)`;
+            one left at None starts where a plain `generate(do_sample=True)` stands for this model
+            (`generate_sampling_defaults`: top_k 50 in transformers 5.24, unless the model's
+            generation config says otherwise). top_k=0, top_p=1.0 and min_p=0.0 keep every token.
+            Slider ranges: temperature 0.05 to 2, top_k 0 to 100, top_p 0.05 to 1, min_p 0 to 1.
         top: how many tokens the chart shows, the most likely ones of the model's own distribution.
     Returns:
         SamplingPanel, an ipywidgets VBox; display it (last line of a cell). Its `update(...)` sets
@@ -244,5 +261,7 @@ def sampling_panel(
     require_model(model)
     require_tokenizer(tokenizer)
     require_positive_int("top", top, "It is how many tokens the chart shows, e.g. 12.")
-    return SamplingPanel(model, tokenizer, prompt, temperature=temperature, top_k=top_k, top_p=top_p,
-                         min_p=min_p, top=top)
+    start = generate_sampling_defaults(model)
+    chosen = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "min_p": min_p}
+    start.update({name: value for name, value in chosen.items() if value is not None})
+    return SamplingPanel(model, tokenizer, prompt, **start, top=top)

@@ -281,20 +281,32 @@ def test_decoding_modes(capsys):
     capsys.readouterr()
 
 
-def test_tokens_left(tiny, capsys):
-    model, tokenizer = tiny
-    logits = next_token_logits(model, tokenizer, "I am a cat.")[0]
-    probabilities = torch.softmax(logits, dim=-1)
-    sorted_probabilities = torch.sort(probabilities, descending=True).values
-    needed = int((torch.cumsum(sorted_probabilities, dim=-1) < 0.9).sum()) + 1  # the learner's way
-    assert check_tokens_left(needed, logits, 0.9)
+@pytest.mark.parametrize("model_name", ["tiny", "smollm2"])
+def test_tokens_left(request, model_name, capsys):
+    """The learner's count by hand (default top_k=50, then top_p) equals what generate() can draw."""
+    model, tokenizer = request.getfixturevalue(model_name)
+    logits = next_token_logits(model, tokenizer, "I like to")[0]
+    top_50 = torch.topk(torch.softmax(logits, dim=-1), 50).values
+    running_total = torch.cumsum(top_50 / top_50.sum(), dim=-1)
+    needed = int((running_total < 0.8).sum()) + 1  # the learner's way
+    inputs = tokenizer(["I like to"], return_tensors="pt")
+    output = model.generate(
+        **inputs, max_new_tokens=1, do_sample=True, top_p=0.8, output_scores=True, return_dict_in_generate=True
+    )
+    assert needed == int(torch.isfinite(output.scores[0]).sum()), "the tokens generate() itself could draw"
+    assert check_tokens_left(needed, model, tokenizer, "I like to", 0.8)
     assert verdict(capsys).startswith("Correct!")
-    assert check_tokens_left(torch.tensor(needed), logits, 0.9)
+    assert check_tokens_left(torch.tensor(needed), model, tokenizer, "I like to", 0.8)
     capsys.readouterr()
-    assert not check_tokens_left(needed - 1, logits, 0.9)
+    assert not check_tokens_left(needed - 1, model, tokenizer, "I like to", 0.8)
     assert "include the token" in verdict(capsys)
-    assert not check_tokens_left(None, logits, 0.9)
-    assert "running total" in verdict(capsys)
+    without_top_k = int((torch.cumsum(torch.sort(torch.softmax(logits, dim=-1), descending=True).values, dim=-1)
+                         < 0.8).sum()) + 1
+    if without_top_k != needed:
+        assert not check_tokens_left(without_top_k, model, tokenizer, "I like to", 0.8)
+        assert "Which filter" in verdict(capsys)
+    assert not check_tokens_left(None, model, tokenizer, "I like to", 0.8)
+    assert "store one whole number" in verdict(capsys)
 
 
 CAT_PROMPT = "I am a cat."
@@ -414,4 +426,6 @@ def test_loop_breaking_penalty_hints(tiny, capsys):
     assert "below 1" in verdict(capsys)
     for wrong in (None, True, "1.3"):
         assert not check_loop_breaking_penalty(wrong, model, tokenizer, CAT_PROMPT, 30)
-        assert "give a number" in verdict(capsys)
+        assert "store a number" in verdict(capsys)
+    assert not check_loop_breaking_penalty("none", model, tokenizer, CAT_PROMPT, 30)
+    assert "does break the loop" in verdict(capsys)

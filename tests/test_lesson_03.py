@@ -58,12 +58,37 @@ def test_same_seed_same_sample(code_cells):
     assert "same seed, same sample: True" in printed(seeds, "stdout")
 
 
+def test_generate_can_draw_50_tokens_by_default(code_cells):
+    """The prose: a plain generate(do_sample=True) keeps 50 of 768 tokens; top_k=None keeps all."""
+    lines = printed(code_cell(code_cells, "output_scores=True, return_dict_in_generate=True"), "stdout").splitlines()
+    assert [line.split()[-7:] for line in lines] == [
+        ["50", "of", "768", "tokens", "can", "be", "drawn"], ["768", "of", "768", "tokens", "can", "be", "drawn"],
+    ]
+    processors = printed(code_cell(code_cells, "generate_logits_processors(model, **options)"), "stdout")
+    assert "{}: ['TopKLogitsWarper']" in processors
+    assert "['TemperatureLogitsWarper', 'TopKLogitsWarper', 'TopPLogitsWarper']" in processors
+
+
 def test_table_numbers_match_the_prose(code_cells):
-    """The prose after the table quotes 57 % -> 94 % / 32 % and the tokens left (768, 3, 9, 3)."""
-    table = printed(code_cell(code_cells, "compare_settings_table(cat_logits"), "stdout").splitlines()
-    assert table[0].split() == ["token", "original", "T=0.5", "T=1.5", "top_k=3", "top_p=0.9", "min_p=0.1"]
-    assert table[1].startswith("' I'") and table[1].split()[2:5] == ["56.7%", "94.4%", "32.0%"]
-    assert table[-1].split() == ["tokens", "left", "768", "768", "768", "3", "9", "3"]
+    """The prose after the table quotes 57 % -> 94 % / 33 % and the tokens left (768, 50, 50, 50, 3, 9, 3)."""
+    table = printed(code_cell(code_cells, "compare_settings_table(model, tokenizer"), "stdout").splitlines()
+    assert table[0].split() == ["token", "no", "filter", "default", "T=0.5", "T=1.5", "top_k=3", "top_p=0.9",
+                                "min_p=0.1"]
+    assert table[1].startswith("' I'") and table[1].split()[2:6] == ["56.7%", "56.8%", "94.4%", "33.0%"]
+    assert table[-1].split() == ["tokens", "left", "768", "50", "50", "50", "3", "9", "3"]
+
+
+def test_a_checkpoint_that_samples_by_default(code_cells):
+    """The local copy's generation_config.json samples; plain calls differ; do_sample=False and update() are greedy."""
+    written = printed(code_cell(code_cells, "shipped_config.save_pretrained(checkpoint)"), "stdout")
+    assert '"do_sample": true' in written and '"temperature": 0.6' in written and '"top_p": 0.9' in written
+    plain = code_cell(code_cells, "plain_ids = sampling_model.generate(")
+    first, second = printed(plain, "stdout").splitlines()
+    assert first.split(":", 1)[1] != second.split(":", 1)[1], "two plain calls, two samples"
+    assert printed(plain, "stderr") == "", "no message from transformers"
+    greedy = code_cell(code_cells, "greedy_once = sampling_model.generate(")
+    assert "the same tokens: True" in printed(greedy, "stdout")
+    assert printed(greedy, "stderr") == "", "inherited sampling flags are not reported (_should_warn)"
 
 
 def test_min_p_against_top_p_as_the_prose_says(code_cells):

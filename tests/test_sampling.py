@@ -1,4 +1,9 @@
-"""companion.sampling against transformers' own logits warpers and generate()'s sampling scores."""
+"""companion.sampling against transformers' own logits warpers and generate()'s sampling scores.
+
+`sampling_distribution` (behind notebook 03's table, chart and slider panel) must be exactly what
+a real `generate(do_sample=True, ...)` call draws from, transformers' defaults (top_k=50) and the
+model's generation config included; the hand-written warpers must equal transformers' classes.
+"""
 
 import io
 
@@ -19,6 +24,7 @@ from companion.sampling import (
     apply_temperature,
     compare_settings_table,
     count_candidates,
+    generate_logits_processors,
     keep_min_p,
     keep_top_k,
     keep_top_p,
@@ -129,19 +135,76 @@ def test_warped_logits_equal_generate_sampling_scores(request, model_name):
     assert kept.gather(1, drawn[:, None]).all()  # the sampled token was one of them
 
 
-def test_sampling_distribution_sums_to_one_and_counts(logits):
-    distribution = sampling_distribution(logits, top_k=7)
-    torch.testing.assert_close(distribution.sum(dim=-1), torch.ones(4))
-    assert count_candidates(distribution).tolist() == [7, 7, 7, 7]
-    assert count_candidates(distribution[0]) == 7
-    unchanged = sampling_distribution(logits)
-    torch.testing.assert_close(unchanged, torch.softmax(logits, dim=-1))
+PROMPTS = ["I am a cat.", "A list of colors:"]
+GENERATE_SETTINGS = [
+    {},  # transformers' defaults: top_k=50
+    {"top_k": None},  # top-k switched off
+    {"top_k": 0},  # the same, written as 0
+    {"temperature": 0.7, "top_p": 0.9},  # with the default top_k=50 before top_p
+    {"temperature": 1.5, "min_p": 0.1},
+    {"top_k": 5},
+    {"temperature": 0.7, "top_k": None, "top_p": 0.9},
+]
+
+
+def first_step_distribution(model, tokenizer, prompts, **settings) -> torch.Tensor:
+    """What a real generate(do_sample=True) call drew its first token from: softmax of its first scores."""
+    inputs = companion.tokenize_batch(tokenizer, prompts)
+    with torch.inference_mode():
+        output = model.generate(
+            **inputs, max_new_tokens=1, do_sample=True, output_scores=True, return_dict_in_generate=True,
+            pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **settings,
+        )
+    return torch.softmax(output.scores[0].float(), dim=-1)
+
+
+def assert_same_distribution(ours: torch.Tensor, expected: torch.Tensor) -> None:
+    assert torch.equal(ours > 0, expected > 0), "the same tokens can be drawn"
+    torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("settings", GENERATE_SETTINGS, ids=str)
+@pytest.mark.parametrize("model_name", ["tiny", "smollm2"])
+def test_sampling_distribution_equals_what_generate_draws_from(request, model_name, settings):
+    model, tokenizer = request.getfixturevalue(model_name)
+    expected = first_step_distribution(model, tokenizer, PROMPTS, **settings)
+    assert_same_distribution(sampling_distribution(model, tokenizer, PROMPTS, **settings), expected)
+    assert_same_distribution(sampling_distribution(model, tokenizer, PROMPTS[0], **settings), expected[0])
+
+
+def test_the_default_top_k_is_50_and_none_or_0_switch_it_off(tiny):
+    model, tokenizer = tiny
+    vocabulary = model.config.vocab_size
+    assert count_candidates(sampling_distribution(model, tokenizer, PROMPTS)).tolist() == [50, 50]
+    assert count_candidates(sampling_distribution(model, tokenizer, PROMPTS, top_k=None)).tolist() == [vocabulary] * 2
+    assert count_candidates(sampling_distribution(model, tokenizer, PROMPTS, top_k=0)).tolist() == [vocabulary] * 2
+    assert count_candidates(sampling_distribution(model, tokenizer, PROMPTS[0], top_k=7)) == 7
+    torch.testing.assert_close(
+        sampling_distribution(model, tokenizer, PROMPTS, top_k=None),
+        torch.softmax(next_token_logits(model, tokenizer, PROMPTS), dim=-1),
+    )
+    assert [type(p).__name__ for p in generate_logits_processors(model)] == ["TopKLogitsWarper"]
+    assert generate_logits_processors(model, top_k=None) == []
+
+
+def test_the_models_generation_config_counts_as_in_generate(tiny):
+    """A checkpoint whose generation config sets top_k and a temperature: the helper follows it, as generate() does."""
+    model, tokenizer = tiny
+    saved = model.generation_config.top_k, model.generation_config.temperature
+    model.generation_config.top_k, model.generation_config.temperature = 12, 0.8
+    try:
+        for settings in ({}, {"top_k": None}, {"temperature": 1.3, "top_k": 30}):
+            expected = first_step_distribution(model, tokenizer, PROMPTS, **settings)
+            assert_same_distribution(sampling_distribution(model, tokenizer, PROMPTS, **settings), expected)
+        assert count_candidates(sampling_distribution(model, tokenizer, PROMPTS[0])) == 12
+    finally:
+        model.generation_config.top_k, model.generation_config.temperature = saved
 
 
 def test_temperature_sharpens_and_flattens(logits):
     original = torch.softmax(logits, dim=-1).max(dim=-1).values
-    assert (sampling_distribution(logits, temperature=0.5).max(dim=-1).values > original).all()
-    assert (sampling_distribution(logits, temperature=2.0).max(dim=-1).values < original).all()
+    assert (torch.softmax(warp_logits(logits, temperature=0.5), dim=-1).max(dim=-1).values > original).all()
+    assert (torch.softmax(warp_logits(logits, temperature=2.0), dim=-1).max(dim=-1).values < original).all()
 
 
 BAD_SETTINGS = [
@@ -158,14 +221,15 @@ def test_bad_settings_raise_with_a_message(logits, bad):
 
 def test_compare_settings_table(tiny):
     model, tokenizer = tiny
-    logits = next_token_logits(model, tokenizer, "I am a cat.")[0]
     table = compare_settings_table(
-        logits, tokenizer, {"original": {}, "top_k=3": {"top_k": 3}, "T=0.5": {"temperature": 0.5}}, top=5
+        model, tokenizer, "I am a cat.",
+        {"no filter": {"top_k": None}, "default": {}, "top_k=3": {"top_k": 3}, "T=0.5": {"temperature": 0.5}},
+        top=5,
     )
     lines = table.splitlines()
-    assert lines[0].split() == ["token", "original", "top_k=3", "T=0.5"]
+    assert lines[0].split() == ["token", "no", "filter", "default", "top_k=3", "T=0.5"]
     assert len(lines) == 1 + 5 + 1
-    assert lines[-1].split() == ["tokens", "left", str(model.config.vocab_size), "3", str(model.config.vocab_size)]
+    assert lines[-1].split() == ["tokens", "left", str(model.config.vocab_size), "50", "3", "50"]
     assert lines[4].split()[-2] == "removed"  # the 4th most likely token is outside the top 3
 
 
@@ -178,17 +242,16 @@ def test_plot_sampling_settings_is_deterministic(tiny):
     from companion.plots import plot_sampling_settings
 
     model, tokenizer = tiny
-    logits = next_token_logits(model, tokenizer, "I am a cat.")[0]
-    settings = {"original": {}, "top_k=3": {"top_k": 3}}
+    settings = {"original": {"top_k": None}, "top_k=3": {"top_k": 3}}
     pictures = []
     for _ in range(2):
-        figure = plot_sampling_settings(logits, tokenizer, settings, top=6)
+        figure = plot_sampling_settings(model, tokenizer, "I am a cat.", settings, top=6)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", metadata={"Software": None})
         pictures.append(buffer.getvalue())
         plt.close(figure)
     assert pictures[0] == pictures[1]
-    figure = plot_sampling_settings(logits, tokenizer, settings, top=6)
+    figure = plot_sampling_settings(model, tokenizer, "I am a cat.", settings, top=6)
     widths = [bar.get_width() for bar in figure.axes[1].patches]
     assert sum(width > 0 for width in widths) == 3
     plt.close(figure)

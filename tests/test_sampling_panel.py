@@ -29,9 +29,10 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 @pytest.fixture
 def panel(tiny):
-    """A panel on tutorial-tiny after "I am a cat.", every slider at the end that changes nothing."""
+    """A panel on tutorial-tiny after "I am a cat.", every slider at the end that changes nothing
+    (top_k=0 switches off generate()'s default top_k=50; the other three start at values that change nothing)."""
     model, tokenizer = tiny
-    return sampling_panel(model, tokenizer, PROMPT)
+    return sampling_panel(model, tokenizer, PROMPT, top_k=0)
 
 
 def logits_after(tiny, prompt: str) -> torch.Tensor:
@@ -64,15 +65,20 @@ def test_the_panel_starts_with_the_chart_of_its_settings(tiny):
     model, tokenizer = tiny
     panel = sampling_panel(model, tokenizer, PROMPT, temperature=0.7, top_p=0.9)
     logits = logits_after(tiny, PROMPT)
-    assert panel.settings == {"temperature": 0.7, "top_k": 0, "top_p": 0.9, "min_p": 0.0}
+    # top_k starts at generate()'s default, 50: the panel shows what generate(do_sample=True, temperature=0.7,
+    # top_p=0.9) draws from
+    assert panel.settings == {"temperature": 0.7, "top_k": 50, "top_p": 0.9, "min_p": 0.0}
     assert panel.prompt == PROMPT
     assert torch.equal(panel.logits, logits)
-    assert torch.equal(panel.probabilities, sampling_distribution(logits, **panel.settings))
+    torch.testing.assert_close(
+        panel.probabilities, sampling_distribution(model, tokenizer, PROMPT, temperature=0.7, top_p=0.9)
+    )
+    assert torch.equal(panel.probabilities, sampling_distribution(model, tokenizer, PROMPT, **panel.settings))
     [output] = panel.chart.outputs
     assert output["output_type"] == "display_data" and output["data"]["image/png"] == panel.png
     bundle = panel._repr_mimebundle_()
     assert bundle["image/png"] == panel.png, "viewers without a kernel show the chart"
-    assert bundle["text/plain"] == "SamplingPanel(prompt='I am a cat.', temperature=0.7, top_k=0, top_p=0.9, min_p=0.0)"
+    assert bundle["text/plain"] == "SamplingPanel(prompt='I am a cat.', temperature=0.7, top_k=50, top_p=0.9, min_p=0.0)"
     assert WIDGET_VIEW in bundle, "a kernel-backed frontend shows the live widget"
 
 
@@ -140,7 +146,7 @@ def test_the_chart_data_equal_transformers_warpers_and_the_course_helper(panel, 
     probabilities = panel.update(prompt=prompt, **settings)
     logits = logits_after(tiny, prompt)
     torch.testing.assert_close(probabilities, transformers_distribution(logits, **settings))
-    assert torch.equal(probabilities, sampling_distribution(logits, **{**NEUTRAL, **settings}))
+    assert torch.equal(probabilities, sampling_distribution(*tiny, prompt, **{**NEUTRAL, **settings}))
 
 
 def test_moving_a_slider_redraws_the_chart(panel, tiny):
@@ -151,7 +157,7 @@ def test_moving_a_slider_redraws_the_chart(panel, tiny):
     assert panel.png != first_chart
     assert panel.chart.outputs[0]["data"]["image/png"] == panel.png
     panel.controls["temperature"].value = 0.5
-    expected = sampling_distribution(logits, temperature=0.5, top_k=3, top_p=1.0, min_p=0.0)
+    expected = sampling_distribution(*tiny, PROMPT, temperature=0.5, top_k=3, top_p=1.0, min_p=0.0)
     assert torch.equal(panel.probabilities, expected)
     torch.testing.assert_close(panel.probabilities, transformers_distribution(logits, temperature=0.5, top_k=3))
 
@@ -198,7 +204,7 @@ def test_drawing_leaves_no_open_figure(tiny):
 @pytest.mark.parametrize("changes", [
     {"temperature": 0},
     {"temperature": 2.5},
-    {"top_k": 51},
+    {"top_k": 101},
     {"top_k": 2.0},
     {"top_p": 0},
     {"min_p": 1.5},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from companion.exercises import Verdict, is_number, report
+from companion.exercises import Verdict, is_number, is_whole_number, report
 from companion.generation import generate_ids
 from companion.language import Messages
 from companion.sampling import count_candidates, sampling_distribution
@@ -36,20 +36,34 @@ MESSAGES = Messages(__name__, {
               "brauchen die wahrscheinlichste Ausgabe; kreative Aufgaben profitieren vom Sampling.",
     },
     # check_tokens_left
+    "top_p_store": {
+        "en": "store one whole number in answer: how many tokens generate() can still draw, e.g. answer = 12.",
+        "de": "Speichern Sie eine ganze Zahl in answer: wie viele Tokens generate() noch ziehen kann, "
+              "z. B. answer = 12.",
+    },
+    "top_p_default_top_k": {
+        "en": "that is what top_p alone keeps. Which filter does generate(do_sample=True) apply before "
+              "top_p when the call does not set it?",
+        "de": "So viele lässt top_p allein übrig. Welchen Filter wendet generate(do_sample=True) vor top_p "
+              "an, wenn der Aufruf ihn nicht festlegt?",
+    },
     "top_p_include_last": {
         "en": "include the token that makes the running total reach top_p: it is kept too.",
         "de": "Zählen Sie auch den Token mit, durch den die laufende Summe top_p erreicht: "
               "Er bleibt ebenfalls übrig.",
     },
     "top_p_running_total": {
-        "en": "sort the probabilities from high to low, add them up one by one, and count how many "
-              "tokens you need until the running total reaches top_p.",
-        "de": "Sortieren Sie die Wahrscheinlichkeiten absteigend, addieren Sie sie nacheinander auf und "
-              "zählen Sie, wie viele Tokens Sie brauchen, bis die laufende Summe top_p erreicht.",
+        "en": "sort the probabilities of the tokens still in play from high to low, add them up one by "
+              "one, and count how many tokens you need until the running total reaches top_p.",
+        "de": "Sortieren Sie die Wahrscheinlichkeiten der Tokens, die noch im Spiel sind, absteigend, "
+              "addieren Sie sie nacheinander auf und zählen Sie, wie viele Tokens Sie brauchen, bis die "
+              "laufende Summe top_p erreicht.",
     },
     "top_p_praise": {
-        "en": "top_p={top_p} keeps {expected} tokens here; the rest can no longer be drawn.",
-        "de": "top_p={top_p} lässt hier {expected} Tokens übrig; alle anderen können nicht mehr gezogen werden.",
+        "en": "After the default top_k, top_p={top_p} keeps {expected} tokens here; the rest can no longer "
+              "be drawn.",
+        "de": "Nach dem voreingestellten top_k lässt top_p={top_p} hier {expected} Tokens übrig; alle anderen "
+              "können nicht mehr gezogen werden.",
     },
     # check_greedy_predictions
     "predictions_fill_in": {
@@ -104,14 +118,16 @@ MESSAGES = Messages(__name__, {
     },
     # check_loop_breaking_penalty
     "penalty_none_praise": {
-        "en": "No penalty up to 2.0 breaks this model's loop here: leave the answer None "
-              "and try no_repeat_ngram_size instead.",
-        "de": "Kein Strafwert bis 2,0 durchbricht hier die Schleife dieses Modells: Lassen Sie die "
-              "Antwort auf None und probieren Sie stattdessen no_repeat_ngram_size aus.",
+        "en": "No penalty up to 2.0 breaks this model's loop here: try no_repeat_ngram_size instead.",
+        "de": "Kein Strafwert bis 2,0 durchbricht hier die Schleife dieses Modells: Probieren Sie "
+              "stattdessen no_repeat_ngram_size aus.",
     },
-    "penalty_none_hint": {
-        "en": "for this model no penalty up to 2.0 breaks the loop; answer None.",
-        "de": "Bei diesem Modell durchbricht kein Strafwert bis 2,0 die Schleife; antworten Sie mit None.",
+    "penalty_none_wrong": {
+        "en": "a penalty up to 2.0 does break the loop here: try them in steps of 0.1 from 1.0 upward "
+              "and store the first that works.",
+        "de": "Hier durchbricht sehr wohl ein Strafwert bis 2,0 die Schleife: Probieren Sie die Werte ab "
+              "repetition_penalty=1.0 in Schritten von 0,1 aufwärts und speichern Sie den ersten, der "
+              "wirkt.",
     },
     "penalty_praise": {
         "en": "From repetition_penalty={expected} on, the tokens already in the text are penalised enough "
@@ -120,8 +136,10 @@ MESSAGES = Messages(__name__, {
               "bestraft, dass die Schleife nicht wieder beginnt.",
     },
     "penalty_number": {
-        "en": "give a number: the penalty, e.g. 1.7.",
-        "de": "Geben Sie eine Zahl an: den Strafwert, z. B. answer = 1.7.",
+        "en": "store a number in answer: the penalty, e.g. answer = 1.7 (or answer = \"none\" if no "
+              "penalty up to 2.0 works).",
+        "de": "Speichern Sie eine Zahl in answer: den Strafwert, z. B. answer = 1.7 (oder "
+              "answer = \"none\", falls kein Strafwert bis 2,0 wirkt).",
     },
     "penalty_below_one": {
         "en": "a penalty below 1 rewards tokens that are already in the text: "
@@ -171,21 +189,29 @@ def check_decoding_modes(answer) -> Verdict:
     return report(not missing and not wrong, MESSAGES("modes_praise"), hint)
 
 
-def check_tokens_left(answer, logits: torch.Tensor, top_p: float) -> Verdict:
-    """Exercise 4: how many tokens top-p (nucleus) filtering with `top_p` keeps for these logits.
+def check_tokens_left(answer, model, tokenizer, prompt: str, top_p: float) -> Verdict:
+    """Exercise 4: how many tokens `model.generate(do_sample=True, top_p=top_p)` can still draw after `prompt`.
 
     Args:
         answer: an int.
-        logits: FloatTensor of shape (vocab,) for one prompt.
-        top_p: the nucleus threshold of the exercise.
+        model, tokenizer: the notebook's model; the right count is computed from the logits
+            processors generate() builds for it, its default top_k included.
+        prompt, top_p: those of the exercise.
     Returns:
-        a Verdict, truthy if `answer` equals the number of tokens left (as transformers' TopPLogitsWarper keeps).
+        a Verdict, truthy if `answer` equals the number of tokens left.
     """
-    expected = count_candidates(sampling_distribution(logits, top_p=top_p))
+    if answer is None:
+        return report(False, "", MESSAGES("top_p_store"))
+    expected = count_candidates(sampling_distribution(model, tokenizer, prompt, top_p=top_p))
+    without_top_k = count_candidates(sampling_distribution(model, tokenizer, prompt, top_p=top_p, top_k=None))
     if isinstance(answer, torch.Tensor) and answer.numel() == 1:
         answer = int(answer.item())
     correct = answer == expected and not isinstance(answer, bool)
-    if isinstance(answer, int) and answer == expected - 1:
+    if not is_whole_number(answer):
+        hint = MESSAGES("top_p_store")
+    elif answer == without_top_k and without_top_k != expected:
+        hint = MESSAGES("top_p_default_top_k")
+    elif answer == expected - 1:
         hint = MESSAGES("top_p_include_last")
     else:
         hint = MESSAGES("top_p_running_total")
@@ -354,18 +380,25 @@ def check_loop_breaking_penalty(answer, model, tokenizer, prompt: str, max_new_t
     """Exercise "reach a goal": the smallest repetition_penalty (steps of 0.1) that ends the greedy loop.
 
     Args:
-        answer: a number, e.g. 1.4.
+        answer: a number, e.g. 1.4, or the string "none" when no penalty up to 2.0 works
+            (None is the untouched placeholder and never an answer).
         model, tokenizer: the notebook's model; the right penalty is computed from it.
         prompt, max_new_tokens: those of the exercise (greedy decoding).
     Returns:
         a Verdict, truthy if `answer` is the smallest penalty in 1.0, 1.1, ..., 2.0 whose
-        text (prompt included) repeats no sentence.
+        text (prompt included) repeats no sentence ("none" if there is none).
     Used in notebook 03.
     """
+    if answer is None:
+        return report(False, "", MESSAGES("penalty_number"))
     expected = smallest_loop_breaking_penalty(model, tokenizer, prompt, max_new_tokens)
+    said_none = isinstance(answer, str) and answer.strip().lower() == "none"
     if expected is None:
-        return report(answer is None, MESSAGES("penalty_none_praise"), MESSAGES("penalty_none_hint"))
+        hint = MESSAGES("penalty_too_weak", answer=answer) if is_number(answer) else MESSAGES("penalty_number")
+        return report(said_none, MESSAGES("penalty_none_praise"), hint)
     praise = MESSAGES("penalty_praise", expected=expected)
+    if said_none:
+        return report(False, praise, MESSAGES("penalty_none_wrong"))
     if not is_number(answer):  # also refuses True/False, nan and inf
         return report(False, praise, MESSAGES("penalty_number"))
     answer = round(float(answer), 1)

@@ -197,6 +197,110 @@ print(f"seed {SEED + 1}:       {other!r}")
 print("same seed, same sample:", first == second)
 
 # %% [markdown] lang=en
+# ## Checkpoints that sample by default
+#
+# The course models' generation configs say nothing about the mode, so `generate()` decodes
+# greedily unless the call says `do_sample=True`. Many instruct checkpoints ship a
+# `generation_config.json` that switches sampling on: `meta-llama/Llama-3.1-8B-Instruct`, for
+# example, ships `"do_sample": true, "temperature": 0.6, "top_p": 0.9`. With such a checkpoint
+# a plain `generate()` call samples. To see it here, save a local copy of `tutorial-tiny`
+# (whatever `MODEL` is) whose generation config is written the same way:
+
+# %% [markdown] lang=de
+# ## Checkpoints, die von sich aus Sampling verwenden
+#
+# Die Generierungskonfigurationen der Kursmodelle legen keinen Modus fest; deshalb dekodiert
+# `generate()` greedy, solange der Aufruf nicht `do_sample=True` verlangt. Viele
+# Instruct-Checkpoints liefern dagegen eine `generation_config.json` mit, die das Sampling
+# einschaltet: `meta-llama/Llama-3.1-8B-Instruct` zum Beispiel enthält
+# `"do_sample": true, "temperature": 0.6, "top_p": 0.9`. Bei einem solchen Checkpoint zieht schon
+# ein schlichter Aufruf von `generate()` zufällig. Um das hier zu sehen, speichern Sie eine lokale
+# Kopie von `tutorial-tiny` (unabhängig davon, was in `MODEL` steht), deren
+# Generierungskonfiguration genauso geschrieben ist:
+
+# %%
+import os
+import shutil
+import tempfile
+
+from transformers import GenerationConfig
+
+from companion.models import resolve_model_path
+
+checkpoint = os.path.join(tempfile.mkdtemp(), "tutorial-tiny-sampling")  # a throwaway folder
+shutil.copytree(resolve_model_path("tutorial-tiny"), checkpoint)  # weights, tokenizer and configs
+shipped_config = GenerationConfig.from_pretrained(checkpoint)
+shipped_config.update(do_sample=True, temperature=0.6, top_p=0.9)  # as Llama-3.1-8B-Instruct ships it
+shipped_config.save_pretrained(checkpoint)  # rewrites the copy's generation_config.json
+with open(os.path.join(checkpoint, "generation_config.json")) as file:
+    print(file.read())
+
+# %% tags=device-dependent
+sampling_model, sampling_tokenizer = companion.load_model(checkpoint)
+name_inputs = sampling_tokenizer(["My name is"], return_tensors="pt").to(sampling_model.device)
+set_seed(SEED)
+for run in (1, 2):
+    plain_ids = sampling_model.generate(**name_inputs, max_new_tokens=MAX_NEW_TOKENS)  # no do_sample: the mistake
+    print(f"plain call {run}:", sampling_tokenizer.batch_decode(plain_ids, skip_special_tokens=True))
+
+# %% [markdown] lang=en
+# Two plain calls, two different texts, and no line from transformers under the cell: the
+# call set nothing that could clash. The place to look is `model.generation_config`, what
+# `generate()` starts from before it applies the call's own arguments:
+
+# %% [markdown] lang=de
+# Zwei schlichte Aufrufe, zwei verschiedene Texte, und unter der Zelle keine Zeile von
+# transformers: Der Aufruf hat nichts festgelegt, was sich widersprechen könnte. Nachsehen können
+# Sie in `model.generation_config`; davon geht `generate()` aus, bevor es die Argumente des
+# Aufrufs anwendet:
+
+# %%
+print(sampling_model.generation_config)
+
+# %% [markdown] lang=en
+# To decode greedily in one call, say so in the call. To change the default for good, update
+# the model's generation config, and take the sampling flags out with it:
+
+# %% [markdown] lang=de
+# Um in einem einzelnen Aufruf greedy zu dekodieren, schreiben Sie es in den Aufruf. Um den
+# Standard dauerhaft zu ändern, aktualisieren Sie die Generierungskonfiguration des Modells und
+# nehmen dabei die Sampling-Flags heraus:
+
+# %%
+greedy_once = sampling_model.generate(**name_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+print("do_sample=False in the call:", sampling_tokenizer.batch_decode(greedy_once, skip_special_tokens=True))
+
+sampling_model.generation_config.update(do_sample=False, temperature=None, top_p=None)  # for good
+greedy_from_now_on = sampling_model.generate(**name_inputs, max_new_tokens=MAX_NEW_TOKENS)
+print("plain call after update():  ", sampling_tokenizer.batch_decode(greedy_from_now_on, skip_special_tokens=True))
+print("the same tokens:", torch.equal(greedy_once, greedy_from_now_on))
+
+# %% [markdown] lang=en
+# The call with `do_sample=False` logged nothing either, although the config still held
+# `temperature=0.6` and `top_p=0.9`, which greedy decoding ignores. In transformers 5.24,
+# `GenerationConfig.validate()` stays quiet about a sampling flag the call did not set when the
+# call sets `do_sample` itself (`_should_warn` in `generation/configuration_utils.py`): values
+# inherited from the checkpoint are not reported once you choose the mode. `update()` with
+# `None` removes them; setting only `generation_config.do_sample = False` would leave them in
+# the config, and the next call would log "The following generation flags are not valid and may
+# be ignored". To keep the change with the checkpoint, save it:
+# `sampling_model.generation_config.save_pretrained(checkpoint)`. The safest habit stays the
+# one from above: write `do_sample=` in every call.
+
+# %% [markdown] lang=de
+# Auch der Aufruf mit `do_sample=False` hat nichts gemeldet, obwohl die Konfiguration noch
+# `temperature=0.6` und `top_p=0.9` enthielt, die das Greedy Decoding ignoriert. In transformers
+# 5.24 schweigt `GenerationConfig.validate()` zu einem Sampling-Flag, das der Aufruf nicht gesetzt
+# hat, sobald der Aufruf `do_sample` selbst festlegt (`_should_warn` in
+# `generation/configuration_utils.py`): Werte, die aus dem Checkpoint stammen, werden nicht
+# gemeldet, sobald Sie den Modus selbst wählen. `update()` mit `None` entfernt sie; würden Sie nur
+# `generation_config.do_sample = False` setzen, blieben sie in der Konfiguration stehen, und der
+# nächste Aufruf würde „The following generation flags are not valid and may be ignored“ melden.
+# Damit die Änderung beim Checkpoint bleibt, speichern Sie sie:
+# `sampling_model.generation_config.save_pretrained(checkpoint)`. Die sicherste Gewohnheit bleibt
+# die von oben: Schreiben Sie `do_sample=` in jeden Aufruf.
+
+# %% [markdown] lang=en
 # ## What temperature, top-k, top-p and min-p do
 #
 # Before drawing, `generate()` can reshape the next-token distribution. In transformers 5.24
@@ -214,12 +318,15 @@ print("same seed, same sample:", first == second)
 #   computes exactly that threshold, `min_p * max(probabilities)`, and removes the tokens
 #   below it; typical values are 0.01 to 0.2.
 #
-# Where neither the call nor the model's generation config sets them, sampling uses
-# `temperature=1.0`, `top_k=50` and `top_p=1.0`, and no `min_p` (transformers 5.24,
-# `GenerationConfig._get_default_generation_params`). `companion.sampling` applies the same
-# steps by hand; the course's tests check it against transformers' own
-# `TemperatureLogitsWarper`, `TopKLogitsWarper`, `TopPLogitsWarper` and `MinPLogitsWarper`.
-# Here is the distribution of the token after "I am a cat.":
+# Where neither the call nor the model's generation config sets them, `generate()` fills them
+# in from `GenerationConfig._get_default_generation_params()` (transformers 5.24,
+# `generation/configuration_utils.py`; `_prepare_generation_config` in `generation/utils.py`
+# merges them into the call): `temperature=1.0`, `top_p=1.0`, no `min_p`, and **`top_k=50`**.
+# The first three change nothing, the last one does: a plain `generate(do_sample=True)` can
+# only ever draw one of the 50 most likely tokens. To switch top-k off, pass `top_k=None` or
+# `top_k=0`: `_get_logits_processor` adds the `TopKLogitsWarper` only when `top_k` is neither.
+# `output_scores=True` lets you count it: the scores of a step are the logits after the
+# processors, and every token they removed holds `-inf`:
 
 # %% [markdown] lang=de
 # ## Was Temperatur, Top-k, Top-p und Min-p bewirken
@@ -242,39 +349,78 @@ print("same seed, same sample:", first == second)
 #   `min_p * max(probabilities)`, und entfernt die Tokens darunter; übliche Werte liegen
 #   zwischen 0,01 und 0,2.
 #
-# Wo weder der Aufruf noch die Generierungskonfiguration des Modells diese Werte festlegt, verwendet das
-# Sampling `temperature=1.0`, `top_k=50` und `top_p=1.0` und kein `min_p` (transformers 5.24,
-# `GenerationConfig._get_default_generation_params`). `companion.sampling` führt dieselben
-# Schritte von Hand aus; die Tests des Kurses vergleichen das Ergebnis mit den Klassen von
-# transformers selbst: `TemperatureLogitsWarper`, `TopKLogitsWarper`, `TopPLogitsWarper` und
-# `MinPLogitsWarper`. Hier sehen Sie die Verteilung des Tokens nach „I am a cat.“:
+# Wo weder der Aufruf noch die Generierungskonfiguration des Modells diese Werte festlegt, ergänzt
+# `generate()` sie aus `GenerationConfig._get_default_generation_params()` (transformers 5.24,
+# `generation/configuration_utils.py`; `_prepare_generation_config` in `generation/utils.py`
+# übernimmt sie in den Aufruf): `temperature=1.0`, `top_p=1.0`, kein `min_p` und **`top_k=50`**.
+# Die ersten drei ändern nichts, der letzte Wert schon: Ein schlichter Aufruf
+# `generate(do_sample=True)` kann immer nur einen der 50 wahrscheinlichsten Tokens ziehen. Um
+# Top-k abzuschalten, übergeben Sie `top_k=None` oder `top_k=0`: `_get_logits_processor` fügt den
+# `TopKLogitsWarper` nur hinzu, wenn `top_k` keines von beiden ist. Mit `output_scores=True`
+# können Sie das nachzählen: Die Scores eines Schritts sind die Logits nach den Prozessoren, und
+# jeder Token, den sie entfernt haben, steht auf `-inf`:
 
 # %%
-from companion.inspection import next_token_logits
-from companion.sampling import compare_settings_table
+for label, options in {"do_sample=True": {}, "do_sample=True, top_k=None": {"top_k": None}}.items():
+    output = model.generate(
+        **inputs, max_new_tokens=1, do_sample=True, output_scores=True, return_dict_in_generate=True, **options
+    )
+    first_step_scores = output.scores[0]  # (1, vocabulary): the logits after generate()'s processors
+    drawable = torch.isfinite(first_step_scores).sum().item()
+    print(f"{label:28} {drawable:4} of {first_step_scores.shape[-1]} tokens can be drawn")
 
-cat_logits = next_token_logits(model, tokenizer, "I am a cat.")[0]  # (vocabulary,)
+# %% [markdown] lang=en
+# The table and the chart below come from the same processors. `companion.sampling` asks the
+# model for the list `generate()` builds (`generate_logits_processors` calls the two methods
+# `generate()` calls: `_prepare_generation_config` and `_get_logits_processor`), applies it to
+# the logits after the prompt and takes the softmax; the course's tests hold it to the scores of
+# real `generate()` calls. Each column is what `generate(do_sample=True, **setting)` draws from,
+# default top-k included; the column "no filter" passes `top_k=None`, which leaves the model's
+# own distribution. First the list for three calls, in the order the processors run:
+
+# %% [markdown] lang=de
+# Die Tabelle und das Diagramm unten stammen aus denselben Prozessoren. `companion.sampling` lässt
+# sich vom Modell die Liste geben, die `generate()` aufbaut (`generate_logits_processors` ruft
+# dieselben zwei Methoden auf wie `generate()`: `_prepare_generation_config` und
+# `_get_logits_processor`), wendet sie auf die Logits nach dem Prompt an und bildet den Softmax;
+# die Tests des Kurses vergleichen das Ergebnis mit den Scores echter `generate()`-Aufrufe. Jede
+# Spalte zeigt, woraus `generate(do_sample=True, **Einstellung)` zieht, einschließlich des
+# Standardwerts für Top-k; die Spalte „no filter“ übergibt `top_k=None` und lässt damit die
+# Verteilung des Modells unverändert. Zuerst die Liste für drei Aufrufe, in der Reihenfolge, in der
+# die Prozessoren laufen:
+
+# %%
+from companion.sampling import compare_settings_table, generate_logits_processors
+
+for options in ({}, {"temperature": 0.7, "top_p": 0.9}, {"top_k": None}):
+    names = [type(processor).__name__ for processor in generate_logits_processors(model, **options)]
+    print(f"do_sample=True, {options}: {names}")
+
+# %%
 settings = {
-    "original": {},
+    "no filter": {"top_k": None},  # the model's own distribution
+    "default": {},  # generate(do_sample=True) as it is: top_k=50
     "T=0.5": {"temperature": 0.5},
     "T=1.5": {"temperature": 1.5},
     "top_k=3": {"top_k": 3},
     "top_p=0.9": {"top_p": 0.9},
     "min_p=0.1": {"min_p": 0.1},
 }
-print(compare_settings_table(cat_logits, tokenizer, settings, top=8))
+print(compare_settings_table(model, tokenizer, "I am a cat.", settings, top=8))
 
 # %%
 from companion.plots import plot_sampling_settings
 
-figure = plot_sampling_settings(cat_logits, tokenizer, settings, top=8)
+figure = plot_sampling_settings(model, tokenizer, "I am a cat.", settings, top=8)
 
 # %% [markdown] lang=en
 # The probabilities of the surviving tokens are scaled up so they add up to 1 again. With
-# `tutorial-tiny`, `T=0.5` lifts the top token `' I'` from 57 % to 94 % and `T=1.5` lowers
-# it to 32 %, while all 768 tokens stay drawable; `top_k=3` leaves 3 tokens, `top_p=0.9`
-# leaves 9 and `min_p=0.1` leaves 3: the threshold is a tenth of 57 %, and only `' The'` and
-# `' My'` reach it besides `' I'`.
+# `tutorial-tiny`, the default column keeps 50 of the 768 tokens, and their probabilities
+# hardly move: the other 718 held little. `T=0.5` lifts the top token `' I'` from 57 % to 94 %
+# and `T=1.5` lowers it to 33 %; temperature removes no token, but the default top-k still
+# leaves only 50 drawable. `top_k=3` leaves 3 tokens, `top_p=0.9` leaves 9 and `min_p=0.1`
+# leaves 3: the threshold is a tenth of 57 %, and only `' The'` and `' My'` reach it besides
+# `' I'`.
 #
 # Both `top_p` and `min_p` adapt to the model's confidence, but differently. `min_p` looks
 # only at the top token; `top_p` must collect 90 % of the probability, and when the rest is a
@@ -282,8 +428,10 @@ figure = plot_sampling_settings(cat_logits, tokenizer, settings, top=8)
 
 # %% [markdown] lang=de
 # Die Wahrscheinlichkeiten der verbleibenden Tokens werden hochskaliert, sodass sie zusammen
-# wieder 1 ergeben. Bei `tutorial-tiny` hebt `T=0.5` den wahrscheinlichsten Token `' I'` von
-# 57 % auf 94 %, und `T=1.5` senkt ihn auf 32 %, wobei alle 768 Tokens im Spiel bleiben;
+# wieder 1 ergeben. Bei `tutorial-tiny` behält die Spalte „default“ 50 der 768 Tokens, und ihre
+# Wahrscheinlichkeiten ändern sich kaum: Die übrigen 718 hatten wenig davon. `T=0.5` hebt den
+# wahrscheinlichsten Token `' I'` von 57 % auf 94 %, und `T=1.5` senkt ihn auf 33 %; die
+# Temperatur entfernt keinen Token, aber das voreingestellte Top-k lässt trotzdem nur 50 ziehbar.
 # `top_k=3` lässt 3 Tokens übrig, `top_p=0.9` lässt 9 übrig und `min_p=0.1` lässt 3 übrig: Die
 # Schwelle liegt bei einem Zehntel von 57 %, und außer `' I'` erreichen sie nur `' The'` und
 # `' My'`.
@@ -297,17 +445,19 @@ figure = plot_sampling_settings(cat_logits, tokenizer, settings, top=8)
 from companion.sampling import count_candidates, sampling_distribution
 
 for prompt in ["The cat is", "I am a cat.", "I like to"]:
-    logits = next_token_logits(model, tokenizer, prompt)[0]
-    top_probability = torch.softmax(logits, dim=-1).max().item()
-    kept_by_min_p = count_candidates(sampling_distribution(logits, min_p=0.1))
-    kept_by_top_p = count_candidates(sampling_distribution(logits, top_p=0.9))
+    # top_k=None switches generate()'s default top_k=50 off, to see min_p and top_p on their own
+    top_probability = sampling_distribution(model, tokenizer, prompt, top_k=None).max().item()
+    kept_by_min_p = count_candidates(sampling_distribution(model, tokenizer, prompt, top_k=None, min_p=0.1))
+    kept_by_top_p = count_candidates(sampling_distribution(model, tokenizer, prompt, top_k=None, top_p=0.9))
     print(f"{prompt!r:14} top token {top_probability:6.1%} | min_p=0.1 keeps tokens from "
           f"{0.1 * top_probability:5.2%} up: {kept_by_min_p:3} tokens | top_p=0.9 keeps {kept_by_top_p:3} tokens")
 
 # %% [markdown] lang=en
 # With `tutorial-tiny`: after "The cat is" the model is sure (78 %) and `min_p` leaves that one
 # token, while `top_p` still lets 10 tokens through; after "I like to" the top token has only
-# 10 %, so `min_p` opens up to 27 tokens, and `top_p` needs 95.
+# 10 %, so `min_p` opens up to 27 tokens, and `top_p` needs 95. That is more than the 50 that
+# the default `top_k` lets through: in a call `generate(do_sample=True, top_p=0.9)` top-k runs
+# first, and top-p then collects its 90 % among those 50, scaled up to add up to 1.
 #
 # Taken to the extreme, a very low temperature or `top_k=1` leaves only the most likely
 # token, and sampling becomes greedy decoding:
@@ -315,7 +465,10 @@ for prompt in ["The cat is", "I am a cat.", "I like to"]:
 # %% [markdown] lang=de
 # Bei `tutorial-tiny`: Nach „The cat is“ ist sich das Modell sicher (78 %), und `min_p` lässt nur
 # diesen einen Token übrig, während `top_p` noch 10 Tokens durchlässt; nach „I like to“ hat der
-# wahrscheinlichste Token nur 10 %, sodass `min_p` 27 Tokens zulässt und `top_p` 95 braucht.
+# wahrscheinlichste Token nur 10 %, sodass `min_p` 27 Tokens zulässt und `top_p` 95 braucht. Das
+# sind mehr als die 50, die das voreingestellte `top_k` durchlässt: Bei einem Aufruf
+# `generate(do_sample=True, top_p=0.9)` läuft Top-k zuerst, und Top-p sammelt seine 90 % dann
+# unter diesen 50 ein, hochskaliert auf die Summe 1.
 #
 # Auf die Spitze getrieben lassen eine sehr niedrige Temperatur oder `top_k=1` nur den
 # wahrscheinlichsten Token übrig, und aus dem Sampling wird Greedy Decoding:
@@ -330,17 +483,19 @@ print("sampling with top_k=1 equals greedy:", torch.equal(top_1_ids, greedy_ids)
 #
 # The panel below puts the four settings on sliders, in the order in which `generate()` applies
 # them, with a prompt box and the chart underneath: on the left the model's own distribution of
-# the next token, on the right the one the settings leave to draw from. It starts at
-# `temperature=0.7` with `top_p=0.9`, a moderate temperature with top-p, as is usual for chat.
-# Move a slider and the right chart is drawn again; type another prompt and press Enter to see
+# the next token, on the right the one that `generate(do_sample=True, ...)` draws from with the
+# sliders' settings. It starts where `generate(do_sample=True, temperature=0.7, top_p=0.9)`
+# stands, a moderate temperature with top-p as is usual for chat, and so with `top_k` at its
+# default of 50 (0 on the slider is `top_k=None` in a call: top-k off). Move a slider and the right chart is drawn again; type another prompt and press Enter to see
 # the distribution after it. Some things to try:
 #
 # - Lower the temperature step by step and watch the most likely token take over.
 # - Set `top_k` to 1: one token is left, and sampling is greedy decoding again.
 # - Type the prompt "I like to", where the model is unsure: `top_p` now lets many more tokens
-#   through than after "I am a cat.". Then raise `min_p` and see how few of them it keeps.
+#   through than after "I am a cat.", up to the 50 that top-k leaves; set `top_k` to 0 and see
+#   how many more it would take. Then raise `min_p` and see how few of them it keeps.
 #
-# The panel computes with the same `companion.sampling` functions as the table above. The
+# The panel computes with the same processors as the table above, those `generate()` builds. The
 # sliders need a running kernel; where the notebook is only read (on GitHub, for example), you
 # see the chart for the starting settings.
 
@@ -350,9 +505,10 @@ print("sampling with top_k=1 equals greedy:", torch.equal(top_1_ids, greedy_ids)
 # Das folgende Panel legt die vier Einstellungen auf Schieberegler, in der Reihenfolge, in der
 # `generate()` sie anwendet; darunter folgen ein Eingabefeld für den Prompt und das Diagramm.
 # Links sehen Sie die Verteilung des nächsten Tokens, wie das Modell sie liefert, rechts die
-# Verteilung, die nach den Einstellungen zum Ziehen übrig bleibt. Das Panel beginnt mit
-# `temperature=0.7` und `top_p=0.9`, also einer moderaten Temperatur mit Top-p, wie sie für Chats
-# üblich ist. Sobald Sie einen Regler bewegen, wird das rechte Diagramm neu gezeichnet; geben Sie
+# Verteilung, aus der `generate(do_sample=True, ...)` mit den Einstellungen der Regler zieht. Das
+# Panel beginnt dort, wo `generate(do_sample=True, temperature=0.7, top_p=0.9)` steht, also bei
+# einer moderaten Temperatur mit Top-p, wie sie für Chats üblich ist, und damit bei `top_k` auf
+# seinem Standardwert 50 (0 auf dem Regler entspricht `top_k=None` im Aufruf: Top-k aus). Sobald Sie einen Regler bewegen, wird das rechte Diagramm neu gezeichnet; geben Sie
 # einen anderen Prompt ein und drücken Sie die Eingabetaste, um die Verteilung nach diesem Prompt
 # zu sehen. Einige Anregungen:
 #
@@ -361,10 +517,12 @@ print("sampling with top_k=1 equals greedy:", torch.equal(top_1_ids, greedy_ids)
 # - Stellen Sie `top_k` auf 1: Es bleibt ein einziger Token übrig, und aus dem Sampling wird
 #   wieder Greedy Decoding.
 # - Geben Sie den Prompt „I like to“ ein, bei dem sich das Modell unsicher ist: `top_p` lässt
-#   jetzt viel mehr Tokens durch als nach „I am a cat.“. Erhöhen Sie dann `min_p` und sehen Sie,
-#   wie wenige davon übrig bleiben.
+#   jetzt viel mehr Tokens durch als nach „I am a cat.“, bis zu den 50, die Top-k übrig lässt;
+#   stellen Sie `top_k` auf 0 und sehen Sie, wie viele es sonst wären. Erhöhen Sie dann `min_p` und
+#   sehen Sie, wie wenige davon übrig bleiben.
 #
-# Das Panel rechnet mit denselben Funktionen aus `companion.sampling` wie die Tabelle oben. Die
+# Das Panel rechnet mit denselben Prozessoren wie die Tabelle oben, mit denen, die `generate()`
+# aufbaut. Die
 # Regler brauchen einen laufenden Kernel; wo das Notebook nur gelesen wird (etwa auf GitHub),
 # sehen Sie das Diagramm für die Starteinstellungen.
 
@@ -555,7 +713,9 @@ else:
 #
 # ## Exercises
 #
-# **Exercise 1.** Decide for each task whether you would decode greedily or sample.
+# **Exercise 1.** Decide for each task whether you would decode greedily or sample. The cell
+# below lists the five tasks as the keys of `answer`: replace each `None` with `"greedy"` or
+# `"sampling"`.
 
 # %% [markdown] lang=de
 # Bei `smollm2-135m` dreht sich das Greedy Decoding um „She is a cat.“, der Strafwert durchbricht
@@ -568,7 +728,8 @@ else:
 # ## Übungen
 #
 # **Übung 1.** Entscheiden Sie für jede Aufgabe, ob Sie greedy dekodieren oder Sampling verwenden
-# würden.
+# würden. Die Zelle unten führt die fünf Aufgaben als Schlüssel von `answer` auf: Ersetzen Sie
+# jedes `None` durch `"greedy"` oder `"sampling"`.
 
 # %%
 from companion.exercises.generation_mode import (
@@ -579,7 +740,13 @@ from companion.exercises.generation_mode import (
     check_tokens_left,
 )
 
-answer = None  # your code here: a dict task -> "greedy" or "sampling"
+answer = {  # your answer: "greedy" or "sampling" for each task
+    "translate a sentence into German": None,
+    "transcribe a voice recording": None,
+    "extract the date from an email": None,
+    "write a bedtime story": None,
+    "suggest names for a new cafe": None,
+}
 check_decoding_modes(answer)
 
 # %% tags=solution
@@ -674,32 +841,41 @@ print(tokenizer.batch_decode(answer, skip_special_tokens=True))
 check_fixed_sampling(answer, model, tokenizer, "My name is", MAX_NEW_TOKENS, SEED)
 
 # %% [markdown] lang=en
-# **Exercise 4.** How many tokens can still be drawn after "I am a cat." with `top_p=0.9`?
-# Compute it from `cat_logits` yourself (softmax, sort, running total) rather than with
-# `companion.sampling`.
+# **Exercise 4.** How many tokens can `model.generate(..., do_sample=True, top_p=0.8)` choose
+# from for the first token after "I like to"? Compute it yourself from `like_logits`, the
+# model's scores after that prompt (softmax, sort, running total), rather than with
+# `companion.sampling`, and remember what `generate()` fills in for a setting the call leaves
+# out.
 
 # %% [markdown] lang=de
-# **Übung 4.** Wie viele Tokens können nach „I am a cat.“ mit `top_p=0.9` noch gezogen werden?
-# Berechnen Sie die Zahl selbst aus `cat_logits` (Softmax, sortieren, laufende Summe), statt
-# `companion.sampling` zu verwenden.
+# **Übung 4.** Aus wie vielen Tokens kann `model.generate(..., do_sample=True, top_p=0.8)` den
+# ersten Token nach „I like to“ ziehen? Berechnen Sie die Zahl selbst aus `like_logits`, den
+# Scores des Modells nach diesem Prompt (Softmax, sortieren, laufende Summe), statt
+# `companion.sampling` zu verwenden, und denken Sie daran, was `generate()` für eine Einstellung
+# ergänzt, die der Aufruf weglässt.
 
 # %%
-answer = None  # your code here
-check_tokens_left(answer, cat_logits, top_p=0.9)
+from companion.inspection import next_token_logits
+
+like_logits = next_token_logits(model, tokenizer, "I like to")[0]  # (vocabulary,): the model's scores
+answer = None  # your code here: a whole number
+check_tokens_left(answer, model, tokenizer, "I like to", top_p=0.8)
 
 # %% tags=solution
-probabilities = torch.softmax(cat_logits, dim=-1)
-sorted_probabilities = torch.sort(probabilities, descending=True).values
-running_total = torch.cumsum(sorted_probabilities, dim=-1)
-answer = int((running_total < 0.9).sum()) + 1  # the tokens below 0.9, plus the one that reaches it
-check_tokens_left(answer, cat_logits, top_p=0.9)
+probabilities = torch.softmax(like_logits, dim=-1)
+top_50 = torch.topk(probabilities, 50).values  # generate()'s default top_k=50 runs before top_p
+top_50 = top_50 / top_50.sum()  # scaled up to add up to 1 again, sorted from high to low
+running_total = torch.cumsum(top_50, dim=-1)
+answer = int((running_total < 0.8).sum()) + 1  # the tokens below 0.8, plus the one that reaches it
+check_tokens_left(answer, model, tokenizer, "I like to", top_p=0.8)
 
 # %% [markdown] lang=en
 # **Exercise 5 (change a setting to reach a goal).** Keep greedy decoding of "I am a cat."
 # with `MAX_NEW_TOKENS` new tokens, and use only `repetition_penalty`. What is the smallest
 # penalty, trying 1.0, 1.1, 1.2, ... up to 2.0, at which no sentence of the text (prompt
 # included) appears twice? `companion.exercises.generation_mode.repeats_a_sentence(text)`
-# tells you whether a text still repeats a sentence. Store the penalty in `answer`.
+# tells you whether a text still repeats a sentence. Store the penalty in `answer`, or the
+# string `"none"` if no penalty up to 2.0 does it.
 
 # %% [markdown] lang=de
 # **Übung 5 (eine Einstellung ändern, um ein Ziel zu erreichen).** Bleiben Sie beim Greedy
@@ -707,23 +883,25 @@ check_tokens_left(answer, cat_logits, top_p=0.9)
 # `repetition_penalty`. Welches ist der kleinste Strafwert, in Schritten von 0,1 von 1,0 bis 2,0
 # ausprobiert, bei dem kein Satz des Textes (einschließlich Prompt) zweimal vorkommt?
 # `companion.exercises.generation_mode.repeats_a_sentence(text)` sagt Ihnen, ob sich in einem
-# Text noch ein Satz wiederholt. Speichern Sie den Strafwert in `answer`.
+# Text noch ein Satz wiederholt. Speichern Sie den Strafwert in `answer`, oder den String
+# `"none"`, falls kein Strafwert bis 2,0 das schafft.
 
 # %%
-answer = None  # your code here
+answer = None  # your code here: a penalty, or "none"
 check_loop_breaking_penalty(answer, model, tokenizer, "I am a cat.", MAX_NEW_TOKENS)
 
 # %% tags=solution
 from companion.exercises.generation_mode import repeats_a_sentence
 
+answer = "none"  # stays "none" if no penalty up to 2.0 breaks the loop
 for step in range(11):
     penalty = round(1.0 + step / 10, 1)  # 1.0, 1.1, ..., 2.0
     output_ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, repetition_penalty=penalty)
     text = tokenizer.batch_decode(output_ids, skip_special_tokens=True)[0]
     print(f"repetition_penalty={penalty}: {text!r}")
     if not repeats_a_sentence(text):
-        break  # the first penalty without a repeated sentence is the smallest
-answer = penalty
+        answer = penalty  # the first penalty without a repeated sentence is the smallest
+        break
 check_loop_breaking_penalty(answer, model, tokenizer, "I am a cat.", MAX_NEW_TOKENS)
 
 # %% [markdown] lang=en
