@@ -28,7 +28,7 @@ from companion.exercises.generation_mode import (
     sentences,
 )
 from companion.exercises.output_length import (
-    check_default_new_tokens,
+    check_max_length_new_tokens,
     check_generation_config,
     check_new_text_only,
     check_stop_string,
@@ -173,30 +173,29 @@ LONG_COUNT_PROMPT = "A sequence of numbers: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
 
 
 @pytest.mark.parametrize("model_name", ["tiny", "smollm2"])
-def test_default_new_tokens_equals_a_real_run_without_length(request, model_name, capsys):
+def test_max_length_new_tokens_equals_a_real_run(request, model_name, capsys):
     model, tokenizer = request.getfixturevalue(model_name)
     inputs = tokenizer([LONG_COUNT_PROMPT], return_tensors="pt")
-    assert inputs["input_ids"].shape[1] >= 20  # longer than the old total default on purpose
-    with pytest.warns(UserWarning, match="model-agnostic default `max_length`"):
-        output = model.generate(**inputs, do_sample=False)
-    new_tokens = output.shape[1] - inputs["input_ids"].shape[1]
-    assert new_tokens == 20  # transformers >= 4.47; neither course model ends the count early
-    assert check_default_new_tokens(new_tokens, model, tokenizer, LONG_COUNT_PROMPT)
-    assert "4.47" in verdict(capsys)
-    assert check_default_new_tokens(torch.tensor(new_tokens), model, tokenizer, LONG_COUNT_PROMPT)
+    prompt_length = inputs["input_ids"].shape[1]
+    assert 20 <= prompt_length < 40  # longer than the old total default, shorter than the exercise's max_length
+    output = model.generate(**inputs, max_length=40, do_sample=False)  # the learner's run
+    new_tokens = output.shape[1] - prompt_length
+    assert new_tokens == 40 - prompt_length  # neither course model ends the count early
+    assert check_max_length_new_tokens(new_tokens, model, tokenizer, LONG_COUNT_PROMPT, 40)
+    assert "counts the prompt" in verdict(capsys)
+    assert check_max_length_new_tokens(torch.tensor(new_tokens), model, tokenizer, LONG_COUNT_PROMPT, 40)
     capsys.readouterr()
 
 
-def test_default_new_tokens_hints(tiny, capsys):
+def test_max_length_new_tokens_hints(tiny, capsys):
     model, tokenizer = tiny
-    prompt_length = tokenizer(LONG_COUNT_PROMPT, return_tensors="pt")["input_ids"].shape[1]
-    assert not check_default_new_tokens(prompt_length + 20, model, tokenizer, LONG_COUNT_PROMPT)
+    assert not check_max_length_new_tokens(40, model, tokenizer, LONG_COUNT_PROMPT, 40)
     assert "whole output" in verdict(capsys)
-    assert not check_default_new_tokens(0, model, tokenizer, LONG_COUNT_PROMPT)  # the pre-4.47 answer
-    assert "up to 4.46" in verdict(capsys)
-    assert not check_default_new_tokens(None, model, tokenizer, LONG_COUNT_PROMPT)
-    assert "whole number" in verdict(capsys)
-    assert not check_default_new_tokens(True, model, tokenizer, LONG_COUNT_PROMPT)
+    assert not check_max_length_new_tokens(20, model, tokenizer, LONG_COUNT_PROMPT, 40)
+    assert "default of 20" in verdict(capsys)
+    assert not check_max_length_new_tokens(None, model, tokenizer, LONG_COUNT_PROMPT, 40)
+    assert "store one whole number" in verdict(capsys)
+    assert not check_max_length_new_tokens(True, model, tokenizer, LONG_COUNT_PROMPT, 40)
     assert verdict(capsys).startswith("Not yet.")
 
 

@@ -47,7 +47,18 @@ def test_default_run_adds_20_new_tokens_and_the_warning_counts_the_prompt(cells)
 def test_history_of_the_default_is_stated_with_versions(cells):
     text = prose(cells)
     assert "4.47" in text and "4.46" in text
+    assert "4.38.0" in text and "4.37" in text, "ValueError from 4.38.0, a UserWarning before"
     assert not re.search(r"[Ii]n transformers 5(?![.\d])", text), "the 20-new-token default came in 4.47, not 5"
+
+
+def test_the_guides_50_token_run_is_explained_by_the_tokenizers(cells):
+    """The prose: the guide's 50 tokens end at "16," (3 tokens per ", 3", 4 per ", 10"); tutorial-tiny's
+    tokenizer keeps the space and the number in one token, so its 50 tokens reach "27"."""
+    pieces = printed(code_cell(cells, 'tokenizer(", 3, 16,", add_special_tokens=False)'), "stdout").strip()
+    assert pieces == "[',', 'Ġ3', ',', 'Ġ16', ',']"
+    run = printed(code_cell(cells, "generated_ids = model.generate(**model_inputs, max_new_tokens=MAX_NEW_TOKENS"), "stdout")
+    assert run.splitlines()[0].endswith(", 26, 27") and "new: 50 tokens" in run
+    assert "7 × 3 + 7 × 4 + 1" in prose(cells)
 
 
 def test_generation_config_round_trip_and_kwarg_wins(cells):

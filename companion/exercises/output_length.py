@@ -17,39 +17,36 @@ from companion.generation import generate_text, pad_token_id_or_eos, tokenize_ba
 from companion.language import Messages
 
 MESSAGES = Messages(__name__, {
-    # Exercise 1: the default number of new tokens
-    "default_not_whole": {
-        "en": "give a whole number: how many tokens come after the prompt in the output.",
-        "de": "Geben Sie eine ganze Zahl an: Wie viele Tokens folgen in der Ausgabe auf den Prompt?",
+    # Exercise 1: how many new tokens max_length leaves
+    "max_length_not_whole": {
+        "en": "store one whole number in answer: how many tokens come after the prompt in the output, "
+              "e.g. answer = 12.",
+        "de": "Speichern Sie eine ganze Zahl in answer: Wie viele Tokens folgen in der Ausgabe auf den Prompt? "
+              "Zum Beispiel answer = 12.",
     },
-    "default_whole_output": {
-        "en": "that is the length of the whole output; the prompt's tokens are part of it. Count only the new ones.",
-        "de": "Das ist die Länge der gesamten Ausgabe, und die Tokens des Prompts gehören dazu. "
-              "Zählen Sie nur die neuen.",
+    "max_length_is_total": {
+        "en": "that is max_length itself, the length of the whole output; the prompt's tokens are part of it. "
+              "Count only the new ones.",
+        "de": "Das ist max_length selbst, die Länge der gesamten Ausgabe, und die Tokens des Prompts gehören "
+              "dazu. Zählen Sie nur die neuen.",
     },
-    "default_old_counting": {
-        "en": "that is how old transformers versions (up to 4.46) counted: the prompt inside the 20. "
-              "Read the warning of the default run at the top again: which max_length does it report "
-              "for a prompt of that length?",
-        "de": "So haben alte transformers-Versionen (bis 4.46) gezählt: den Prompt innerhalb der 20. "
-              "Lesen Sie noch einmal die Warnung des Laufs ohne Längenangabe weiter oben: Welche max_length "
-              "nennt sie für einen Prompt dieser Länge?",
+    "max_length_not_default": {
+        "en": "that is the default of 20 new tokens, but this call sets a length: max_length. What does it count?",
+        "de": "Das ist der Standardwert von 20 neuen Tokens, aber dieser Aufruf legt eine Länge fest: "
+              "max_length. Was zählt sie?",
     },
-    "default_run_and_compare": {
-        "en": "run generate() without a length on this prompt and compare the length of its output "
-              "with the length of the prompt.",
-        "de": "Führen Sie generate() ohne Längenangabe mit diesem Prompt aus und vergleichen Sie die Länge "
-              "der Ausgabe mit der Länge des Prompts.",
+    "max_length_run_and_compare": {
+        "en": "count the prompt's tokens (long_inputs[\"input_ids\"].shape[1]), then run the call and "
+              "compare the length of its output with the length of the prompt.",
+        "de": "Zählen Sie die Tokens des Prompts (long_inputs[\"input_ids\"].shape[1]), führen Sie dann den "
+              "Aufruf aus und vergleichen Sie die Länge der Ausgabe mit der Länge des Prompts.",
     },
-    "default_praise": {
-        "en": "generate() added {expected} new tokens to a prompt of {prompt_length} tokens. "
-              "Since transformers 4.47 the default of {default} counts new tokens only, "
-              "however long the prompt (up to 4.46 it included the prompt). Pass max_new_tokens "
-              "yourself and nothing depends on it.",
-        "de": "generate() hat an einen Prompt aus {prompt_length} Tokens {expected} neue Tokens angehängt. "
-              "Seit transformers 4.47 zählt der Standardwert von {default} nur neue Tokens, ganz gleich, wie "
-              "lang der Prompt ist (bis 4.46 zählte der Prompt mit). Geben Sie max_new_tokens selbst an, "
-              "dann hängt nichts davon ab.",
+    "max_length_praise": {
+        "en": "max_length={max_length} counts the prompt: its {prompt_length} tokens leave room for "
+              "{expected} new ones, and a longer prompt would leave fewer. max_new_tokens does not depend "
+              "on the prompt.",
+        "de": "max_length={max_length} zählt den Prompt mit: Seine {prompt_length} Tokens lassen Platz für "
+              "{expected} neue, und ein längerer Prompt ließe weniger. max_new_tokens hängt nicht vom Prompt ab.",
     },
     # Exercise 2: only the new text
     "new_text_not_string": {
@@ -152,59 +149,46 @@ MESSAGES = Messages(__name__, {
 # generation config sets one (GenerationConfig._get_default_generation_params, max_length=20).
 # Since transformers 4.47.0, generate() adds the prompt length to it: 20 NEW tokens
 # (_prepare_generated_length, "by default let's always generate 20 new tokens"). Up to 4.46
-# the 20 included the prompt, and a prompt of 20 tokens or more raised a ValueError.
+# the 20 included the prompt; a prompt of 20 tokens or more raised a ValueError from 4.38.0 on
+# (_validate_generated_length) and was only a UserWarning up to 4.37.
 DEFAULT_NEW_TOKENS = 20
 
 
-def default_new_tokens(model, tokenizer, prompt: str) -> int:
-    """How many tokens `generate()` adds to `prompt` (greedy) when the call sets no length.
-
-    Computed without the warning: the same limit, written out. The model's generation config
-    wins over the global default when it sets a length (e.g. many hub models set max_length).
-    """
-    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
-    prompt_length = model_inputs["input_ids"].shape[1]
-    config = model.generation_config
-    if config.max_new_tokens is not None:
-        limit = {"max_new_tokens": config.max_new_tokens}
-    elif config.max_length is not None:
-        limit = {"max_length": config.max_length}
-    else:
-        limit = {"max_new_tokens": DEFAULT_NEW_TOKENS}
-    with torch.inference_mode():
-        sequences = model.generate(**model_inputs, do_sample=False, pad_token_id=pad_token_id_or_eos(tokenizer),
-                                   **limit)
-    return sequences.shape[1] - prompt_length
-
-
-def check_default_new_tokens(answer, model, tokenizer, prompt: str) -> Verdict:
-    """Exercise 1: how many new tokens `generate()` adds to a long `prompt` when no length is set.
+def check_max_length_new_tokens(answer, model, tokenizer, prompt: str, max_length: int) -> Verdict:
+    """Exercise 1: how many new tokens `generate(..., max_length=max_length)` adds to a long `prompt`.
 
     Args:
         answer: an int (or a one-element tensor), the predicted number of new tokens.
-        model, tokenizer: the notebook's model.
+        model, tokenizer: the notebook's model; the right number comes from a real greedy run.
         prompt: the exercise's prompt (longer than 20 tokens on purpose).
+        max_length: the call's max_length (it must exceed the prompt's length).
     Returns:
-        a Verdict, truthy if the answer equals the new tokens of a greedy `generate()` without
-        a length (20 for the course's models, unless the model stops earlier with its EOS token).
+        a Verdict, truthy if the answer equals the new tokens of that run (max_length minus the
+        prompt's length, unless the model stops earlier with its EOS token).
     """
-    expected = default_new_tokens(model, tokenizer, prompt)
+    if answer is None:
+        return report(False, "", MESSAGES("max_length_not_whole"))
+    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
+    prompt_length = model_inputs["input_ids"].shape[1]
+    with torch.inference_mode():
+        sequences = model.generate(**model_inputs, max_length=max_length, do_sample=False,
+                                   pad_token_id=pad_token_id_or_eos(tokenizer))
+    expected = sequences.shape[1] - prompt_length
     if isinstance(answer, torch.Tensor) and answer.numel() == 1:
         answer = int(answer.item())
-    prompt_length = tokenize_batch(tokenizer, prompt)["input_ids"].shape[1]
     correct = is_whole_number(answer) and answer == expected
     if correct:
         hint = ""
     elif not is_whole_number(answer):
-        hint = MESSAGES("default_not_whole")
-    elif answer == prompt_length + expected:
-        hint = MESSAGES("default_whole_output")
-    elif answer <= 0 or answer == DEFAULT_NEW_TOKENS - prompt_length:
-        hint = MESSAGES("default_old_counting")
+        hint = MESSAGES("max_length_not_whole")
+    elif answer == max_length or answer == prompt_length + expected:
+        hint = MESSAGES("max_length_is_total")
+    elif answer == DEFAULT_NEW_TOKENS:
+        hint = MESSAGES("max_length_not_default")
     else:
-        hint = MESSAGES("default_run_and_compare")
-    return report(correct, MESSAGES("default_praise", expected=expected, prompt_length=prompt_length,
-                                    default=DEFAULT_NEW_TOKENS), hint)
+        hint = MESSAGES("max_length_run_and_compare")
+    return report(correct, MESSAGES("max_length_praise", max_length=max_length, prompt_length=prompt_length,
+                                    expected=expected), hint)
 
 
 def new_text(model, tokenizer, prompt: str, **limit) -> str:

@@ -112,8 +112,10 @@ print("max_new_tokens:", model.generation_config.max_new_tokens)
 # prompt's length to the default (`_prepare_generated_length` in `generation/utils.py`, whose
 # comment reads "by default let's always generate 20 new tokens"), so you get 20 *new*
 # tokens however long the prompt is. **Up to 4.46** the 20 included the prompt: a 9-token
-# prompt got at most 11 new tokens, and a prompt of 20 tokens or more made `generate()` raise
-# a `ValueError`. The guide was written with that older behaviour: its default example stops
+# prompt got at most 11 new tokens, and a prompt of 20 tokens or more left no room at all:
+# from 4.38.0 to 4.46 `generate()` raised a `ValueError` for it ("Input length of input_ids
+# is ..., but `max_length` is set to 20", `_validate_generated_length`), and up to 4.37 the
+# same check only issued a `UserWarning`. The guide was written with that older behaviour: its default example stops
 # at "1, 2, 3, 4, 5" because its 20 tokens include the prompt. Either way the default is
 # rarely what you want.
 #
@@ -134,7 +136,10 @@ print("max_new_tokens:", model.generation_config.max_new_tokens)
 # `generation/utils.py`; der Kommentar dort lautet „by default let's always generate 20 new
 # tokens“). Sie erhalten also 20 *neue* Tokens, ganz gleich, wie lang der Prompt ist. **Bis
 # 4.46** steckte der Prompt in den 20: Ein Prompt aus 9 Tokens bekam höchstens 11 neue Tokens,
-# und bei einem Prompt aus 20 oder mehr Tokens löste `generate()` einen `ValueError` aus. Die
+# und ein Prompt aus 20 oder mehr Tokens ließ gar keinen Platz: Von 4.38.0 bis 4.46 löste
+# `generate()` dann einen `ValueError` aus („Input length of input_ids is ..., but `max_length` is
+# set to 20“, `_validate_generated_length`), bis 4.37 gab dieselbe Prüfung nur eine `UserWarning`
+# aus. Die
 # Anleitung entstand noch mit diesem älteren Verhalten: Dort hört das Beispiel ohne Längenangabe bei
 # „1, 2, 3, 4, 5“ auf, weil der Prompt in den 20 Tokens mitzählt. So oder so ist der
 # Standardwert selten das, was Sie brauchen.
@@ -149,6 +154,35 @@ print("max_new_tokens:", model.generation_config.max_new_tokens)
 generated_ids = model.generate(**model_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
 print(tokenizer.batch_decode(generated_ids, skip_special_tokens=True)[0])
 print(f"new: {generated_ids.shape[1] - prompt_length} tokens")
+
+# %% [markdown] lang=en
+# The guide's run with `max_new_tokens=50` ends at "16,". How far 50 tokens reach depends on
+# how the tokenizer cuts the numbers. The guide's count fits a tokenizer that gives the comma,
+# the space and every digit a token of its own: then ", 3" takes three tokens and ", 10" four,
+# and 7 × 3 + 7 × 4 + 1 (the last comma) = 50 ends exactly at "16,". This is how the course
+# model's tokenizer cuts the same piece:
+
+# %% [markdown] lang=de
+# Der Lauf der Anleitung mit `max_new_tokens=50` endet bei „16,“. Wie weit 50 Tokens reichen,
+# hängt davon ab, wie der Tokenizer die Zahlen zerlegt. Die Zählung der Anleitung passt zu einem
+# Tokenizer, der das Komma, das Leerzeichen und jede Ziffer zu einem eigenen Token macht: Dann
+# braucht „, 3“ drei Tokens und „, 10“ vier, und 7 × 3 + 7 × 4 + 1 (das letzte Komma) = 50 endet
+# genau bei „16,“. So zerlegt der Tokenizer des Kursmodells dasselbe Stück:
+
+# %%
+piece_ids = tokenizer(", 3, 16,", add_special_tokens=False)["input_ids"]
+print(tokenizer.convert_ids_to_tokens(piece_ids))  # 'Ġ' marks a space at the start of a token
+
+# %% [markdown] lang=en
+# With `tutorial-tiny`, ", 3" and ", 16" are two tokens each (the comma, then the space and the
+# number in one token), so 50 new tokens make 25 numbers and end at "27". `smollm2-135m` splits
+# digits the way the guide's count suggests, and its run stops at "16," too.
+
+# %% [markdown] lang=de
+# Bei `tutorial-tiny` sind „, 3“ und „, 16“ jeweils zwei Tokens (das Komma, dann Leerzeichen und
+# Zahl in einem Token). 50 neue Tokens ergeben also 25 Zahlen und enden bei „27“. `smollm2-135m`
+# zerlegt die Ziffern so, wie es die Zählung der Anleitung nahelegt, und sein Lauf endet ebenfalls
+# bei „16,“.
 
 # %% [markdown] lang=en
 # ## The prompt is part of the output
@@ -337,9 +371,9 @@ print(f"new: {conflict_ids.shape[1] - prompt_length} tokens (config: {loaded_con
 # ## Exercises
 #
 # **Exercise 1 (predict, then run).** The prompt below is 20 tokens or longer with the course
-# models. How many new tokens will `generate()` add to it when the call sets no length?
-# Think about what you read above, write your prediction as a number, run the check; then
-# run `generate()` without a length yourself and count.
+# models. How many new tokens will `model.generate(**long_inputs, max_length=40, do_sample=False)`
+# add to it? Count the prompt's tokens, write your prediction as a number and run the check;
+# then run the call yourself and count.
 
 # %% [markdown] lang=de
 # Fünf Tokens: Das Keyword-Argument hat gewonnen. Die Zeile mit `[transformers]` unter der Zelle
@@ -351,29 +385,30 @@ print(f"new: {conflict_ids.shape[1] - prompt_length} tokens (config: {loaded_con
 # ## Übungen
 #
 # **Übung 1 (erst vorhersagen, dann ausführen).** Der Prompt unten ist mit den Modellen des
-# Kurses mindestens 20 Tokens lang. Wie viele neue Tokens hängt `generate()` daran an, wenn der
-# Aufruf keine Länge festlegt? Überlegen Sie anhand dessen, was Sie oben gelesen haben, tragen
-# Sie Ihre Vorhersage als Zahl ein und führen Sie die Prüfung aus; rufen Sie danach selbst
-# `generate()` ohne Längenangabe auf und zählen Sie nach.
+# Kurses mindestens 20 Tokens lang. Wie viele neue Tokens hängt
+# `model.generate(**long_inputs, max_length=40, do_sample=False)` daran an? Zählen Sie die Tokens
+# des Prompts, tragen Sie Ihre Vorhersage als Zahl ein und führen Sie die Prüfung aus; rufen Sie
+# danach den Aufruf selbst auf und zählen Sie nach.
 
 # %%
 from companion.exercises.output_length import (
-    check_default_new_tokens,
     check_generation_config,
+    check_max_length_new_tokens,
     check_new_text_only,
     check_stop_string,
 )
 
 long_prompt = "A sequence of numbers: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
-answer = None  # your prediction here
-check_default_new_tokens(answer, model, tokenizer, long_prompt)
+long_inputs = tokenizer([long_prompt], return_tensors="pt").to(model.device)
+answer = None  # your prediction here: a whole number
+check_max_length_new_tokens(answer, model, tokenizer, long_prompt, max_length=40)
 
 # %% tags=solution
-long_inputs = tokenizer([long_prompt], return_tensors="pt").to(model.device)
-long_ids = model.generate(**long_inputs, do_sample=False)  # no length on purpose, to see the default
+print(f"prompt: {long_inputs['input_ids'].shape[1]} tokens")  # max_length counts these too
+long_ids = model.generate(**long_inputs, max_length=40, do_sample=False)
 answer = long_ids.shape[1] - long_inputs["input_ids"].shape[1]  # output length minus prompt length
-print(f"prompt: {long_inputs['input_ids'].shape[1]} tokens, new: {answer} tokens")
-check_default_new_tokens(answer, model, tokenizer, long_prompt)
+print(f"new: {answer} tokens")
+check_max_length_new_tokens(answer, model, tokenizer, long_prompt, max_length=40)
 
 # %% [markdown] lang=en
 # **Exercise 2 (fix a broken call).** This code should return only the new text of a greedy
