@@ -61,7 +61,7 @@ MESSAGES = Messages(__name__, {
     # check_seven_billion_memory: GB of weights of a 7B model per precision
     "memory_not_dict": {
         "en": 'hand in a dict with the keys "fp32", "bf16" and "4bit", one number (GB) each.',
-        "de": 'geben Sie ein Dict mit den Schlüsseln "fp32", "bf16" und "4bit" ab, mit je einer Zahl (in GB).',
+        "de": 'Geben Sie ein Dict mit den Schlüsseln "fp32", "bf16" und "4bit" ab, mit je einer Zahl (in GB).',
     },
     "memory_praise": {
         "en": "28 GB in fp32 needs a large GPU; 3.5 GB in 4-bit fits a free Colab GPU, "
@@ -141,7 +141,7 @@ MESSAGES = Messages(__name__, {
     # check_quantization_for_gpu: the most precise QUANTIZATION that fits the GPU
     "gpu_choose": {
         "en": 'choose one of the QUANTIZATION values: None, "8bit" or "4bit".',
-        "de": 'wählen Sie einen der Werte von QUANTIZATION: None, "8bit" oder "4bit".',
+        "de": 'Wählen Sie einen der Werte von QUANTIZATION: None, "8bit" oder "4bit".',
     },
     "gpu_praise": {
         "en": "{needed_gb:g} GB of weights fit in {gpu_gb:g} GB; the next more precise setting would not.",
