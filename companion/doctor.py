@@ -555,6 +555,26 @@ def tokens_kept(model, settings, input_ids, attention_mask, top_k: int | None) -
     return [int(count) for count in torch.isfinite(scores).sum(dim=-1).tolist()]
 
 
+def contains(row: list[int], part: list[int]) -> bool:
+    """True if `part` occurs in `row` as a contiguous run of ids."""
+    return any(row[start:start + len(part)] == part for start in range(len(row) - len(part) + 1))
+
+
+def opens_assistant_turn(row: list[int], markers: set[int], header: list[int]) -> bool:
+    """True if the assistant's header comes after the last end-of-turn token of a templated row.
+
+    The end-of-turn tokens are the template's special tokens that are not part of the header
+    (SmolLM2's <|im_end|>). A row that ends with the header (add_generation_prompt=True) opens
+    the turn; so does one that continues the assistant's own message after its header
+    (`continue_final_message=True`, a prefilled answer).
+    """
+    end_of_turn = markers - set(header)
+    last_end = max((index for index, token_id in enumerate(row) if token_id in end_of_turn), default=None)
+    if last_end is None:
+        return row[-len(header):] == header
+    return contains(row[last_end + 1:], header)
+
+
 def check_chat_format(tokenizer, rows) -> list[Finding]:
     findings = []
     parts = chat_template_parts(tokenizer)
@@ -567,7 +587,7 @@ def check_chat_format(tokenizer, rows) -> list[Finding]:
                 evidence=MESSAGES("no_chat_template_evidence", markers=shown(tokenizer, sorted(markers))),
                 fix=MESSAGES("no_chat_template_fix"),
             ))
-        missing = [index for index in templated if header and rows[index][-len(header):] != header]
+        missing = [index for index in templated if header and not opens_assistant_turn(rows[index], markers, header)]
         if missing:
             findings.append(finding(
                 "no_generation_prompt",
@@ -632,7 +652,7 @@ def check_decoding(tokenizer, decode, input_ids, rows) -> list[Finding]:
     return []
 
 
-def diagnose(model, tokenizer, inputs, *, decode: Callable | None = None, **generate_kwargs) -> Diagnosis:
+def diagnose(model, tokenizer, inputs, /, *, decode: Callable | None = None, **generate_kwargs) -> Diagnosis:
     """Look at a planned `model.generate(**inputs, **generate_kwargs)` call and name every pitfall it hits.
 
     Args:
@@ -644,7 +664,8 @@ def diagnose(model, tokenizer, inputs, *, decode: Callable | None = None, **gene
             returns b texts, e.g. `lambda ids: tokenizer.batch_decode(ids, skip_special_tokens=True)`;
             the doctor runs it on the prompt plus one token to see whether the prompt comes back.
         **generate_kwargs: the keyword arguments you will pass to generate() (max_new_tokens,
-            do_sample, temperature, attention_mask, generation_config, ...).
+            do_sample, temperature, attention_mask, generation_config, ...; also `tokenizer=`,
+            which generate() needs for stop_strings: model, tokenizer and inputs are positional).
     Returns:
         a Diagnosis (a list of Finding, empty when no rule fires); print it for the explanation.
     Runs no generation. Taught in notebook 09; the rules are `RULES`.

@@ -281,6 +281,13 @@ def test_no_generation_prompt(smollm2):
     assert answer[: len(header)] != header
     assert written[len(header): len(header) + 5] == answer[:5]  # the same answer, without the header in it
 
+    # A prefilled answer (continue_final_message=True, notebook 05) continues the assistant's turn: no finding.
+    prefill = tokenizer.apply_chat_template(messages + [{"role": "assistant", "content": "The capital"}],
+                                            continue_final_message=True, return_tensors="pt", return_dict=True)
+    assert diagnose(model, tokenizer, prefill, max_new_tokens=20, do_sample=False) == []
+    continued = new_ids(generate(model, prefill, max_new_tokens=20, do_sample=False), prefill)[0].tolist()
+    assert continued[: len(header)] != header
+
 
 @pytest.fixture()
 def tiny_with_bos_template(tiny):
