@@ -58,12 +58,12 @@ print("padding side:", tokenizer.padding_side)
 # %% [markdown] lang=en
 # ## A batch needs padding
 #
-# `generate()` works on a tensor of shape `(batch, length)`: every row must have the same length. Our two prompts do not: a short one and a much longer one, so the short row will need many padding tokens. (The guide's own pair, `"1, 2, 3"` and `"A, B, C, D, E"`, differs by only a few tokens; we want the effect to be impossible to miss.) The tokenizer pads with `padding=True`, but only if it knows which token to pad with:
+# `generate()` works on a tensor of shape `(batch, length)`: every row must have the same length. The guide's pair, `"1, 2, 3"` and `"A, B, C, D, E"`, does not: the first prompt is a few tokens shorter. We run that pair first and then a pair that differs much more, a short prompt and a long one, so that the short row needs many padding tokens. The tokenizer pads with `padding=True`, but only if it knows which token to pad with:
 
 # %% [markdown] lang=de
 # ## Ein Batch braucht Padding
 #
-# `generate()` arbeitet mit einem Tensor der Form `(batch, length)`: Alle Zeilen müssen gleich lang sein. Unsere beiden Prompts sind das nicht: Der eine ist kurz, der andere deutlich länger, die kurze Zeile braucht also viele Padding-Tokens. (Das Paar aus der Anleitung, `"1, 2, 3"` und `"A, B, C, D, E"`, unterscheidet sich nur um wenige Tokens; wir möchten, dass sich der Effekt nicht übersehen lässt.) Mit `padding=True` füllt der Tokenizer auf, allerdings nur, wenn er weiß, mit welchem Token:
+# `generate()` arbeitet mit einem Tensor der Form `(batch, length)`: Alle Zeilen müssen gleich lang sein. Beim Paar aus der Anleitung, `"1, 2, 3"` und `"A, B, C, D, E"`, ist das nicht so: Der erste Prompt ist einige Tokens kürzer. Wir lassen zuerst dieses Paar laufen und danach ein Paar, das sich viel stärker unterscheidet, einen kurzen und einen langen Prompt, sodass die kurze Zeile viele Padding-Tokens braucht. Mit `padding=True` füllt der Tokenizer auf, allerdings nur, wenn er weiß, mit welchem Token:
 
 # %%
 PROMPTS = ["A, B", "A sequence of numbers: 1, 2, 3, 4, 5, 6, 7"]
@@ -90,6 +90,18 @@ except ValueError as error:
 
 # %%
 tokenizer.pad_token = tokenizer.eos_token  # Llama has no pad token of its own
+GUIDE_PROMPTS = ["1, 2, 3", "A, B, C, D, E"]  # the guide's pair
+guide_right_inputs = tokenizer(GUIDE_PROMPTS, padding=True, return_tensors="pt").to(model.device)
+guide_right_ids = model.generate(**guide_right_inputs, max_new_tokens=7, do_sample=False)  # 7: the guide's length
+print(tokenizer.batch_decode(guide_right_ids, skip_special_tokens=True))
+
+# %% [markdown] lang=en
+# With `tutorial-tiny` the first row reads "1, 2, 3 4, 5, 6, 7": the comma after the 3 is missing, and nothing else looks wrong. Under the cell transformers warns about right padding (more on that below). With a pair whose lengths differ more, the damage is impossible to miss:
+
+# %% [markdown] lang=de
+# Bei `tutorial-tiny` lautet die erste Zeile „1, 2, 3 4, 5, 6, 7“: Das Komma nach der 3 fehlt, sonst fällt nichts auf. Unter der Zelle warnt transformers vor Padding auf der rechten Seite (mehr dazu unten). Bei einem Paar, dessen Längen sich stärker unterscheiden, lässt sich der Schaden nicht mehr übersehen:
+
+# %%
 right_inputs = tokenizer(PROMPTS, padding=True, return_tensors="pt").to(model.device)
 print("padding side:", tokenizer.padding_side)
 print(right_inputs["attention_mask"].cpu())  # .cpu(): on a GPU a tensor's repr also names its device
@@ -159,15 +171,19 @@ left_texts = tokenizer.batch_decode(left_ids, skip_special_tokens=True)
 for row, text in enumerate(left_texts):
     print(repr(text), "  same as alone:", text == alone_texts[row])
 
+guide_left_inputs = tokenizer(GUIDE_PROMPTS, padding=True, return_tensors="pt").to(model.device)
+guide_left_ids = model.generate(**guide_left_inputs, max_new_tokens=7, do_sample=False)
+print("the guide's pair:", tokenizer.batch_decode(guide_left_ids, skip_special_tokens=True))
+
 # %% [markdown] lang=en
-# Now the padding sits at the start of the short row, no warning appears, and both rows give exactly the text they give alone.
+# Now the padding sits at the start of the short row, no warning appears, and both rows give exactly the text they give alone. The guide's pair comes out right as well: with `tutorial-tiny` its first row is "1, 2, 3, 4, 5, 6,", the guide's own output.
 #
 # ## Why: the last column predicts the next token
 #
 # A decoder-only model produces one score vector per position, and `generate()` takes the next token from the **last** column of each row. `companion.padding.padding_table` prints the two batches we just made: for each row the tokens, the attention mask (1 = real token, 0 = padding) and the position of each real token.
 
 # %% [markdown] lang=de
-# Jetzt steht das Padding am Anfang der kurzen Zeile, es erscheint keine Warnung, und beide Zeilen liefern genau den Text, den sie auch allein liefern.
+# Jetzt steht das Padding am Anfang der kurzen Zeile, es erscheint keine Warnung, und beide Zeilen liefern genau den Text, den sie auch allein liefern. Auch das Paar aus der Anleitung kommt richtig heraus: Bei `tutorial-tiny` lautet seine erste Zeile „1, 2, 3, 4, 5, 6,“, genau die Ausgabe der Anleitung.
 #
 # ## Warum: Die letzte Spalte sagt den nächsten Token vorher
 #
@@ -195,7 +211,7 @@ for side, padded_inputs in [("right", right_inputs), ("left", left_inputs)]:
 # %% [markdown] lang=en
 # With right padding, the short row's first new token is predicted from a pad token (here the end-of-sequence token), not from its prompt's last token, and every later token builds on that first one. A model is not trained to continue a prompt from a pad token, so the row no longer follows its prompt.
 #
-# The positions in the table are counted from each row's first real token, so a left-padded prompt gets the same positions as when it is alone. `generate()` derives them from the attention mask as a running count, `attention_mask.cumsum(-1) - 1`. That is not new in transformers 5: Llama's `prepare_inputs_for_generation` already computed it in transformers 4.28.0 and 4.36.2, for example. Padding positions receive a filler value that has changed between versions (1 there, 0 in transformers 5.24); the mask hides padding anyway, so the table shows `-` there.
+# The positions in the table are counted from each row's first real token, so a left-padded prompt gets the same positions as when it is alone. `generate()` derives them from the attention mask alone (Exercise 2 below asks you how). That is not new in transformers 5: Llama's `prepare_inputs_for_generation` already computed them the same way in transformers 4.28.0 and 4.36.2, for example. Padding positions receive a filler value that has changed between versions (1 there, 0 in transformers 5.24); the mask hides padding anyway, so the table shows `-` there.
 #
 # ## Always pass the attention mask
 #
@@ -204,7 +220,7 @@ for side, padded_inputs in [("right", right_inputs), ("left", left_inputs)]:
 # %% [markdown] lang=de
 # Bei rechtem Padding wird der erste neue Token der kurzen Zeile aus einem Pad-Token vorhergesagt (hier dem End-of-Sequence-Token) statt aus dem letzten Token ihres Prompts, und jeder weitere Token baut auf diesem ersten auf. Kein Modell ist darauf trainiert, einen Prompt ab einem Pad-Token fortzusetzen, und so hat die Zeile mit ihrem Prompt nichts mehr zu tun.
 #
-# Die Positionen in der Tabelle werden ab dem ersten echten Token jeder Zeile gezählt; ein links aufgefüllter Prompt erhält also dieselben Positionen wie allein. `generate()` leitet sie als laufende Summe aus der Attention Mask ab: `attention_mask.cumsum(-1) - 1`. Das ist nicht neu in transformers 5: Schon in transformers 4.28.0 und 4.36.2 zum Beispiel berechnete Llamas `prepare_inputs_for_generation` die Positionen auf diese Weise. Padding-Positionen erhalten einen Füllwert, der sich zwischen den Versionen geändert hat (dort 1, in transformers 5.24 dagegen 0); die Maske blendet das Padding ohnehin aus, deshalb zeigt die Tabelle an diesen Stellen `-`.
+# Die Positionen in der Tabelle werden ab dem ersten echten Token jeder Zeile gezählt; ein links aufgefüllter Prompt erhält also dieselben Positionen wie allein. `generate()` leitet sie allein aus der Attention Mask ab (wie, fragt Übung 2 unten). Das ist nicht neu in transformers 5: Schon in transformers 4.28.0 und 4.36.2 zum Beispiel berechnete Llamas `prepare_inputs_for_generation` die Positionen auf dieselbe Weise. Padding-Positionen erhalten einen Füllwert, der sich zwischen den Versionen geändert hat (dort 1, in transformers 5.24 dagegen 0); die Maske blendet das Padding ohnehin aus, deshalb zeigt die Tabelle an diesen Stellen `-`.
 #
 # ## Immer die Attention Mask übergeben
 #
@@ -332,6 +348,12 @@ check_position_ids(exercise_mask, answer)
 answer = exercise_mask.cumsum(dim=-1) - 1  # padding gets -1 here: masked, so any value would do
 print(answer)
 check_position_ids(exercise_mask, answer)
+
+# %% [markdown] lang=en
+# A running count of the mask, minus one, `attention_mask.cumsum(-1) - 1`, is also how `generate()` computes the positions of a left-padded batch.
+
+# %% [markdown] lang=de
+# Eine laufende Summe über die Maske, minus eins, `attention_mask.cumsum(-1) - 1`: So berechnet auch `generate()` die Positionen eines links aufgefüllten Batches.
 
 # %% [markdown] lang=en
 # ## Exercise 3: fix a broken call
