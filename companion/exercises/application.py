@@ -20,7 +20,7 @@ from companion.language import Messages
 MESSAGES = Messages(__name__, {
     "time_format": {
         "en": "hand in one whole number: how many new tokens the call returns.",
-        "de": "geben Sie eine ganze Zahl ab: wie viele neue Tokens der Aufruf zurückgibt.",
+        "de": "Geben Sie eine ganze Zahl ab: wie viele neue Tokens der Aufruf zurückgibt.",
     },
     "time_praise": {
         "en": "generate() checks its stopping criteria after each new token, so even a budget that is over "
@@ -30,33 +30,33 @@ MESSAGES = Messages(__name__, {
     },
     "time_zero": {
         "en": "the stopping criteria run after a step, never before the first one.",
-        "de": "die Abbruchkriterien laufen nach einem Schritt, nie vor dem ersten.",
+        "de": "Die Abbruchkriterien laufen nach einem Schritt, nie vor dem ersten.",
     },
     "time_more": {
         "en": "the clock starts before the prompt is read; one microsecond is over long before the second step.",
-        "de": "die Uhr läuft schon, bevor der Prompt gelesen wird; eine Mikrosekunde ist lange vor dem zweiten "
+        "de": "Die Uhr läuft schon, bevor der Prompt gelesen wird; eine Mikrosekunde ist lange vor dem zweiten "
               "Schritt vorbei.",
     },
     "fixed_format": {
         "en": "hand in a pair (inputs, generate_kwargs): the tokenizer's output and a dict of keyword arguments.",
-        "de": "geben Sie ein Paar (inputs, generate_kwargs) ab: die Ausgabe des Tokenizers und ein Dict mit "
+        "de": "Geben Sie ein Paar (inputs, generate_kwargs) ab: die Ausgabe des Tokenizers und ein Dict mit "
               "Keyword-Argumenten.",
     },
     "fixed_findings": {
         "en": "the doctor still finds: {rules}. Print diagnose(model, tokenizer, inputs, **generate_kwargs).",
-        "de": "der Doktor findet noch: {rules}. Geben Sie diagnose(model, tokenizer, inputs, **generate_kwargs) aus.",
+        "de": "Der Doktor findet noch: {rules}. Geben Sie diagnose(model, tokenizer, inputs, **generate_kwargs) aus.",
     },
     "fixed_explicit": {
         "en": "say both max_new_tokens (1 to {most}) and do_sample in the call.",
-        "de": "legen Sie im Aufruf sowohl max_new_tokens (1 bis {most}) als auch do_sample fest.",
+        "de": "Legen Sie im Aufruf sowohl max_new_tokens (1 bis {most}) als auch do_sample fest.",
     },
     "fixed_prompts": {
         "en": "the batch must hold the same prompts as the broken one, in the same order.",
-        "de": "der Batch muss dieselben Prompts wie der fehlerhafte enthalten, in derselben Reihenfolge.",
+        "de": "Der Batch muss dieselben Prompts wie der fehlerhafte enthalten, in derselben Reihenfolge.",
     },
     "fixed_greedy": {
         "en": "keep the greedy answer (do_sample=False): the check compares each row with its prompt alone.",
-        "de": "bleiben Sie bei der Greedy-Antwort (do_sample=False): Die Prüfung vergleicht jede Zeile mit ihrem "
+        "de": "Bleiben Sie bei der Greedy-Antwort (do_sample=False): Die Prüfung vergleicht jede Zeile mit ihrem "
               "Prompt allein.",
     },
     "fixed_rows": {
@@ -69,7 +69,7 @@ MESSAGES = Messages(__name__, {
     },
     "digits_format": {
         "en": "hand in a dict of keyword arguments for generate(), e.g. {{'logits_processor': ...}}.",
-        "de": "geben Sie ein Dict mit Keyword-Argumenten für generate() ab, z. B. {{'logits_processor': ...}}.",
+        "de": "Geben Sie ein Dict mit Keyword-Argumenten für generate() ab, z. B. {{'logits_processor': ...}}.",
     },
     "digits_refused": {
         "en": "generate() refused these arguments ({error_type}: {error}).",
@@ -77,12 +77,13 @@ MESSAGES = Messages(__name__, {
     },
     "digits_other": {
         "en": "the answer {text} has characters other than digits and spaces: {characters}.",
-        "de": "die Antwort {text} enthält andere Zeichen als Ziffern und Leerzeichen: {characters}.",
+        "de": "Die Antwort {text} enthält andere Zeichen als Ziffern und Leerzeichen: {characters}.",
     },
     "digits_none": {
-        "en": "the answer {text} has no digit: leave the digits allowed (and the end-of-sequence token, so it can stop).",
-        "de": "die Antwort {text} enthält keine Ziffer: Lassen Sie die Ziffern erlaubt (und den EOS-Token, damit "
-              "sie enden kann).",
+        "en": "the answer {text} has no digit: the model stopped first. Allow only digit tokens, not even the "
+              "end-of-sequence token, and it must write digits.",
+        "de": "Die Antwort {text} enthält keine Ziffer: Das Modell hat vorher aufgehört. Erlauben Sie nur Tokens aus "
+              "Ziffern, nicht einmal den EOS-Token, dann muss es Ziffern schreiben.",
     },
     "digits_praise": {
         "en": "the answer {text} has only digits and spaces.",

@@ -758,10 +758,10 @@ answer = None  # your code here
 check_digits_and_spaces(answer, model, tokenizer, number_inputs, MAX_NEW_TOKENS)
 
 # %% tags=solution
-digit_ids = [
+digit_ids = [  # digits, with or without spaces; no EOS, which a model may prefer to a list without commas
     token_id for token_id in range(len(tokenizer))
     if (text := tokenizer.decode([token_id])) and set(text) <= set("0123456789 ") and not text.isspace()
-] + end_of_sequence_ids(model, tokenizer)
+]
 answer = {"logits_processor": LogitsProcessorList([OnlyTheseTokens(digit_ids)])}
 check_digits_and_spaces(answer, model, tokenizer, number_inputs, MAX_NEW_TOKENS)
 
