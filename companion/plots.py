@@ -41,6 +41,17 @@ MESSAGES = Messages(__name__, {
 })
 
 
+def localize_tick_labels(axes) -> None:
+    """Write the x axis's numbers as the notebook's language does ("0,5" in German)."""
+    from matplotlib.ticker import ScalarFormatter
+
+    class LocalizedFormatter(ScalarFormatter):
+        def __call__(self, value, position=None):
+            return localized_number(super().__call__(value, position), current_language())
+
+    axes.xaxis.set_major_formatter(LocalizedFormatter())
+
+
 def percent(probability: float, decimals: int) -> str:
     """A probability in percent as the notebook's language writes it: "84.8%" or "84,8 %"."""
     return localized_number(f"{probability:.{decimals}%}", current_language())
@@ -99,6 +110,7 @@ def plot_top_tokens(rows: Sequence[TokenProbability], title: str = ""):
         axes.text(probability, position, f" {percent(probability, 1)}", va="center", fontsize=9)
     axes.set_xlim(0, min(1.0, max(probabilities) * 1.25 + 0.02))
     axes.set_xlabel(MESSAGES("next_token_axis"))
+    localize_tick_labels(axes)
     if title:
         axes.set_title(title)
     figure.tight_layout()
@@ -169,6 +181,7 @@ def plot_distributions(tokenizer, logits: torch.Tensor, distributions: Mapping[s
         axes.set_xticks([0, 0.5, 1.0])
         axes.set_title(f"{title}\n({count_candidates(distribution)} {SAMPLING_MESSAGES('tokens_left')})", fontsize=10)
         axes.set_xlabel(MESSAGES("probability_axis"))
+        localize_tick_labels(axes)
     all_axes[0][0].set_yticks(positions, labels)
     all_axes[0][0].invert_yaxis()
     figure.tight_layout()
