@@ -151,8 +151,6 @@ print(repr(first_answer))
 # In transformers 4 gab `apply_chat_template(..., return_tensors="pt")` nur den Tensor der Token-IDs zurück: `return_dict` war standardmäßig `False`. Transformers 5.0 hat diesen Standardwert auf `True` geändert (im Migrationsleitfaden heißt es: „`apply_chat_template` returns `BatchEncoding`“); in transformers 5.24 liefert derselbe Aufruf das `BatchEncoding` von oben. Viel Code im Netz macht trotzdem noch Folgendes:
 
 # %%
-import traceback
-
 # Written for transformers 4, where this call returned a tensor of token ids.
 old_inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
 print("apply_chat_template returned a", type(old_inputs).__name__, "with keys", list(old_inputs.keys()))
@@ -160,14 +158,13 @@ try:
     old_outputs = model.generate(old_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
     print(tokenizer.batch_decode(old_outputs[:, old_inputs.shape[1]:], skip_special_tokens=True))
 except AttributeError as error:
-    failing_line = traceback.extract_tb(error.__traceback__)[-2].line
-    print(f"AttributeError in generate(), at `{failing_line}`, raised while handling {error.__context__!r}")
+    print(f"{type(error).__name__}: {error}")  # the last line of the traceback, as a notebook shows it
 
 # %% [markdown] lang=en
-# `generate()` took the `BatchEncoding` for a tensor of ids and asked for its `.shape`. A `BatchEncoding` looks attribute names up among its keys; it has no key `'shape'` (the `KeyError`), so it raises an `AttributeError` without a message, and a notebook shows a long traceback that ends in a bare `AttributeError:`. The next line of the old code, `old_inputs.shape[1]` for the prompt's length, would fail the same way. The fix is two small changes: unpack the dict into `generate()`, and take the length from its `input_ids`:
+# That is the whole message: `AttributeError:` and nothing after it. (The cell catches the error so that the notebook runs on; without `try`, the same line ends a long traceback.) Read upwards in that traceback and you find the cause. Its first part ends in `KeyError: 'shape'`, raised in `BatchEncoding.__getattr__` (`tokenization_utils_base.py`, transformers 5.24), and the frame in `generate()` is the line `batch_size = inputs_tensor.shape[0]` (`generation/utils.py`). So `generate()` took the `BatchEncoding` for a tensor of ids and asked for its `.shape`; a `BatchEncoding` looks attribute names up among its keys, has no key `'shape'`, and turns the `KeyError` into an `AttributeError` without a message. The next line of the old code, `old_inputs.shape[1]` for the prompt's length, would fail the same way. The fix is two small changes: unpack the dict into `generate()`, and take the length from its `input_ids`:
 
 # %% [markdown] lang=de
-# `generate()` hat das `BatchEncoding` für einen Tensor aus IDs gehalten und nach seinem `.shape` gefragt. Ein `BatchEncoding` sucht Attributnamen unter seinen Schlüsseln; einen Schlüssel `'shape'` hat es nicht (daher der `KeyError`), also löst es einen `AttributeError` ohne Fehlermeldung aus, und ein Notebook zeigt einen langen Traceback, der mit einem bloßen `AttributeError:` endet. Die nächste Zeile des alten Codes, `old_inputs.shape[1]` für die Länge des Prompts, würde genauso scheitern. Die Korrektur besteht aus zwei kleinen Änderungen: Entpacken Sie das Dict in den Aufruf von `generate()`, und nehmen Sie die Länge aus seinen `input_ids`:
+# Das ist die ganze Meldung: `AttributeError:` und nichts danach. (Die Zelle fängt den Fehler ab, damit das Notebook weiterläuft; ohne `try` steht dieselbe Zeile am Ende eines langen Tracebacks.) Lesen Sie in diesem Traceback nach oben, finden Sie die Ursache: Sein erster Teil endet mit `KeyError: 'shape'`, ausgelöst in `BatchEncoding.__getattr__` (`tokenization_utils_base.py`, transformers 5.24), und die Stelle in `generate()` ist die Zeile `batch_size = inputs_tensor.shape[0]` (`generation/utils.py`). `generate()` hat das `BatchEncoding` also für einen Tensor aus IDs gehalten und nach seinem `.shape` gefragt; ein `BatchEncoding` sucht Attributnamen unter seinen Schlüsseln, hat keinen Schlüssel `'shape'` und macht aus dem `KeyError` einen `AttributeError` ohne Meldung. Die nächste Zeile des alten Codes, `old_inputs.shape[1]` für die Länge des Prompts, würde genauso scheitern. Die Korrektur besteht aus zwei kleinen Änderungen: Entpacken Sie das Dict in den Aufruf von `generate()`, und nehmen Sie die Länge aus seinen `input_ids`:
 
 # %%
 fixed_outputs = model.generate(**old_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
