@@ -166,10 +166,10 @@ MESSAGES = Messages(__name__, {
             "vorkommen: Das Modell setzt Ihren Text fort, statt ihn zu beantworten.",
     },
     "no_chat_template_fix": {
-        "en": "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', "
-            "return_dict=True).",
-        "de": "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', "
-            "return_dict=True).",
+        "en": "put the request in a chat and let the template write the prompt: inputs = "
+            "tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', return_dict=True).",
+        "de": "schreiben Sie die Bitte in einen Chat, und lassen Sie das Template den Prompt schreiben: inputs = "
+            "tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', return_dict=True).",
     },
     # ---- a chat template without the generation prompt (notebook 05)
     "no_generation_prompt": {

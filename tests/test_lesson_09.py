@@ -33,7 +33,7 @@ def test_lessons_use_the_real_api(cells):
 
 def test_timings_are_only_in_ignored_cells(cells):
     for cell in code_cells(cells):
-        if "perf_counter() - start" in cell.source and "print(" in cell.source or "max_time=0.5" in cell.source:
+        if ":.2f} s" in cell.source or "max_time=0.5" in cell.source:
             assert "nbval-ignore-output" in tags(cell), cell.source[:80]
 
 
@@ -45,14 +45,14 @@ def test_streamed_pieces_join_to_the_answer(cells):
 
 def test_stopping_leaves_what_the_prose_says(cells):
     assert "you must pass the model's tokenizer" in printed(code_cell(cells, "try:\n    model.generate("))
-    stopped = printed(code_cell(cells, 'stop_strings=["."], tokenizer=tokenizer'))
+    stopped = printed(code_cell(cells, 'stop_strings=[",", "."], tokenizer=tokenizer'))
     text = ast.literal_eval(stopped.splitlines()[0])
-    assert text.endswith(".") and text.count(".") == 1  # ends right after the first full stop, which stays
+    assert text[-1] in ",." and text.count(",") + text.count(".") == 1  # ends right after the first, which stays
     assert "the start of the full answer: True" in stopped
     words = ast.literal_eval(printed(code_cell(cells, "StopAfterWords(tokenizer, story_length, words=4)")).strip())
     assert len(words.split()) == 4
     eos = code_cell(cells, "eos_token_id=eos_ids")
-    assert printed_line(eos, "last token:", "stdout").strip() == "'.'"
+    assert printed_line(eos, "last token:", "stdout").strip() in ("','", "'.'")
 
 
 def test_steered_answer_has_only_digits_commas_and_spaces(cells):
@@ -74,7 +74,7 @@ def test_doctor_walkthrough(cells):
     assert "No length given" in printed(code_cell(cells, "print(diagnose(model, tokenizer, story_inputs))"))
     sampling = printed(code_cell(cells, "temperature=0.7, top_p=0.9"))
     assert "Sampling settings without sampling" in sampling and "will include the prompt" in sampling
-    padding = printed(code_cell(cells, 'padding_side="right", return_tensors="pt")\nprint(diagnose'))
+    padding = printed(code_cell(cells, "right_padded = tokenizer(texts"))
     assert "Right padding" in padding and "No attention mask" in padding
     fixed = printed(code_cell(cells, "prompt_columns = left_padded"))
     assert "found no pitfall" in fixed

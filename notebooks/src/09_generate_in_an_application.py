@@ -185,17 +185,17 @@ except ValueError as error:
     print("ValueError:", error)
 
 # %% [markdown] lang=en
-# With the tokenizer, the answer ends right after the first full stop, and the stop string stays
-# in the output:
+# With the tokenizer, the answer ends right after the first comma or full stop (`stop_strings`
+# takes a list), and the stop string stays in the output:
 
 # %% [markdown] lang=de
-# Mit dem Tokenizer endet die Antwort direkt nach dem ersten Punkt, und die Stop-Zeichenkette
-# bleibt in der Ausgabe:
+# Mit dem Tokenizer endet die Antwort direkt nach dem ersten Komma oder Punkt (`stop_strings`
+# nimmt eine Liste), und die Stop-Zeichenkette bleibt in der Ausgabe:
 
 # %%
 with torch.inference_mode():
     stopped_ids = model.generate(
-        **story_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, stop_strings=["."], tokenizer=tokenizer
+        **story_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, stop_strings=[",", "."], tokenizer=tokenizer
     )
 print(repr(tokenizer.decode(stopped_ids[0, story_length:], skip_special_tokens=True)))
 print("the start of the full answer:", story_answer.startswith(tokenizer.decode(stopped_ids[0, story_length:], skip_special_tokens=True)))
@@ -241,15 +241,15 @@ print(repr(tokenizer.decode(word_ids[0, story_length:], skip_special_tokens=True
 
 # %% [markdown] lang=en
 # **Several end-of-sequence ids:** `eos_token_id=` takes a list, and `generate()` stops a row at
-# any of them (`EosTokenCriteria`). Here we add the id of the full stop to the model's own EOS
-# ids. Unlike `stop_strings`, this matches one token id exactly: a token that merely contains a
-# full stop (such as `".\n"` in some vocabularies) does not stop it. The EOS token itself stays in
+# any of them (`EosTokenCriteria`). Here we add the ids of the comma and the full stop to the
+# model's own EOS ids. Unlike `stop_strings`, this matches one token id exactly: a token that
+# merely contains a full stop (such as `".\n"` in some vocabularies) does not stop it. The EOS token itself stays in
 # the output; `skip_special_tokens=True` removes only tokens that are special, and a full stop is not.
 
 # %% [markdown] lang=de
 # **Mehrere End-of-Sequence-IDs:** `eos_token_id=` nimmt eine Liste, und `generate()` beendet eine
-# Zeile bei jeder davon (`EosTokenCriteria`). Hier fügen wir den eigenen EOS-IDs des Modells die ID
-# des Punkts hinzu. Anders als `stop_strings` trifft das genau eine Token-ID: Ein Token, der einen
+# Zeile bei jeder davon (`EosTokenCriteria`). Hier fügen wir den eigenen EOS-IDs des Modells die IDs
+# von Komma und Punkt hinzu. Anders als `stop_strings` trifft das genau eine Token-ID: Ein Token, der einen
 # Punkt nur enthält (etwa `".\n"` in manchen Vokabularen), beendet die Zeile nicht. Der EOS-Token
 # selbst bleibt in der Ausgabe; `skip_special_tokens=True` entfernt nur Tokens, die Special Tokens
 # sind, und ein Punkt ist keiner.
@@ -257,8 +257,8 @@ print(repr(tokenizer.decode(word_ids[0, story_length:], skip_special_tokens=True
 # %%
 from companion.generation import end_of_sequence_ids
 
-full_stop_id = tokenizer.convert_tokens_to_ids(".")
-eos_ids = end_of_sequence_ids(model, tokenizer) + [full_stop_id]
+comma_id, full_stop_id = tokenizer.convert_tokens_to_ids([",", "."])
+eos_ids = end_of_sequence_ids(model, tokenizer) + [comma_id, full_stop_id]
 with torch.inference_mode():
     eos_stopped = model.generate(**story_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, eos_token_id=eos_ids)
 print("EOS ids:", eos_ids)
@@ -268,20 +268,22 @@ print(repr(tokenizer.decode(eos_stopped[0, story_length:], skip_special_tokens=T
 # %% [markdown] lang=en
 # **`max_time`** gives the call a time budget in seconds (`MaxTimeCriteria`): after each new
 # token, `generate()` compares the time since the call started with the budget. What comes
-# back is whatever was written in time, cut anywhere, so its length depends on the machine
-# (that is why this cell's output is not compared by the tests):
+# back is whatever was written in time, the start of the full answer cut anywhere, so its length
+# depends on the machine (that is why this cell's output is not compared by the tests):
 
 # %% [markdown] lang=de
 # **`max_time`** gibt dem Aufruf ein Zeitbudget in Sekunden (`MaxTimeCriteria`): Nach jedem neuen
 # Token vergleicht `generate()` die Zeit seit Beginn des Aufrufs mit dem Budget. Zurück kommt,
-# was rechtzeitig geschrieben wurde, an beliebiger Stelle abgeschnitten; die Länge hängt also vom
-# Rechner ab (darum vergleichen die Tests die Ausgabe dieser Zelle nicht):
+# was rechtzeitig geschrieben wurde: der Anfang der vollständigen Antwort, an beliebiger Stelle
+# abgeschnitten. Die Länge hängt also vom Rechner ab (darum vergleichen die Tests die Ausgabe dieser
+# Zelle nicht):
 
 # %% tags=nbval-ignore-output
 with torch.inference_mode():
     timed_ids = model.generate(**story_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, max_time=0.5)
-print(f"{timed_ids.shape[1] - story_length} of at most {MAX_NEW_TOKENS} new tokens in 0.5 s:")
-print(repr(tokenizer.decode(timed_ids[0, story_length:], skip_special_tokens=True)))
+timed_text = tokenizer.decode(timed_ids[0, story_length:], skip_special_tokens=True)
+print(f"{timed_ids.shape[1] - story_length} of at most {MAX_NEW_TOKENS} new tokens in 0.5 s")
+print("the start of the full answer:", story_answer.startswith(timed_text))
 
 # %% [markdown] lang=en
 # ## Steering the next token
@@ -525,23 +527,22 @@ if server is not None:
     print("server stopped:", server.returncode is not None)
 
 # %% [markdown] lang=en
-# One `transformers serve` process answers requests one after the other unless you start it
-# with `--continuous-batching`, which batches requests as they arrive, with a paged KV cache.
+# One `transformers serve` process answers requests one after the other (`GenerateManager` in
+# `cli/serving/utils.py` runs `model.generate()` on one thread) unless you start it with
+# `--continuous-batching`, which batches requests as they arrive, with a paged KV cache.
 # For production traffic, dedicated servers go much further: [vLLM](https://docs.vllm.ai)
 # (paged attention, continuous batching, many GPUs) and [SGLang](https://docs.sglang.ai)
 # (fast structured output, prefix caching); both speak the same OpenAI API, so the client code
-# above stays as it is. Hugging Face's own [Text Generation Inference](https://huggingface.co/docs/text-generation-inference)
-# is in maintenance mode and points to them.
+# above stays as it is.
 
 # %% [markdown] lang=de
-# Ein einzelner Prozess von `transformers serve` beantwortet Anfragen nacheinander, es sei denn, Sie
+# Ein einzelner Prozess von `transformers serve` beantwortet Anfragen nacheinander (`GenerateManager` in
+# `cli/serving/utils.py` führt `model.generate()` in einem einzigen Thread aus), es sei denn, Sie
 # starten ihn mit `--continuous-batching`; dann bündelt er Anfragen, sobald sie eintreffen, mit einem
 # seitenweise verwalteten KV-Cache. Für Produktionsverkehr gehen spezialisierte Server viel weiter:
 # [vLLM](https://docs.vllm.ai) (Paged Attention, Continuous Batching, viele GPUs) und
 # [SGLang](https://docs.sglang.ai) (schnelle strukturierte Ausgabe, Prefix Caching); beide sprechen
-# dieselbe OpenAI-API, der Client-Code oben bleibt also, wie er ist. Hugging Faces eigenes
-# [Text Generation Inference](https://huggingface.co/docs/text-generation-inference) ist im
-# Wartungsmodus und verweist auf sie.
+# dieselbe OpenAI-API, der Client-Code oben bleibt also, wie er ist.
 
 # %% [markdown] lang=en
 # ## The pitfall doctor
