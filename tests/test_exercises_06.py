@@ -104,14 +104,15 @@ def test_left_padded_answers(tiny_model, capsys):
 
 
 def test_quantization_for_gpu(capsys):
-    assert check_quantization_for_gpu("4bit", gpu_gb=6.0)
+    assert check_quantization_for_gpu(4, gpu_gb=6.0)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct!") and 'QUANTIZATION = "4bit"' in out
+    assert check_quantization_for_gpu(8, gpu_gb=8.0)  # 7 GB fits in 8 GB
     assert capsys.readouterr().out.startswith("Correct!")
-    assert check_quantization_for_gpu("8bit", gpu_gb=8.0)  # 7 GB fits in 8 GB
-    assert capsys.readouterr().out.startswith("Correct!")
-    assert not check_quantization_for_gpu(None, gpu_gb=6.0)
+    assert not check_quantization_for_gpu(32, gpu_gb=6.0)
     assert "28 GB" in capsys.readouterr().out
-    assert not check_quantization_for_gpu("4bit", gpu_gb=8.0)
+    assert not check_quantization_for_gpu(4, gpu_gb=8.0)
     assert "more bits" in capsys.readouterr().out
-    for wrong in ("int4", 4, "fp32"):
+    for wrong in (None, "4bit", "int4", 3, True, "fp32"):  # None: the untouched placeholder is never judged
         assert not check_quantization_for_gpu(wrong)
-        assert "QUANTIZATION values" in capsys.readouterr().out
+        assert "store the bits per weight" in capsys.readouterr().out

@@ -14,7 +14,7 @@ import torch
 
 from companion.decoding import ForwardPassRecorder
 from companion.errors import CompanionError
-from companion.exercises import Verdict, is_number, report
+from companion.exercises import Verdict, is_number, is_whole_number, report
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
 from companion.throughput import weight_bytes
@@ -140,13 +140,16 @@ MESSAGES = Messages(__name__, {
     },
     # check_quantization_for_gpu: the most precise QUANTIZATION that fits the GPU
     "gpu_choose": {
-        "en": 'choose one of the QUANTIZATION values: None, "8bit" or "4bit".',
-        "de": 'Wählen Sie einen der Werte von QUANTIZATION: None, "8bit" oder "4bit".',
+        "en": 'store the bits per weight of your choice in answer: 32 (QUANTIZATION = None), 8 ("8bit") '
+              'or 4 ("4bit"), e.g. answer = 8.',
+        "de": 'Speichern Sie die Bits pro Gewicht Ihrer Wahl in answer: 32 (QUANTIZATION = None), 8 ("8bit") '
+              'oder 4 ("4bit"), z. B. answer = 8.',
     },
     "gpu_praise": {
-        "en": "{needed_gb:g} GB of weights fit in {gpu_gb:g} GB; the next more precise setting would not.",
+        "en": "{needed_gb:g} GB of weights fit in {gpu_gb:g} GB; the next more precise setting would not. "
+              "In the notebooks' settings cell that is QUANTIZATION = {setting}.",
         "de": "{needed_gb:g} GB an Gewichten passen in {gpu_gb:g} GB; die nächstgenauere Einstellung würde nicht "
-              "mehr passen.",
+              "mehr passen. In der Einstellungszelle der Notebooks ist das QUANTIZATION = {setting}.",
     },
     "gpu_too_big": {
         "en": "with that setting the weights alone need {needed_gb:g} GB: more than the {gpu_gb:g} GB.",
@@ -278,25 +281,28 @@ def check_left_padded_answers(answer, model, tokenizer, prompts, max_new_tokens:
     return report(False, "", hint)
 
 
-GPU_PRECISIONS = {None: 4.0, "8bit": 1.0, "4bit": 0.5}  # bytes per weight for QUANTIZATION = ...
+GPU_PRECISIONS = {32: 4.0, 8: 1.0, 4: 0.5}  # bits per weight -> bytes per weight
+QUANTIZATION_FOR_BITS = {32: "None", 8: '"8bit"', 4: '"4bit"'}  # the QUANTIZATION parameter that loads them
 
 
 def check_quantization_for_gpu(answer, gpu_gb: float = 6.0) -> Verdict:
-    """Change a setting to reach a goal: the QUANTIZATION with the most precision whose 7B weights fit `gpu_gb`.
+    """Change a setting to reach a goal: the precision (bits per weight) with the most bits whose 7B weights fit `gpu_gb`.
 
     Args:
-        answer: None, "8bit" or "4bit" (the values of the notebooks' QUANTIZATION parameter).
+        answer: 32, 8 or 4, the bits per weight of QUANTIZATION = None, "8bit" or "4bit" (None is the
+            untouched placeholder, never an answer).
         gpu_gb: GPU memory for the weights, in GB (1 GB = 10**9 bytes).
     Returns:
         whether `answer` is the most precise setting whose weights (7e9 x bytes per weight) fit.
     """
-    if not (answer is None or isinstance(answer, str)) or answer not in GPU_PRECISIONS:  # a list is unhashable
+    if not is_whole_number(answer) or answer not in GPU_PRECISIONS:
         return report(False, "", MESSAGES("gpu_choose"))
     fitting = [setting for setting, size in GPU_PRECISIONS.items() if SEVEN_BILLION * size / 1e9 <= gpu_gb]
     best = max(fitting, key=lambda setting: GPU_PRECISIONS[setting]) if fitting else None
     needed_gb = SEVEN_BILLION * GPU_PRECISIONS[answer] / 1e9
     if fitting and answer == best:
-        return report(True, MESSAGES("gpu_praise", needed_gb=needed_gb, gpu_gb=gpu_gb), "")
+        return report(True, MESSAGES("gpu_praise", needed_gb=needed_gb, gpu_gb=gpu_gb,
+                                     setting=QUANTIZATION_FOR_BITS[answer]), "")
     if needed_gb > gpu_gb:
         hint = MESSAGES("gpu_too_big", needed_gb=needed_gb, gpu_gb=gpu_gb)
     else:

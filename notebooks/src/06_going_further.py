@@ -116,17 +116,18 @@ print(f"measured / floor:       {ms_per_token / floor_ms:.1f}x")
 print(f"linear layers alone:    {kernels_ms:.1f} ms ({kernels_ms / ms_per_token:.0%} of a step)")
 
 # %% [markdown] lang=en
-# On a CPU the measured time is a few times the floor. Where does the rest go? The last line
-# times only the model's linear layers (`linear_layers_ms`): the matrix-vector products of one
-# step at batch 1, with nothing around them. For `smollm2-135m` on a quiet machine they are most
-# of the step:
-# `python -m companion.bench` (quoted in the course README) measured 47.5 ms of linear layers
-# in a 63.3 ms step, about 75 %. PyTorch's single-row kernels read the weights at only about a
-# third of the speed of a plain copy, so they alone take 2.7x the floor. The remaining 16 ms or
-# so per step are everything else: attention, norms, the KV cache and the Python loop of
-# `generate()`. Your figures vary with the load of the machine (other programs take turns on
-# the same cores). The benchmark also tries the usual remedies (bfloat16 weights, a static
-# cache, `torch.compile`); notebook 08 looks inside a step and at faster decoding.
+# On a CPU the measured time is several times the floor: the line `measured / floor` is always
+# above 1, since a step reads every weight at least once and does more besides. Where does the
+# rest go? The last line times only the model's linear layers (`linear_layers_ms`): the
+# matrix-vector products of one step at batch 1, with nothing around them, the fastest of five
+# tries. Its share of the step is the figure to read. On a quiet machine it is most of the step,
+# because PyTorch's single-row kernels read the weights much more slowly than a plain copy does;
+# the rest is attention, norms, the KV cache and the Python loop of `generate()`. When other
+# programs take turns on the same cores, the step (timed once) suffers more than the best of five
+# tries, and the share drops; run the cell again and watch the figures move. The README's
+# *Performance* section has a benchmark run on a quiet machine (`python -m companion.bench`),
+# which also tries the usual remedies (bfloat16 weights, a static cache, `torch.compile`);
+# notebook 08 looks inside a step and at faster decoding.
 #
 # Two levers move the floor itself: **read fewer bytes** (smaller weights: the memory
 # section below) or **share each read among more tokens** (batching, next).
@@ -136,24 +137,26 @@ print(f"linear layers alone:    {kernels_ms:.1f} ms ({kernels_ms / ms_per_token:
 # A batch of prompts goes through the model together: one read of the weights now serves
 # every row of the batch. We generate the same prompts twice, greedily: one by one, and as
 # one left-padded batch (the padding of notebook 04), and count the new tokens per second
-# of each way. `measure_batching` is a short loop over `companion.generate_ids`; read it
-# with `companion.throughput.measure_batching??`.
+# of each way. First the batch by hand: one `generate()` call on all prompts, timed with
+# `time.perf_counter`, its new tokens counted up to each row's end-of-sequence token (after it,
+# a finished row is only padding):
 
 # %% [markdown] lang=de
-# Auf einer CPU liegt die gemessene Zeit ein Mehrfaches über der Untergrenze. Wo bleibt der Rest?
-# Die letzte Zeile misst nur die linearen Schichten des Modells (`linear_layers_ms`): die
-# Matrix-Vektor-Produkte eines Schritts bei Batch-Größe 1, ohne alles, was drumherum geschieht. Für
-# `smollm2-135m` machen sie auf einem sonst unbelasteten Rechner den größten Teil des Schritts aus:
-# `python -m companion.bench` (im README des Kurses zitiert) hat 47,5 ms für die linearen Schichten
-# in einem Schritt von 63,3 ms gemessen, also etwa 75 %. Die Kernels von PyTorch (die Rechenroutinen,
-# die die eigentliche Arbeit erledigen) lesen die Gewichte bei einer einzelnen Zeile nur mit etwa
-# einem Drittel der Geschwindigkeit einer einfachen Kopie; allein sie brauchen deshalb schon das
-# 2,7-Fache der Untergrenze. Die übrigen rund 16 ms pro Schritt entfallen auf alles andere:
-# Attention, Normalisierungen, den KV-Cache und die Python-Schleife von `generate()`. Ihre Werte
-# hängen davon ab, wie ausgelastet der Rechner gerade ist (andere Programme teilen sich dieselben
-# Kerne). Der Benchmark probiert außerdem die üblichen Gegenmittel aus (bfloat16-Gewichte, einen
-# statischen Cache, `torch.compile`); Notebook 08 schaut in einen Schritt hinein und zeigt
-# schnelleres Decoding.
+# Auf einer CPU liegt die gemessene Zeit ein Mehrfaches über der Untergrenze: Die Zeile
+# `measured / floor` liegt immer über 1, denn ein Schritt liest jedes Gewicht mindestens einmal und
+# tut noch mehr. Wo bleibt der Rest? Die letzte Zeile misst nur die linearen Schichten des Modells
+# (`linear_layers_ms`): die Matrix-Vektor-Produkte eines Schritts bei Batch-Größe 1, ohne alles, was
+# drumherum geschieht, und zwar den schnellsten von fünf Versuchen. Ihr Anteil am Schritt ist die
+# Zahl, auf die es ankommt. Auf einem unbelasteten Rechner macht er den größten Teil des Schritts
+# aus, weil die Kernels von PyTorch (die Rechenroutinen, die die eigentliche Arbeit erledigen) die
+# Gewichte bei einer einzelnen Zeile viel langsamer lesen als eine einfache Kopie; der Rest entfällt
+# auf Attention, Normalisierungen, den KV-Cache und die Python-Schleife von `generate()`. Wenn sich
+# andere Programme dieselben Kerne teilen, leidet der einmal gemessene Schritt stärker als der
+# schnellste von fünf Versuchen, und der Anteil sinkt; führen Sie die Zelle noch einmal aus und
+# beobachten Sie, wie sich die Zahlen bewegen. Der Abschnitt *Performance* im README des Kurses
+# enthält einen Benchmark-Lauf auf einem unbelasteten Rechner (`python -m companion.bench`), der
+# außerdem die üblichen Gegenmittel ausprobiert (bfloat16-Gewichte, einen statischen Cache,
+# `torch.compile`); Notebook 08 schaut in einen Schritt hinein und zeigt schnelleres Decoding.
 #
 # Die Untergrenze selbst lässt sich mit zwei Hebeln verschieben: **weniger Bytes lesen** (kleinere
 # Gewichte: der Abschnitt zum Speicher weiter unten) oder **jeden Lesevorgang auf mehr Tokens
@@ -165,13 +168,43 @@ print(f"linear layers alone:    {kernels_ms:.1f} ms ({kernels_ms / ms_per_token:
 # jetzt jeder Zeile des Batches. Wir erzeugen die Antworten auf dieselben Prompts zweimal, jeweils
 # mit Greedy Decoding: einmal einzeln nacheinander und einmal als einen links aufgefüllten Batch (das
 # Padding aus Notebook 04), und zählen für beide Wege die neuen Tokens pro Sekunde.
-# `measure_batching` ist eine kurze Schleife über `companion.generate_ids`; den Code sehen Sie mit
-# `companion.throughput.measure_batching??`.
+# Zuerst der Batch von Hand: ein einziger `generate()`-Aufruf mit allen Prompts, gemessen mit
+# `time.perf_counter`; seine neuen Tokens zählen wir bis zum End-of-Sequence-Token jeder Zeile
+# (danach enthält eine fertige Zeile nur noch Padding):
 
 # %%
 prompts = BATCH_PROMPTS[:BATCH_SIZE]
 for prompt in prompts:
     print(repr(prompt))
+
+# %% tags=nbval-ignore-output
+import time
+
+if tokenizer.pad_token is None:
+    tokenizer.pad_token = tokenizer.eos_token  # Llama tokenizers have no pad token (notebook 04)
+batch_inputs = tokenizer(prompts, padding=True, padding_side="left", return_tensors="pt").to(model.device)
+
+start = time.perf_counter()
+batch_ids = model.generate(**batch_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+batch_seconds = time.perf_counter() - start
+
+new_token_count = 0
+for row in batch_ids[:, batch_inputs["input_ids"].shape[1]:].tolist():
+    if tokenizer.eos_token_id in row:
+        row = row[: row.index(tokenizer.eos_token_id) + 1]  # up to and including the EOS
+    new_token_count += len(row)
+print(f"as a batch: {new_token_count} new tokens in {batch_seconds:.2f} s = {new_token_count / batch_seconds:.0f} tokens/s")
+
+# %% [markdown] lang=en
+# `measure_batching` does the same both ways, one prompt after the other and as one batch, with
+# a warm-up call first; read it with `companion.throughput.measure_batching??`. (Its batch rate
+# can differ a little from the one above: the first call of a process pays one-off costs.)
+
+# %% [markdown] lang=de
+# `measure_batching` macht dasselbe auf beiden Wegen, Prompt für Prompt und als einen Batch, mit
+# einem Aufwärmaufruf vorneweg; den Code sehen Sie mit `companion.throughput.measure_batching??`.
+# (Seine Rate für den Batch kann etwas von der oben abweichen: Der erste Aufruf in einem Prozess
+# zahlt einmalige Kosten.)
 
 # %% tags=nbval-ignore-output
 batching = measure_batching(model, tokenizer, prompts, max_new_tokens=MAX_NEW_TOKENS)
@@ -294,10 +327,7 @@ if None in footprints:
 # %%
 streamer = TextStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 stream_inputs = tokenizer(["Once upon a time, there was a little"], return_tensors="pt").to(model.device)
-streamed_ids = model.generate(
-    **stream_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, streamer=streamer,
-    pad_token_id=tokenizer.eos_token_id,
-)
+streamed_ids = model.generate(**stream_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, streamer=streamer)
 
 # %% [markdown] lang=en
 # ## Exercises
@@ -336,23 +366,24 @@ answer = MAX_NEW_TOKENS
 correct = check_batch_forward_passes(answer, model, tokenizer, exercise_prompts, max_new_tokens=MAX_NEW_TOKENS)
 
 # %% [markdown] lang=en
-# **Exercise 2.** Using `weight_byte_count` and `bandwidth_gb_per_s` from above (not
-# `floor_ms`), compute the fastest possible time per new token on this machine, in
-# milliseconds. (1 GB = 10**9 bytes.)
+# **Exercise 2.** The same model on a GPU whose memory delivers 300 GB/s: what is the fastest
+# possible time per new token there, in milliseconds? Use `weight_byte_count` from above.
+# (1 GB = 10**9 bytes.)
 
 # %% [markdown] lang=de
-# **Übung 2.** Berechnen Sie mit `weight_byte_count` und `bandwidth_gb_per_s` von oben (nicht mit
-# `floor_ms`) die kürzestmögliche Zeit pro neuem Token auf diesem Rechner, in Millisekunden.
-# (1 GB = 10**9 Bytes.)
+# **Übung 2.** Dasselbe Modell auf einer GPU, deren Speicher 300 GB/s liefert: Wie kurz kann die
+# Zeit pro neuem Token dort höchstens sein, in Millisekunden? Verwenden Sie `weight_byte_count` von
+# oben. (1 GB = 10**9 Bytes.)
 
 # %%
-answer = None  # your code here
-correct = check_floor_ms_per_token(answer, model, bandwidth_gb_per_s)
+gpu_bandwidth_gb_per_s = 300  # GB/s
+answer = None  # your code here: milliseconds per token
+correct = check_floor_ms_per_token(answer, model, gpu_bandwidth_gb_per_s)
 
 # %% tags=solution
 # One step reads every weight byte once, at bandwidth_gb_per_s * 1e9 bytes per second.
-answer = weight_byte_count / (bandwidth_gb_per_s * 1e9) * 1000  # seconds -> milliseconds
-correct = check_floor_ms_per_token(answer, model, bandwidth_gb_per_s)
+answer = weight_byte_count / (gpu_bandwidth_gb_per_s * 1e9) * 1000  # seconds -> milliseconds
+correct = check_floor_ms_per_token(answer, model, gpu_bandwidth_gb_per_s)
 
 # %% [markdown] lang=en
 # **Exercise 3 (fix a broken call).** This batch was meant for a throughput measurement, but
@@ -366,7 +397,7 @@ correct = check_floor_ms_per_token(answer, model, bandwidth_gb_per_s)
 if tokenizer.pad_token is None:
     tokenizer.pad_token = tokenizer.eos_token  # Llama tokenizers have no pad token (notebook 04)
 broken_inputs = tokenizer(exercise_prompts, padding=True, padding_side="right", return_tensors="pt").to(model.device)
-broken_ids = model.generate(**broken_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+broken_ids = model.generate(**broken_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
 broken_answers = tokenizer.batch_decode(broken_ids[:, broken_inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
 # %% [markdown] lang=en
@@ -382,7 +413,7 @@ correct = check_left_padded_answers(answer, model, tokenizer, exercise_prompts, 
 
 # %% tags=solution
 fixed_inputs = tokenizer(exercise_prompts, padding=True, padding_side="left", return_tensors="pt").to(model.device)
-fixed_ids = model.generate(**fixed_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+fixed_ids = model.generate(**fixed_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
 answer = tokenizer.batch_decode(fixed_ids[:, fixed_inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 correct = check_left_padded_answers(answer, model, tokenizer, exercise_prompts, max_new_tokens=MAX_NEW_TOKENS)
 
@@ -412,23 +443,24 @@ correct = check_seven_billion_memory(answer)
 
 # %% [markdown] lang=en
 # **Exercise 5 (change a setting to reach a goal).** You want to run the 7B model on a GPU with
-# 6 GB of memory for its weights. Which value of the `QUANTIZATION` parameter (`None`, `"8bit"`
-# or `"4bit"`) keeps the most precision while the weights still fit? (8-bit stores one byte per
-# weight.)
+# 6 GB of memory for its weights. Which setting of the `QUANTIZATION` parameter keeps the most
+# precision while the weights still fit: `None` (32 bits per weight), `"8bit"` (8 bits) or
+# `"4bit"` (4 bits)? Store its bits per weight in `answer`: 32, 8 or 4.
 
 # %% [markdown] lang=de
 # **Übung 5 (eine Einstellung ändern, um ein Ziel zu erreichen).** Sie möchten das 7B-Modell auf
-# einer GPU ausführen, die 6 GB Speicher für seine Gewichte bietet. Welcher Wert des Parameters
-# `QUANTIZATION` (`None`, `"8bit"` oder `"4bit"`) bewahrt die meiste Genauigkeit, während die
-# Gewichte noch hineinpassen? (Mit 8 Bit wird ein Byte pro Gewicht gespeichert.)
+# einer GPU ausführen, die 6 GB Speicher für seine Gewichte bietet. Welche Einstellung des Parameters
+# `QUANTIZATION` bewahrt die meiste Genauigkeit, während die Gewichte noch hineinpassen: `None`
+# (32 Bit pro Gewicht), `"8bit"` (8 Bit) oder `"4bit"` (4 Bit)? Speichern Sie ihre Bits pro Gewicht
+# in `answer`: 32, 8 oder 4.
 
 # %%
-answer = None  # your code here: None, "8bit" or "4bit"
+answer = None  # your answer here: 32, 8 or 4 (bits per weight)
 correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
 
 # %% tags=solution
-# None needs 28 GB, "8bit" 7 GB, "4bit" 3.5 GB: only 4-bit fits in 6 GB.
-answer = "4bit"
+# 32 bits (None) need 28 GB, 8 bits 7 GB, 4 bits 3.5 GB: only 4-bit fits in 6 GB.
+answer = 4
 correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
 
 # %% [markdown] lang=en
@@ -438,8 +470,14 @@ correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
 #   token, and 08 looks inside a `generate()` call (the KV cache, prefill and decode) and makes
 #   greedy decoding faster with prompt lookup, without changing its output.
 # - [Generation strategies guide](https://huggingface.co/docs/transformers/generation_strategies):
-#   reach for it when you want another decoding method (beam search, contrastive search,
-#   assisted generation and prompt lookup), a `generation_config.json` of your own, or streaming.
+#   reach for it when you want another decoding method (beam search, assisted generation and
+#   prompt lookup), a `generation_config.json` of your own, or streaming. Some methods have left
+#   the library: in transformers 5.24, contrastive search, DoLa, group beam search and
+#   constrained beam search run from the Hub as `custom_generate` code
+#   (`transformers-community/contrastive-search`, `transformers-community/dola`,
+#   `transformers-community/group-beam-search`, `transformers-community/constrained-beam-search`;
+#   `GENERATION_MODES_MAPPING` in `generation/utils.py`), and `generate()` loads them only with
+#   `trust_remote_code=True`.
 # - [`GenerationConfig` and `generate()` API reference](https://huggingface.co/docs/transformers/main_classes/text_generation)
 #   (and the [generation utilities](https://huggingface.co/docs/transformers/internal/generation_utils)):
 #   when you need the exact meaning and default of a parameter, a logits processor or a
@@ -451,9 +489,13 @@ correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
 #   or large batches fill your GPU memory: static, offloaded and quantized caches.
 # - [Quantization guide](https://huggingface.co/docs/transformers/main_classes/quantization):
 #   when a model does not fit your GPU, or you want to compare bitsandbytes, GPTQ, AWQ and others.
-# - [text-generation-inference](https://github.com/huggingface/text-generation-inference):
-#   when many users send requests to one model: a production server with continuous batching,
-#   streaming and optimized kernels.
+# - [vLLM](https://github.com/vllm-project/vllm) and [SGLang](https://github.com/sgl-project/sglang):
+#   when many users send requests to one model and one `generate()` process is not enough:
+#   serving engines with continuous batching, a paged KV cache and optimized kernels. For a quick
+#   OpenAI-compatible server from transformers itself there is `transformers serve`
+#   (`transformers/cli/serve.py` in 5.24). Hugging Face's own
+#   [text-generation-inference](https://github.com/huggingface/text-generation-inference) has been
+#   in maintenance mode since December 2025 and recommends vLLM and SGLang (its README).
 # - [Optimum](https://github.com/huggingface/optimum): when you deploy to specific hardware
 #   (ONNX Runtime, OpenVINO, Intel, AWS chips and more) and want its optimizations.
 #
@@ -478,8 +520,14 @@ correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
 #   Token, und 08 schaut in einen `generate()`-Aufruf hinein (KV-Cache, Prefill und Decode) und
 #   beschleunigt Greedy Decoding mit Prompt Lookup, ohne seine Ausgabe zu verändern.
 # - [Anleitung zu Generierungsstrategien](https://huggingface.co/docs/transformers/generation_strategies):
-#   die richtige Stelle, wenn Sie ein anderes Decoding-Verfahren brauchen (Beam Search, Contrastive
-#   Search, Assisted Generation und Prompt Lookup), eine eigene `generation_config.json` oder Streaming.
+#   die richtige Stelle, wenn Sie ein anderes Decoding-Verfahren brauchen (Beam Search, Assisted
+#   Generation und Prompt Lookup), eine eigene `generation_config.json` oder Streaming. Manche
+#   Verfahren sind aus der Bibliothek ausgezogen: In transformers 5.24 laufen Contrastive Search,
+#   DoLa, Group Beam Search und Constrained Beam Search als `custom_generate`-Code vom Hub
+#   (`transformers-community/contrastive-search`, `transformers-community/dola`,
+#   `transformers-community/group-beam-search`, `transformers-community/constrained-beam-search`;
+#   `GENERATION_MODES_MAPPING` in `generation/utils.py`), und `generate()` lädt sie nur mit
+#   `trust_remote_code=True`.
 # - [API-Referenz zu `GenerationConfig` und `generate()`](https://huggingface.co/docs/transformers/main_classes/text_generation)
 #   (und die [Hilfsfunktionen für die Generierung](https://huggingface.co/docs/transformers/internal/generation_utils)):
 #   wenn Sie die genaue Bedeutung und den Standardwert eines Parameters, eines Logits Processors oder
@@ -492,9 +540,14 @@ correct = check_quantization_for_gpu(answer, gpu_gb=6.0)
 # - [Anleitung zur Quantisierung](https://huggingface.co/docs/transformers/main_classes/quantization):
 #   wenn ein Modell nicht auf Ihre GPU passt oder Sie bitsandbytes, GPTQ, AWQ und andere Verfahren
 #   vergleichen möchten.
-# - [text-generation-inference](https://github.com/huggingface/text-generation-inference):
-#   wenn viele Nutzerinnen und Nutzer Anfragen an ein Modell schicken: ein Server für den
-#   Produktivbetrieb mit Continuous Batching, Streaming und optimierten Kernels.
+# - [vLLM](https://github.com/vllm-project/vllm) und [SGLang](https://github.com/sgl-project/sglang):
+#   wenn viele Nutzerinnen und Nutzer Anfragen an ein Modell schicken und ein einzelner
+#   `generate()`-Prozess nicht mehr reicht: Serving-Engines mit Continuous Batching, einem
+#   seitenweise verwalteten KV-Cache und optimierten Kernels. Für einen schnellen, OpenAI-kompatiblen
+#   Server aus transformers selbst gibt es `transformers serve` (`transformers/cli/serve.py` in 5.24).
+#   Der hauseigene Server von Hugging Face,
+#   [text-generation-inference](https://github.com/huggingface/text-generation-inference), ist seit
+#   Dezember 2025 im Wartungsmodus und empfiehlt vLLM und SGLang (laut seinem README).
 # - [Optimum](https://github.com/huggingface/optimum): wenn Sie auf bestimmter Hardware bereitstellen
 #   (ONNX Runtime, OpenVINO, Intel, AWS-Chips und mehr) und deren Optimierungen nutzen möchten.
 #
