@@ -404,7 +404,7 @@ print("sequence_bias:", repr(tokenizer.decode(biased_ids[0, number_length:], ski
 #
 # - `ModelManager.process_model_name` (`cli/serving/model_manager.py`) keeps an existing local
 #   path as it is, and `from_pretrained` reads it without the hub (we set `HF_HUB_OFFLINE=1`).
-# - `--device cpu` sets the `device_map`; `--quantization bnb-4bit`/`bnb-8bit` quantizes with bitsandbytes.
+# - `--device cpu` (here: the device the notebook's model is on) sets the `device_map`; `--quantization bnb-4bit`/`bnb-8bit` quantizes with bitsandbytes.
 # - The `transformers` command checks PyPI for a newer version once a day
 #   (`huggingface_hub.cli._cli_utils.check_cli_update`); `HF_HUB_DISABLE_UPDATE_CHECK=1` skips it.
 # - It needs packages that transformers does not install itself: `Serve.__init__` raises
@@ -428,7 +428,7 @@ print("sequence_bias:", repr(tokenizer.decode(biased_ids[0, number_length:], ski
 #
 # - `ModelManager.process_model_name` (`cli/serving/model_manager.py`) lässt einen vorhandenen lokalen
 #   Pfad unverändert, und `from_pretrained` liest ihn ohne den Hub (wir setzen `HF_HUB_OFFLINE=1`).
-# - `--device cpu` setzt die `device_map`; `--quantization bnb-4bit`/`bnb-8bit` quantisiert mit bitsandbytes.
+# - `--device cpu` (hier: das Gerät, auf dem das Modell des Notebooks liegt) setzt die `device_map`; `--quantization bnb-4bit`/`bnb-8bit` quantisiert mit bitsandbytes.
 # - Der Befehl `transformers` fragt einmal am Tag bei PyPI nach einer neueren Version
 #   (`huggingface_hub.cli._cli_utils.check_cli_update`); `HF_HUB_DISABLE_UPDATE_CHECK=1` überspringt das.
 # - Er braucht Pakete, die transformers nicht selbst installiert: `Serve.__init__` meldet „Missing
@@ -459,7 +459,7 @@ if not missing_packages:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     serve_command = [os.path.join(os.path.dirname(sys.executable), "transformers"), "serve", model.name_or_path,
-                     "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
+                     "--host", "127.0.0.1", "--port", str(port), "--device", str(model.device)]
     if QUANTIZATION:
         serve_command += ["--quantization", f"bnb-{QUANTIZATION}"]
     server = subprocess.Popen(
