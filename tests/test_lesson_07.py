@@ -94,12 +94,14 @@ def test_batch_row_ends_early_and_padding_changes_the_sum(cells):
     assert "attention_mask" in batch.source or "**batch" in batch.source
     first_row = printed(batch, "stdout").split("row 1:")[0]
     assert "'</s>'" in first_row, "prose: the first row ends with </s> after a few tokens"
-    sums = code_cell(cells, "generated_token_mask(batch_outputs.sequences")
+    sums = code_cell(cells, "text_mask = torch.ones_like(new_tokens, dtype=torch.bool)")
+    assert "generated_token_mask" not in sums.source, "the mask is built by hand first"
     text = printed(sums, "stdout")
     row_0 = re.search(r"row 0: (\d+) tokens of text; sum over all columns (-?\d+\.\d+), over the text only "
                       r"(-?\d+\.\d+) \(p = (\S+)\)", text)
     assert row_0 and float(row_0.group(2)) != float(row_0.group(3)), "padding columns carry scores"
     assert 0 <= float(row_0.group(4)) <= 1
+    assert "the same mask: True" in printed(code_cell(cells, "generated_token_mask(batch_outputs.sequences"), "stdout")
 
 
 def test_candidates_prose(cells):

@@ -371,7 +371,7 @@ batch_outputs = model.generate(
     **batch,  # input_ids and attention_mask
     max_new_tokens=MAX_NEW_TOKENS,
     do_sample=False,
-    pad_token_id=tokenizer.pad_token_id,
+    pad_token_id=tokenizer.pad_token_id,  # fills rows that end early (left out: the model's pad id, else EOS)
     output_scores=True,
     return_dict_in_generate=True,
 )
@@ -399,8 +399,9 @@ for row, prompt in enumerate(BATCH_PROMPTS):
 #
 # The probability of a whole continuation is the product of its tokens' probabilities, so
 # its log-probability is the **sum** of their log-probabilities (sums of logs do not
-# underflow the way products of small numbers do). Sum only up to each row's end token:
-# `companion.scores.generated_token_mask` marks the columns that belong to the text.
+# underflow the way products of small numbers do). Sum only up to each row's end token. A mask
+# of the columns that belong to the text, by hand: in each row, everything after the first
+# end-of-sequence token is padding.
 
 # %% [markdown] lang=de
 # Zeile *r* von `transition_scores` gehört zu Zeile *r* von `outputs.sequences`, ganz gleich,
@@ -420,18 +421,37 @@ for row, prompt in enumerate(BATCH_PROMPTS):
 # Die Wahrscheinlichkeit einer ganzen Fortsetzung ist das Produkt der Wahrscheinlichkeiten ihrer
 # Tokens, ihre Log-Wahrscheinlichkeit also die **Summe** der Log-Wahrscheinlichkeiten (eine Summe
 # von Logarithmen wird nicht so winzig, dass der Rechner sie als 0 speichert, ein Produkt vieler
-# kleiner Zahlen dagegen schon). Summieren Sie nur bis zum End-Token der jeweiligen Zeile:
-# `companion.scores.generated_token_mask` markiert die Spalten, die zum Text gehören.
+# kleiner Zahlen dagegen schon). Summieren Sie nur bis zum End-Token der jeweiligen Zeile. Eine
+# Maske der Spalten, die zum Text gehören, von Hand: In jeder Zeile ist alles nach dem ersten
+# End-of-Sequence-Token Padding.
 
 # %%
-from companion.scores import generated_token_mask
-
-text_mask = generated_token_mask(batch_outputs.sequences, batch_prompt_length, [tokenizer.eos_token_id])
+new_tokens = batch_outputs.sequences[:, batch_prompt_length:]  # (batch, new tokens), like batch_scores
+text_mask = torch.ones_like(new_tokens, dtype=torch.bool)
+for row in range(new_tokens.shape[0]):
+    end_positions = (new_tokens[row] == tokenizer.eos_token_id).nonzero()  # where the row wrote </s>
+    if len(end_positions) > 0:
+        text_mask[row, end_positions[0].item() + 1:] = False  # the first EOS counts, what follows is padding
 for row, prompt in enumerate(BATCH_PROMPTS):
     all_columns = batch_scores[row].sum().item()
     text_only = batch_scores[row][text_mask[row]].sum().item()
     print(f"row {row}: {int(text_mask[row].sum())} tokens of text; sum over all columns {all_columns:.3f}, "
           f"over the text only {text_only:.3f} (p = {torch.tensor(text_only).exp().item():.3g})")
+
+# %% [markdown] lang=en
+# `companion.scores.generated_token_mask` builds the same mask (and takes several end ids, for
+# generation configs that list more than one); the helpers below use it:
+
+# %% [markdown] lang=de
+# `companion.scores.generated_token_mask` baut dieselbe Maske (und nimmt auch mehrere End-IDs an,
+# für Generierungskonfigurationen, die mehr als eine nennen); die Hilfsfunktionen weiter unten
+# verwenden sie:
+
+# %%
+from companion.scores import generated_token_mask
+
+helper_mask = generated_token_mask(batch_outputs.sequences, batch_prompt_length, [tokenizer.eos_token_id])
+print("the same mask:", torch.equal(helper_mask, text_mask))
 
 # %% [markdown] lang=en
 # With that sum you can compare candidate answers to the same prompt. Here we draw four
@@ -460,7 +480,7 @@ candidates = model.generate(
     top_k=50,
     top_p=1.0,
     num_return_sequences=4,
-    pad_token_id=tokenizer.pad_token_id,
+    pad_token_id=tokenizer.pad_token_id,  # fills rows that end early (left out: the model's pad id, else EOS)
     output_logits=True,
     return_dict_in_generate=True,
 )
@@ -592,7 +612,7 @@ broken = model.generate(
     broken_batch["input_ids"],
     max_new_tokens=8,
     do_sample=False,
-    pad_token_id=tokenizer.pad_token_id,
+    pad_token_id=tokenizer.pad_token_id,  # fills rows that end early (left out: the model's pad id, else EOS)
     output_scores=True,
     return_dict_in_generate=True,
 )
@@ -614,7 +634,7 @@ fixed = model.generate(
     **broken_batch,  # input_ids AND attention_mask: the model must know which columns are padding
     max_new_tokens=8,
     do_sample=False,
-    pad_token_id=tokenizer.pad_token_id,
+    pad_token_id=tokenizer.pad_token_id,  # fills rows that end early (left out: the model's pad id, else EOS)
     output_scores=True,
     return_dict_in_generate=True,
 )
