@@ -107,8 +107,10 @@ def assert_same_text(english: str, german: str, where: str, varies: bool = False
     english_lines, german_lines = english.split("\n"), german.split("\n")
     assert len(english_lines) == len(german_lines), f"{where}: {len(english_lines)} lines in English, {len(german_lines)} in German"
     for english_line, german_line in zip(english_lines, german_lines):
-        if english_line == german_line or varies and without_numbers(english_line) == without_numbers(german_line):
-            continue
+        if english_line == german_line or varies and squeezed(without_numbers(english_line)) == squeezed(
+            without_numbers(german_line)
+        ):
+            continue  # a timing in a fixed-width column: 99.3 and 101.6 take different room
         if squeezed(english_line) == squeezed(german_line):
             continue  # a table row whose columns are as wide as the German headers
         assert same_message(english_line, german_line) or same_message(squeezed(english_line), squeezed(german_line)), (

@@ -120,7 +120,8 @@ print(f"{prompt_length} prompt tokens")
 # keep them: that store is the **KV cache**.
 #
 # Call the model once on the prompt with `use_cache=True` and it returns the cache next to the
-# logits. In transformers 5.24 the output field is called `cache` and holds a `DynamicCache`,
+# logits. In transformers 5.24.0, the version this course runs on, the output field is called
+# `cache` (new in 5.24.0; 5.23 and earlier call it `past_key_values`) and holds a `DynamicCache`,
 # the class `generate()` creates by default (`_prepare_cache_for_generation` in
 # `generation/utils.py`). It keeps one layer object per model layer, each with a `keys` and a
 # `values` tensor of shape (batch, key/value heads, positions, head size).
@@ -136,7 +137,9 @@ print(f"{prompt_length} prompt tokens")
 # Speicher ist der **KV-Cache**.
 #
 # Rufen Sie das Modell einmal mit `use_cache=True` auf dem Prompt auf, dann gibt es den Cache neben
-# den Logits zurück. In transformers 5.24 heißt dieses Feld der Ausgabe `cache` und enthält einen
+# den Logits zurück. In transformers 5.24.0, der Version, mit der dieser Kurs läuft, heißt dieses Feld
+# der Ausgabe `cache` (neu in 5.24.0; 5.23 und ältere Versionen nennen es `past_key_values`) und
+# enthält einen
 # `DynamicCache`, die Klasse, die `generate()` standardmäßig anlegt
 # (`_prepare_cache_for_generation` in `generation/utils.py`). Er verwaltet ein Layer-Objekt pro Schicht
 # des Modells, jedes mit einem Tensor `keys` und einem Tensor `values` der Form (Batch,
@@ -310,9 +313,10 @@ print("use_cache=False, positions per pass:", lengths_without_cache, "total", su
 #    what a chat user waits for before anything appears.
 # 2. **Decode**: one forward pass per new token, each reading one position.
 #
-# `time_prefill_and_decode` times both. It calls `generate()` with a streamer (as `TextStreamer`
-# in notebook 06) that only writes down the clock each time a token arrives
-# (`companion.decoding.TokenTimer`; read both with `??`).
+# To time both, give `generate()` a streamer (as `TextStreamer` in notebook 06) that only writes
+# down the clock. `generate()` hands the streamer the prompt first, right before prefill, and
+# then each new token as soon as it is chosen, so the first gap is the time to first token and
+# the later gaps are decode steps:
 
 # %% [markdown] lang=de
 # Mit dem Cache liest der erste Durchlauf den Prompt, und jeder weitere liest eine Position. Ohne
@@ -330,9 +334,50 @@ print("use_cache=False, positions per pass:", lengths_without_cache, "total", su
 #    jemand im Chat wartet, bevor überhaupt etwas erscheint.
 # 2. **Decode**: ein Durchlauf pro neuem Token, der jeweils eine Position liest.
 #
-# `time_prefill_and_decode` misst beide Phasen. Die Funktion ruft `generate()` mit einem Streamer auf
-# (wie `TextStreamer` in Notebook 06), der bei jedem ankommenden Token nur die Uhrzeit notiert
-# (`companion.decoding.TokenTimer`; sehen Sie sich den Code beider mit `??` an).
+# Um beide Phasen zu messen, übergeben Sie `generate()` einen Streamer (wie `TextStreamer` in
+# Notebook 06), der nur die Uhrzeit notiert. `generate()` reicht dem Streamer zuerst den Prompt,
+# unmittelbar vor dem Prefill, und danach jeden neuen Token, sobald er gewählt ist. Der erste
+# Abstand ist also die Zeit bis zum ersten Token, die späteren Abstände sind Decode-Schritte:
+
+# %% tags=nbval-ignore-output
+import time
+
+from transformers.generation.streamers import BaseStreamer
+
+
+class ClockStreamer(BaseStreamer):
+    """Notes time.perf_counter() each time generate() hands over tokens: first the prompt, then each new token."""
+
+    def __init__(self):
+        self.times = []
+
+    def put(self, value):
+        self.times.append(time.perf_counter())
+
+    def end(self):
+        pass
+
+
+clock = ClockStreamer()
+model.generate(**passage_inputs, max_new_tokens=MAX_NEW_TOKENS, min_new_tokens=MAX_NEW_TOKENS, do_sample=False,
+               streamer=clock)
+prompt_handed_over, first_token, *later_tokens = clock.times
+decode_steps = len(later_tokens)
+print(f"time to first token: {(first_token - prompt_handed_over) * 1000:6.1f} ms")
+print(f"decode:              {(later_tokens[-1] - first_token) * 1000 / decode_steps:6.1f} ms per new token "
+      f"({decode_steps} steps)")
+
+# %% [markdown] lang=en
+# One run, and the very first call of a process also pays one-off costs.
+# `time_prefill_and_decode` does the same with a warm-up and the median of `REPEATS` runs, and
+# puts the prefill per prompt token next to a decode step (its streamer is
+# `companion.decoding.TokenTimer`; read both with `??`):
+
+# %% [markdown] lang=de
+# Das ist ein einzelner Lauf, und der allererste Aufruf in einem Prozess zahlt zusätzlich einmalige
+# Kosten. `time_prefill_and_decode` macht dasselbe mit einem Aufwärmlauf und dem Median aus
+# `REPEATS` Läufen und stellt den Prefill pro Prompt-Token einem Decode-Schritt gegenüber (sein
+# Streamer ist `companion.decoding.TokenTimer`; sehen Sie sich den Code beider mit `??` an):
 
 # %% tags=nbval-ignore-output
 greedy_times = time_prefill_and_decode(model, passage_inputs, new_tokens=MAX_NEW_TOKENS, repeats=REPEATS)
