@@ -56,10 +56,12 @@ MESSAGES = Messages(__name__, {
               "mit einer Wahrscheinlichkeit von {probability:.1%}.",
     },
     "token_missing": {
-        "en": "run the model on the tokenized prompt; the scores for the token after the prompt "
-              "sit at one particular position of the logits. Which one holds the largest score?",
-        "de": "Lassen Sie das Modell auf dem tokenisierten Prompt laufen. Die Scores für den Token nach "
-              "dem Prompt stehen an einer bestimmten Position der Logits. Welcher Eintrag dort hat den "
+        "en": "store the id of the most likely next token in answer (an int, or its text). Run the model "
+              "on the tokenized prompt; the scores for the token after the prompt sit at one particular "
+              "position of the logits. Which one holds the largest score?",
+        "de": "Speichern Sie die ID des wahrscheinlichsten nächsten Tokens in answer (als int oder als "
+              "Text). Lassen Sie das Modell auf dem tokenisierten Prompt laufen. Die Scores für den Token "
+              "nach dem Prompt stehen an einer bestimmten Position der Logits. Welcher Eintrag dort hat den "
               "größten Score?",
     },
     "token_format": {
