@@ -413,7 +413,7 @@ def chat_template_parts(tokenizer) -> tuple[set[int], list[int]] | None:
     return markers, header
 
 
-def check_padding_and_mask(settings, input_ids, attention_mask, rows) -> list[Finding]:
+def check_padding_and_mask(settings, input_ids, attention_mask) -> list[Finding]:
     findings = []
     if attention_mask is not None:
         right_padded = [row for row in range(input_ids.shape[0])
@@ -682,7 +682,7 @@ def diagnose(model, tokenizer, inputs, /, *, decode: Callable | None = None, **g
     rows = real_rows(input_ids, attention_mask)
     prompt_length = input_ids.shape[1]
     findings = Diagnosis()
-    findings += check_padding_and_mask(settings, input_ids, attention_mask, rows)
+    findings += check_padding_and_mask(settings, input_ids, attention_mask)
     findings += check_length(settings, prompt_length)
     findings += check_sampling(model, settings, input_ids, attention_mask)
     findings += check_chat_format(tokenizer, rows)

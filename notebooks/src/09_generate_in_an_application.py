@@ -657,7 +657,9 @@ print("second answer as alone:", batch_answers[1] == tokenizer.decode(free_ids[0
 # BOS token doubled by template plus tokenizer (05); a prompt plus `max_new_tokens` longer than
 # the model's context (this notebook). It reads the settings as `generate()` does: your keyword
 # arguments, then a `generation_config=` you pass, then `model.generation_config`, then the
-# library's defaults.
+# library's defaults. Before you run a call of your own, in this course or in an application,
+# hand the doctor the same arguments first: `print(diagnose(model, tokenizer, inputs, **kwargs))`.
+# It knows these pitfalls only; a silent doctor is no proof that the output is what you want.
 #
 # ## Exercises
 #
@@ -679,7 +681,10 @@ print("second answer as alone:", batch_answers[1] == tokenizer.decode(free_ids[0
 # Generation Prompt und ein BOS-Token, den Template und Tokenizer doppelt einfügen (05); ein Prompt,
 # der zusammen mit `max_new_tokens` länger ist als der Kontext des Modells (dieses Notebook). Der
 # Doktor liest die Einstellungen so wie `generate()`: Ihre Keyword-Argumente, dann eine übergebene
-# `generation_config=`, dann `model.generation_config`, dann die Standardwerte der Bibliothek.
+# `generation_config=`, dann `model.generation_config`, dann die Standardwerte der Bibliothek. Bevor
+# Sie einen eigenen Aufruf ausführen, in diesem Kurs oder in einer Anwendung, geben Sie dem Doktor
+# zuerst dieselben Argumente: `print(diagnose(model, tokenizer, inputs, **kwargs))`. Er kennt nur
+# diese Fallen; schweigt er, beweist das noch nicht, dass die Ausgabe die gewünschte ist.
 #
 # ## Übungen
 #
