@@ -915,6 +915,12 @@ check_loop_breaking_penalty(answer, model, tokenizer, "I am a cat.", MAX_NEW_TOK
 #   flags are not valid and may be ignored"): always write `do_sample=` explicitly.
 # - `temperature` sharpens (< 1) or flattens (> 1) the distribution; `top_k`, `top_p` and
 #   `min_p` cut off its unlikely tail; `top_k=1` is greedy decoding again.
+# - A plain `generate(do_sample=True)` keeps only the 50 most likely tokens: transformers fills
+#   in `top_k=50` when neither the call nor the model's generation config sets it; `top_k=None`
+#   (or 0) switches it off.
+# - Some checkpoints sample by default (`"do_sample": true` in their `generation_config.json`).
+#   Look at `model.generation_config`; override it in the call (`do_sample=False`) or for good
+#   (`model.generation_config.update(...)`).
 # - `repetition_penalty` and `no_repeat_ngram_size` work in greedy mode too and break loops,
 #   at the price of also discouraging wanted repeats.
 # - Beam search (`num_beams`) looks for the most likely whole sequence; use it, like greedy
@@ -944,6 +950,12 @@ check_loop_breaking_penalty(answer, model, tokenizer, "I am a cat.", MAX_NEW_TOK
 #   `do_sample=` immer ausdrücklich.
 # - `temperature` schärft (< 1) oder glättet (> 1) die Verteilung; `top_k`, `top_p` und `min_p`
 #   schneiden ihren unwahrscheinlichen Ausläufer ab; `top_k=1` ist wieder Greedy Decoding.
+# - Ein schlichtes `generate(do_sample=True)` behält nur die 50 wahrscheinlichsten Tokens:
+#   transformers ergänzt `top_k=50`, wenn weder der Aufruf noch die Generierungskonfiguration des
+#   Modells einen Wert festlegt; `top_k=None` (oder 0) schaltet das ab.
+# - Manche Checkpoints verwenden von sich aus Sampling (`"do_sample": true` in ihrer
+#   `generation_config.json`). Sehen Sie in `model.generation_config` nach und überschreiben Sie den
+#   Wert im Aufruf (`do_sample=False`) oder dauerhaft (`model.generation_config.update(...)`).
 # - `repetition_penalty` und `no_repeat_ngram_size` wirken auch im Greedy-Modus und durchbrechen
 #   Schleifen, allerdings um den Preis, dass sie auch erwünschte Wiederholungen erschweren.
 # - Die Beam Search (`num_beams`) sucht die wahrscheinlichste ganze Sequenz; setzen Sie sie wie
