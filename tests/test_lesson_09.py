@@ -76,6 +76,8 @@ def test_doctor_walkthrough(cells):
     assert "Sampling settings without sampling" in sampling and "will include the prompt" in sampling
     padding = printed(code_cell(cells, "right_padded = tokenizer(texts"))
     assert "Right padding" in padding and "No attention mask" in padding
+    too_long = printed(code_cell(cells, "max_new_tokens=context"))
+    assert "Longer than the model's context" in too_long and "max_position_embeddings=" in too_long
     fixed = printed(code_cell(cells, "prompt_columns = left_padded"))
     assert "found no pitfall" in fixed
     assert "first answer as alone: True" in fixed and "second answer as alone: True" in fixed

@@ -629,6 +629,25 @@ if tokenizer.chat_template:
     print(diagnose(model, tokenizer, no_header, max_new_tokens=MAX_NEW_TOKENS, do_sample=False))
 
 # %% [markdown] lang=en
+# One pitfall no earlier notebook showed: asking for more positions than the model has. A model
+# knows `config.max_position_embeddings` positions; past them, `generate()` of transformers 5.24
+# goes on anyway with only a "friendly reminder" warning (`MaxLengthCriteria` in
+# `generation/stopping_criteria.py`), and a model with rotary positions, like both course models,
+# writes at positions it never saw in training. The doctor adds the prompt and `max_new_tokens`:
+
+# %% [markdown] lang=de
+# Eine Falle, die noch kein früheres Notebook gezeigt hat: mehr Positionen zu verlangen, als das Modell
+# hat. Ein Modell kennt `config.max_position_embeddings` Positionen; darüber hinaus macht `generate()`
+# in transformers 5.24 trotzdem weiter, nur mit einer „friendly reminder“-Warnung (`MaxLengthCriteria`
+# in `generation/stopping_criteria.py`), und ein Modell mit rotierenden Positionskodierungen (RoPE),
+# wie beide Kursmodelle, schreibt an Positionen, die es im Training nie gesehen hat. Der Doktor zählt
+# Prompt und `max_new_tokens` zusammen:
+
+# %%
+context = model.config.get_text_config().max_position_embeddings
+print(diagnose(model, tokenizer, story_inputs, max_new_tokens=context, do_sample=False))
+
+# %% [markdown] lang=en
 # And the fixed call: left padding, the attention mask, a length, an explicit `do_sample`, and
 # decoding only the new columns. The doctor is silent, and the answers are right:
 
