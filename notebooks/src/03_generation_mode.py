@@ -714,8 +714,8 @@ else:
 # ## Exercises
 #
 # **Exercise 1.** Decide for each task whether you would decode greedily or sample. The cell
-# below lists the five tasks as the keys of `answer`: replace each `None` with `"greedy"` or
-# `"sampling"`.
+# below lists the five tasks in `tasks`; store a dict in `answer` with each task as a key and
+# `"greedy"` or `"sampling"` as its value.
 
 # %% [markdown] lang=de
 # Bei `smollm2-135m` dreht sich das Greedy Decoding um „She is a cat.“, der Strafwert durchbricht
@@ -728,8 +728,8 @@ else:
 # ## Übungen
 #
 # **Übung 1.** Entscheiden Sie für jede Aufgabe, ob Sie greedy dekodieren oder Sampling verwenden
-# würden. Die Zelle unten führt die fünf Aufgaben als Schlüssel von `answer` auf: Ersetzen Sie
-# jedes `None` durch `"greedy"` oder `"sampling"`.
+# würden. Die Zelle unten führt die fünf Aufgaben in `tasks` auf; speichern Sie in `answer` ein Dict
+# mit jeder Aufgabe als Schlüssel und `"greedy"` oder `"sampling"` als Wert.
 
 # %%
 from companion.exercises.generation_mode import (
@@ -740,13 +740,14 @@ from companion.exercises.generation_mode import (
     check_tokens_left,
 )
 
-answer = {  # your answer: "greedy" or "sampling" for each task
-    "translate a sentence into German": None,
-    "transcribe a voice recording": None,
-    "extract the date from an email": None,
-    "write a bedtime story": None,
-    "suggest names for a new cafe": None,
-}
+tasks = [
+    "translate a sentence into German",
+    "transcribe a voice recording",
+    "extract the date from an email",
+    "write a bedtime story",
+    "suggest names for a new cafe",
+]
+answer = None  # your code here: a dict with each task of `tasks` as a key, "greedy" or "sampling" as its value
 check_decoding_modes(answer)
 
 # %% tags=solution
