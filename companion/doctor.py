@@ -49,12 +49,12 @@ MESSAGES = Messages(__name__, {
     "right_padding_evidence": {
         "en": "attention_mask is 0 in the last column of row(s) {rows}: those prompts end in padding, so "
             "the model continues from padding, not from their last word.",
-        "de": "attention_mask ist in der letzten Spalte der Zeile(n) {rows} gleich 0: Diese Prompts enden mit "
+        "de": "Attention_mask ist in der letzten Spalte der Zeile(n) {rows} gleich 0: Diese Prompts enden mit "
             "Padding, also schreibt das Modell nach dem Padding weiter, nicht nach ihrem letzten Wort.",
     },
     "right_padding_fix": {
         "en": 'set tokenizer.padding_side = "left" before tokenizing the batch.',
-        "de": 'setzen Sie tokenizer.padding_side = "left", bevor Sie den Batch tokenisieren.',
+        "de": 'Setzen Sie tokenizer.padding_side = "left", bevor Sie den Batch tokenisieren.',
     },
     # ---- no attention mask where pad = eos (notebook 04)
     "no_attention_mask": {
@@ -65,14 +65,14 @@ MESSAGES = Messages(__name__, {
         "en": "no attention_mask was passed; the pad id {pad_id} is also an EOS id, and row(s) {rows} carry "
             "{count} padding position(s) of it, so generate() uses a mask of all ones and the model reads that "
             "padding as text.",
-        "de": "es wurde keine attention_mask übergeben; die Pad-ID {pad_id} ist auch eine EOS-ID, und die Zeile(n) "
+        "de": "Es wurde keine attention_mask übergeben; die Pad-ID {pad_id} ist auch eine EOS-ID, und die Zeile(n) "
             "{rows} tragen {count} Padding-Position(en) davon, also nimmt generate() eine Maske aus lauter Einsen, "
             "und das Modell liest dieses Padding als Text.",
     },
     "no_attention_mask_fix": {
         "en": "pass the tokenizer's attention_mask too: model.generate(**inputs, ...) instead of "
             "model.generate(inputs['input_ids'], ...).",
-        "de": "übergeben Sie auch die attention_mask des Tokenizers: model.generate(**inputs, ...) statt "
+        "de": "Übergeben Sie auch die attention_mask des Tokenizers: model.generate(**inputs, ...) statt "
             "model.generate(inputs['input_ids'], ...).",
     },
     # ---- no length (notebook 02)
@@ -84,19 +84,19 @@ MESSAGES = Messages(__name__, {
         "en": "neither max_new_tokens nor max_length is set (not in the call, not in the generation config), "
             "so generate() stops after {new_tokens} new tokens (transformers 5.24's default max_length=20, "
             "counted after the prompt).",
-        "de": "weder max_new_tokens noch max_length ist gesetzt (weder im Aufruf noch in der Generation Config), "
+        "de": "Weder max_new_tokens noch max_length ist gesetzt (weder im Aufruf noch in der Generation Config), "
             "also hört generate() nach {new_tokens} neuen Tokens auf (der Standardwert max_length=20 von "
             "transformers 5.24, nach dem Prompt gezählt).",
     },
     "no_length_config_evidence": {
         "en": "the call sets no max_new_tokens; the generation config's max_length={max_length} counts the "
             "prompt's {prompt_length} tokens too, which leaves {new_tokens} new tokens.",
-        "de": "der Aufruf setzt kein max_new_tokens; max_length={max_length} aus der Generation Config zählt die "
+        "de": "Der Aufruf setzt kein max_new_tokens; max_length={max_length} aus der Generation Config zählt die "
             "{prompt_length} Tokens des Prompts mit, sodass {new_tokens} neue Tokens übrig bleiben.",
     },
     "no_length_fix": {
         "en": "pass max_new_tokens=... (the most tokens the answer may have).",
-        "de": "übergeben Sie max_new_tokens=... (die größte Zahl an Tokens, die die Antwort haben darf).",
+        "de": "Übergeben Sie max_new_tokens=... (die größte Zahl an Tokens, die die Antwort haben darf).",
     },
     # ---- sampling flags without do_sample (notebook 03)
     "sampling_flags_ignored": {
@@ -105,12 +105,12 @@ MESSAGES = Messages(__name__, {
     },
     "sampling_flags_ignored_evidence": {
         "en": "the call sets {flags}, but do_sample is {do_sample}, so every run gives the same greedy text.",
-        "de": "der Aufruf setzt {flags}, aber do_sample ist {do_sample}, also liefert jeder Lauf denselben "
+        "de": "Der Aufruf setzt {flags}, aber do_sample ist {do_sample}, also liefert jeder Lauf denselben "
             "Greedy-Text.",
     },
     "sampling_flags_ignored_fix": {
         "en": "add do_sample=True to sample with these settings (or remove them and say do_sample=False).",
-        "de": "ergänzen Sie do_sample=True, um mit diesen Einstellungen zu samplen (oder entfernen Sie sie und "
+        "de": "Ergänzen Sie do_sample=True, um mit diesen Einstellungen zu samplen (oder entfernen Sie sie und "
             "schreiben Sie do_sample=False).",
     },
     # ---- sampling inherited from the generation config (notebook 03)
@@ -121,12 +121,12 @@ MESSAGES = Messages(__name__, {
     "inherited_sampling_evidence": {
         "en": "the call does not set do_sample, and model.generation_config has do_sample=True ({settings}), "
             "as a checkpoint's generation_config.json often does: each run draws a different answer.",
-        "de": "der Aufruf setzt do_sample nicht, und model.generation_config hat do_sample=True ({settings}), "
+        "de": "Der Aufruf setzt do_sample nicht, und model.generation_config hat do_sample=True ({settings}), "
             "wie es die generation_config.json eines Checkpoints oft festlegt: Jeder Lauf zieht eine andere Antwort.",
     },
     "inherited_sampling_fix": {
         "en": "say it in the call: do_sample=False for the greedy answer, or do_sample=True (with a seed) on purpose.",
-        "de": "legen Sie es im Aufruf fest: do_sample=False für die Greedy-Antwort oder do_sample=True (mit Seed) "
+        "de": "Legen Sie es im Aufruf fest: do_sample=False für die Greedy-Antwort oder do_sample=True (mit Seed) "
             "mit Absicht.",
     },
     # ---- the default top-k when sampling (notebook 03)
@@ -138,7 +138,7 @@ MESSAGES = Messages(__name__, {
         "en": "the call sets {flags} but no top_k, so top_k={top_k} applies first ({source}); after the prompt "
             "(row {row}) your settings alone would keep {kept} tokens, but with the top {top_k} cut first only "
             "{left} remain to draw from.",
-        "de": "der Aufruf setzt {flags}, aber kein top_k, also wird zuerst top_k={top_k} angewendet ({source}); nach "
+        "de": "Der Aufruf setzt {flags}, aber kein top_k, also wird zuerst top_k={top_k} angewendet ({source}); nach "
             "dem Prompt (Zeile {row}) würden Ihre Einstellungen allein {kept} Tokens behalten, aber nach dem Schnitt "
             "auf die besten {top_k} bleiben nur {left} zum Ziehen übrig.",
     },
@@ -152,7 +152,7 @@ MESSAGES = Messages(__name__, {
     },
     "default_top_k_fix": {
         "en": "pass top_k=0 to let only your {flags} decide (or pass the top_k you want).",
-        "de": "übergeben Sie top_k=0, damit nur Ihr {flags} entscheidet (oder das top_k, das Sie wollen).",
+        "de": "Übergeben Sie top_k=0, damit nur Ihr {flags} entscheidet (oder das top_k, das Sie wollen).",
     },
     # ---- an instruct model prompted without its chat template (notebook 05)
     "no_chat_template": {
@@ -162,13 +162,13 @@ MESSAGES = Messages(__name__, {
     "no_chat_template_evidence": {
         "en": "the tokenizer has a chat template whose special tokens {markers} appear in no row of input_ids: "
             "the model continues your text instead of answering it.",
-        "de": "der Tokenizer hat ein Chat-Template, dessen Special Tokens {markers} in keiner Zeile von input_ids "
+        "de": "Der Tokenizer hat ein Chat-Template, dessen Special Tokens {markers} in keiner Zeile von input_ids "
             "vorkommen: Das Modell setzt Ihren Text fort, statt ihn zu beantworten.",
     },
     "no_chat_template_fix": {
         "en": "put the request in a chat and let the template write the prompt: inputs = "
             "tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', return_dict=True).",
-        "de": "schreiben Sie die Bitte in einen Chat, und lassen Sie das Template den Prompt schreiben: inputs = "
+        "de": "Schreiben Sie die Bitte in einen Chat, und lassen Sie das Template den Prompt schreiben: inputs = "
             "tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', return_dict=True).",
     },
     # ---- a chat template without the generation prompt (notebook 05)
@@ -184,7 +184,7 @@ MESSAGES = Messages(__name__, {
     },
     "no_generation_prompt_fix": {
         "en": "pass add_generation_prompt=True to apply_chat_template.",
-        "de": "übergeben Sie add_generation_prompt=True an apply_chat_template.",
+        "de": "Übergeben Sie add_generation_prompt=True an apply_chat_template.",
     },
     # ---- a special token doubled by template plus tokenizer (notebook 05)
     "doubled_special_token": {
@@ -199,7 +199,7 @@ MESSAGES = Messages(__name__, {
     "doubled_special_token_fix": {
         "en": "tokenize the template's text with tokenizer(text, add_special_tokens=False), or let "
             "apply_chat_template(..., return_dict=True) tokenize it.",
-        "de": "tokenisieren Sie den Text des Templates mit tokenizer(text, add_special_tokens=False), oder lassen "
+        "de": "Tokenisieren Sie den Text des Templates mit tokenizer(text, add_special_tokens=False), oder lassen "
             "Sie apply_chat_template(..., return_dict=True) tokenisieren.",
     },
     # ---- a prompt longer than the context (notebook 09)
@@ -215,7 +215,7 @@ MESSAGES = Messages(__name__, {
     },
     "prompt_too_long_fix": {
         "en": "keep prompt + max_new_tokens within {limit}: shorten the prompt (keep its end) or lower max_new_tokens.",
-        "de": "halten Sie Prompt + max_new_tokens innerhalb von {limit}: Kürzen Sie den Prompt (behalten Sie "
+        "de": "Halten Sie Prompt + max_new_tokens innerhalb von {limit}: Kürzen Sie den Prompt (behalten Sie "
             "sein Ende) oder senken Sie max_new_tokens.",
     },
     # ---- decoding that includes the prompt (notebook 02)
@@ -231,7 +231,7 @@ MESSAGES = Messages(__name__, {
     },
     "decoding_includes_prompt_fix": {
         "en": "decode only the new columns: generated_ids[:, inputs['input_ids'].shape[1]:].",
-        "de": "dekodieren Sie nur die neuen Spalten: generated_ids[:, inputs['input_ids'].shape[1]:].",
+        "de": "Dekodieren Sie nur die neuen Spalten: generated_ids[:, inputs['input_ids'].shape[1]:].",
     },
 })
 
