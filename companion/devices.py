@@ -31,6 +31,7 @@ DEVICE_DEPENDENT_CELLS: list[tuple[str, str, str]] = [
     ("03", "for sample_number in range(1, 4):", SAMPLED),
     ("03", "fixed_ids = model.generate(", SAMPLED),
     ("03", "def sample_with_seed(seed):", SAMPLED),
+    ("03", "plain_ids = sampling_model.generate(", SAMPLED + " (the local copy's generation config samples)"),
     ("03", "for temperature in (0.3, 1.0, 1.5):", SAMPLED),
     ("03", "real_settings = {", SAMPLED + " (three of the real model's five lines are sampled)"),
     ("03", 'story_inputs = tokenizer(["My name is"]', SAMPLED),
