@@ -98,7 +98,7 @@ DELIBERATE: list[tuple[str, str, set[str], str]] = [
      "a checkpoint whose generation config samples, called without do_sample"),
     ("03", "check_greedy_predictions(", {"sampling_flags_ignored"},
      "exercise: predict which of these calls sample (some set flags without do_sample)"),
-    ("04", "right_ids = model.generate(**right_inputs", {"right_padding"}, "the right-padded batch"),
+    ("04", "right_inputs = tokenizer(", {"right_padding"}, "the right-padded batches (the guide's pair and the course's)"),
     ("04", 'no_mask_ids = model.generate(input_ids=left_inputs["input_ids"]', {"no_attention_mask"},
      "the batch without its attention mask"),
     ("04", "compare_padding_sides(model, tokenizer, PROMPTS", {"right_padding"}, "the recap runs both sides"),
