@@ -84,14 +84,14 @@ MESSAGES = Messages(__name__, {
         "en": "neither max_new_tokens nor max_length is set (not in the call, not in the generation config), "
             "so generate() stops after {new_tokens} new tokens (transformers 5.24's default max_length=20, "
             "counted after the prompt).",
-        "de": "Weder max_new_tokens noch max_length ist gesetzt (weder im Aufruf noch in der Generation Config), "
+        "de": "Weder max_new_tokens noch max_length ist gesetzt (weder im Aufruf noch in der Generierungskonfiguration), "
             "also hört generate() nach {new_tokens} neuen Tokens auf (der Standardwert max_length=20 von "
             "transformers 5.24, nach dem Prompt gezählt).",
     },
     "no_length_config_evidence": {
         "en": "the call sets no max_new_tokens; the generation config's max_length={max_length} counts the "
             "prompt's {prompt_length} tokens too, which leaves {new_tokens} new tokens.",
-        "de": "Der Aufruf setzt kein max_new_tokens; max_length={max_length} aus der Generation Config zählt die "
+        "de": "Der Aufruf setzt kein max_new_tokens; max_length={max_length} aus der Generierungskonfiguration zählt die "
             "{prompt_length} Tokens des Prompts mit, sodass {new_tokens} neue Tokens übrig bleiben.",
     },
     "no_length_fix": {
@@ -116,7 +116,7 @@ MESSAGES = Messages(__name__, {
     # ---- sampling inherited from the generation config (notebook 03)
     "inherited_sampling": {
         "en": "Sampling you did not ask for: the model's generation config turns it on.",
-        "de": "Sampling, um das Sie nicht gebeten haben: Die Generation Config des Modells schaltet es ein.",
+        "de": "Sampling, um das Sie nicht gebeten haben: Die Generierungskonfiguration des Modells schaltet es ein.",
     },
     "inherited_sampling_evidence": {
         "en": "the call does not set do_sample, and model.generation_config has do_sample=True ({settings}), "
@@ -162,7 +162,7 @@ MESSAGES = Messages(__name__, {
     "no_chat_template_evidence": {
         "en": "the tokenizer has a chat template whose special tokens {markers} appear in no row of input_ids: "
             "the model continues your text instead of answering it.",
-        "de": "Der Tokenizer hat ein Chat-Template, dessen Special Tokens {markers} in keiner Zeile von input_ids "
+        "de": "Der Tokenizer hat ein Chat-Template, dessen Spezial-Tokens {markers} in keiner Zeile von input_ids "
             "vorkommen: Das Modell setzt Ihren Text fort, statt ihn zu beantworten.",
     },
     "no_chat_template_fix": {
@@ -189,7 +189,7 @@ MESSAGES = Messages(__name__, {
     # ---- a special token doubled by template plus tokenizer (notebook 05)
     "doubled_special_token": {
         "en": "A doubled special token: the chat template wrote it and the tokenizer added it again.",
-        "de": "Ein doppelter Special Token: Das Chat-Template hat ihn geschrieben, und der Tokenizer hat ihn "
+        "de": "Ein doppelter Spezial-Token: Das Chat-Template hat ihn geschrieben, und der Tokenizer hat ihn "
             "noch einmal angefügt.",
     },
     "doubled_special_token_evidence": {

@@ -251,7 +251,7 @@ print(repr(tokenizer.decode(word_ids[0, story_length:], skip_special_tokens=True
 # Zeile bei jeder davon (`EosTokenCriteria`). Hier fügen wir den eigenen EOS-IDs des Modells die IDs
 # von Komma und Punkt hinzu. Anders als `stop_strings` trifft das genau eine Token-ID: Ein Token, der einen
 # Punkt nur enthält (etwa `".\n"` in manchen Vokabularen), beendet die Zeile nicht. Der EOS-Token
-# selbst bleibt in der Ausgabe; `skip_special_tokens=True` entfernt nur Tokens, die Special Tokens
+# selbst bleibt in der Ausgabe; `skip_special_tokens=True` entfernt nur Tokens, die Spezial-Tokens
 # sind, und ein Punkt ist keiner.
 
 # %%
@@ -436,7 +436,7 @@ print("sequence_bias:", repr(tokenizer.decode(biased_ids[0, number_length:], ski
 #   findet (`utils/import_utils.py`); `pip install "transformers[serving]"` bringt sie mit.
 #
 # Zwei Voreinstellungen des Servers unterscheiden sich von denen von `generate()`: Ohne `max_tokens`
-# schreibt er bis zu 1024 neue Tokens, und er verwendet Sampling, wenn die Generation Config des
+# schreibt er bis zu 1024 neue Tokens, und er verwendet Sampling, wenn die Generierungskonfiguration des
 # Modells es vorsieht; `temperature=0` in der Anfrage schaltet das Sampling ab
 # (`BaseHandler._build_generation_config` in `cli/serving/utils.py`). Die nächste Zelle startet den
 # Server nur für diesen Rechner (`--host 127.0.0.1`), falls diese Pakete installiert sind:
@@ -694,8 +694,8 @@ print("second answer as alone:", batch_answers[1] == tokenizer.decode(free_ids[0
 # %% [markdown] lang=de
 # Die Regeln des Doktors, mit dem Notebook, das jede erklärt (`companion.doctor.RULES`): Padding
 # rechts und eine fehlende Attention Mask, wo Pad = EOS ist (04); keine Länge und Dekodieren, das
-# den Prompt enthält (02); Sampling-Einstellungen ohne `do_sample`, Sampling, das aus der Generation
-# Config des Checkpoints stammt, und das voreingestellte Top-k, das wegschneidet, was `top_p` oder
+# den Prompt enthält (02); Sampling-Einstellungen ohne `do_sample`, Sampling, das aus der
+# Generierungskonfiguration des Checkpoints stammt, und das voreingestellte Top-k, das wegschneidet, was `top_p` oder
 # `min_p` behalten würden (03); ein Instruct-Modell ohne sein Chat-Template, ein Template ohne
 # Generation Prompt und ein BOS-Token, den Template und Tokenizer doppelt einfügen (05); ein Prompt,
 # der zusammen mit `max_new_tokens` länger ist als der Kontext des Modells (dieses Notebook). Der
