@@ -19,7 +19,7 @@ from typing import Sequence
 import torch
 
 from companion.errors import CompanionError
-from companion.language import Messages
+from companion.language import Messages, current_language, localized_number
 from companion.generation import (
     as_prompt_list,
     end_of_sequence_ids,
@@ -202,7 +202,7 @@ def format_token_table(rows: Sequence[TokenProbability]) -> str:
     lines = [f"{rank:>{widths[0]}}  {token_id:>{widths[1]}}  {token:<{widths[2]}}  {probability:>{widths[3]}}"]
     for row in rows:
         lines.append(f"{row.rank:>{widths[0]}}  {row.token_id:>{widths[1]}}  {row.token!r:<{widths[2]}}  "
-                     f"{format_probability(row.probability):>{widths[3]}}")
+                     f"{localized_number(format_probability(row.probability), current_language()):>{widths[3]}}")
     return "\n".join(lines)
 
 

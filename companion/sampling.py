@@ -24,7 +24,7 @@ from typing import Mapping
 import torch
 
 from companion.errors import ArgumentTypeError, CompanionError
-from companion.language import Messages
+from companion.language import Messages, current_language, localized_number
 
 # The labels of compare_settings_table (and of companion.plots' sampling charts), in the
 # notebook's language.
@@ -297,8 +297,8 @@ def count_candidates(probabilities: torch.Tensor) -> torch.Tensor | int:
 
 
 def percent_or_removed(probability: float, width: int) -> str:
-    """A table cell: the probability in %, or "removed" (German "entfernt") for a token a filter took out."""
-    text = f"{probability:.1%}" if probability > 0 else MESSAGES("removed")
+    """A table cell: the probability in % ("4.1%", German "4,1 %"), or "removed" where a filter took it out."""
+    text = localized_number(f"{probability:.1%}", current_language()) if probability > 0 else MESSAGES("removed")
     return f"{text:>{width}}"
 
 

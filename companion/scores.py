@@ -195,6 +195,7 @@ def format_token_probability_table(table: Sequence[TokenScore]) -> str:
             f"table must be one list of TokenScore, got {type(table).__name__}: pass one sequence's table, "
             "e.g. token_probability_table(...)[0]."
         )
+    language = current_language()  # numbers as it writes them: -1,981 and 13,8 % in German
     headers = [MESSAGES(key) for key in ("position", "token", "token_id", "log_probability", "probability")]
     # Each column is as wide as its header in the notebook's language, at least as the English.
     position, token, token_id, log_probability, probability = (
@@ -204,7 +205,8 @@ def format_token_probability_table(table: Sequence[TokenScore]) -> str:
              f"{headers[3]:>{log_probability}}  {headers[4]:>{probability}}"]
     for score in table:
         lines.append(f"{score.position:>{position}}  {score.token!r:<{token}}  {score.token_id:>{token_id}}  "
-                     f"{score.log_probability:>{log_probability}.3f}  {score.probability:>{probability}.1%}")
+                     f"{localized_number(f'{score.log_probability:.3f}', language):>{log_probability}}  "
+                     f"{localized_number(f'{score.probability:.1%}', language):>{probability}}")
     return "\n".join(lines)
 
 
@@ -312,7 +314,8 @@ def plot_token_probabilities(
             if len(label) > 12:
                 label = label[:11] + "…"
             axes.text(column + 0.5, line + 0.38, label, ha="center", va="center", fontsize=9)
-            axes.text(column + 0.5, line + 0.72, localized_number(f"{score.probability:.0%}", current_language()), ha="center", va="center", fontsize=8)
+            percent = localized_number(f"{score.probability:.0%}", current_language())
+            axes.text(column + 0.5, line + 0.72, percent, ha="center", va="center", fontsize=8)
         axes.set_xlim(0, tokens_per_line)
         axes.set_ylim(lines, 0)  # first line on top
         axes.axis("off")

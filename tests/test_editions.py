@@ -82,6 +82,8 @@ def same_value(english: str, german: str) -> bool:
         return True
     if re.fullmatch(r"-?[\d.,]*\d%?", english) and localized_number(english, "de") == german:
         return True
+    if squeezed(german_numbers(english)) == squeezed(german):
+        return True  # the cells of a table row beside a label ("removed"/"entfernt")
     return same_message(english, german)
 
 
@@ -91,6 +93,11 @@ def without_numbers(text: str) -> str:
     German numbers count too: 84,8 % and 84.8% both become N%.
     """
     return re.sub(r"\d+([.,]\d+)*( %)?", lambda match: "N%" if match.group(2) else "N", text)
+
+
+def german_numbers(line: str) -> str:
+    """The line with every number written the German way (84.8% -> 84,8 %, -1.981 -> -1,981)."""
+    return re.sub(r"\d+(?:[.,]\d+)*%?", lambda number: localized_number(number.group(0), "de"), line)
 
 
 def squeezed(line: str) -> str:
@@ -111,8 +118,8 @@ def assert_same_text(english: str, german: str, where: str, varies: bool = False
             without_numbers(german_line)
         ):
             continue  # a timing in a fixed-width column: 99.3 and 101.6 take different room
-        if squeezed(english_line) == squeezed(german_line):
-            continue  # a table row whose columns are as wide as the German headers
+        if squeezed(german_numbers(english_line)) == squeezed(german_line):
+            continue  # a table row: its numbers written the German way, its columns as wide as the German headers
         assert same_message(english_line, german_line) or same_message(squeezed(english_line), squeezed(german_line)), (
             f"{where}: outputs differ and are not one package message in two languages:\n"
             f"  en: {english_line}\n  de: {german_line}"
