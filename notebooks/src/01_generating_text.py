@@ -226,7 +226,7 @@ print("logits shape (batch, length, vocabulary):", tuple(outputs.logits.shape))
 # ergeben. `companion.inspection.next_token_probabilities` erledigt das für einen Prompt oder einen
 # ganzen Batch und listet die wahrscheinlichsten Tokens auf (der Text jedes Tokens steht in
 # Anführungszeichen, damit Sie führende Leerzeichen sehen; kleine Wahrscheinlichkeiten behalten
-# zwei signifikante Stellen, statt als `0.0%` zu erscheinen):
+# zwei signifikante Stellen, statt als 0,0 % zu erscheinen):
 
 # %%
 from companion.inspection import format_probability, format_token_table, next_token_probabilities
