@@ -34,7 +34,7 @@ def served(folder: str):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [os.path.join(os.path.dirname(sys.executable), "transformers"), "serve", folder,
+    command = [sys.executable, "-m", "transformers.cli.transformers", "serve", folder,
                "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_UPDATE_CHECK": "1"})

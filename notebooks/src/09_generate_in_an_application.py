@@ -458,7 +458,8 @@ if not missing_packages:
     with socket.socket() as probe:  # a free port on this machine
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    serve_command = [os.path.join(os.path.dirname(sys.executable), "transformers"), "serve", model.name_or_path,
+    # the `transformers` command of this kernel's Python (its console script's module, so it works wherever pip put scripts)
+    serve_command = [sys.executable, "-m", "transformers.cli.transformers", "serve", model.name_or_path,
                      "--host", "127.0.0.1", "--port", str(port), "--device", str(model.device)]
     if QUANTIZATION:
         serve_command += ["--quantization", f"bnb-{QUANTIZATION}"]
