@@ -447,6 +447,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.request
 
 SERVING_PACKAGES = ["pydantic", "fastapi", "uvicorn", "openai"]  # what is_serve_available() looks for
@@ -463,8 +464,9 @@ if not missing_packages:
                      "--host", "127.0.0.1", "--port", str(port), "--device", str(model.device)]
     if QUANTIZATION:
         serve_command += ["--quantization", f"bnb-{QUANTIZATION}"]
+    server_log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen(
-        serve_command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        serve_command, stdout=server_log, stderr=subprocess.STDOUT,  # its log, to show if it fails
         env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_UPDATE_CHECK": "1"},
     )
     for _ in range(240):  # wait up to 2 minutes for the model to load
@@ -474,6 +476,9 @@ if not missing_packages:
         except OSError:
             time.sleep(0.5)
     print("server ready:", server.poll() is None)
+    if server.poll() is not None:  # it stopped: its last lines say why
+        server_log.seek(0)
+        print(*server_log.read().splitlines()[-15:], sep="\n")
 
 # %% [markdown] lang=en
 # The official `openai` client talks to it like to any OpenAI endpoint: `base_url` points at our
