@@ -361,7 +361,7 @@ STORY_PROMPT = "My name is"
 @pytest.mark.parametrize("model_name", ["tiny", "smollm2"])
 def test_fixed_sampling_accepts_the_fixed_call(request, model_name, capsys):
     model, tokenizer = request.getfixturevalue(model_name)
-    inputs = tokenizer([STORY_PROMPT], return_tensors="pt")
+    inputs = tokenizer([STORY_PROMPT], return_tensors="pt").to(model.device)  # as the notebook does
     transformers.set_seed(0)
     fixed = model.generate(**inputs, max_new_tokens=20, do_sample=True, **BROKEN_CALL_SETTINGS)
     assert check_fixed_sampling(fixed, model, tokenizer, STORY_PROMPT, 20, 0)
@@ -370,7 +370,7 @@ def test_fixed_sampling_accepts_the_fixed_call(request, model_name, capsys):
 
 def test_fixed_sampling_hints(tiny, capsys):
     model, tokenizer = tiny
-    inputs = tokenizer([STORY_PROMPT], return_tensors="pt")
+    inputs = tokenizer([STORY_PROMPT], return_tensors="pt").to(model.device)  # as the notebook does
     broken = model.generate(**inputs, max_new_tokens=20, **BROKEN_CALL_SETTINGS)  # the broken call, unchanged
     assert not check_fixed_sampling(broken, model, tokenizer, STORY_PROMPT, 20, 0)
     assert "still the greedy text" in verdict(capsys)
