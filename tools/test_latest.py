@@ -28,18 +28,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from bootstrap import installed_torch_version, locked_torch_version  # noqa: E402
-from lock import LOCK, TORCH_BUILD_PACKAGES, lock_facts, normalise, pinned  # noqa: E402
+from bootstrap import installed_torch_version, locked_torch_version, pip_install, torch_index_arguments  # noqa: E402
+from lock import LOCK, NOT_LOCKED, TORCH_BUILD_PACKAGES, lock_facts, normalise, pinned  # noqa: E402
 
 VENV = ROOT / ".venv-latest"
 REPORT = ROOT / "build" / "latest"
-
-
-def pip(python: Path, *arguments: str) -> None:
-    """Run `pip install` in the environment of `python`, quietly, failing loudly."""
-    print("pip install", " ".join(arguments), flush=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *arguments],
-                   cwd=ROOT, check=True)
 
 
 def installed_versions(python: Path) -> dict[str, str]:
@@ -56,7 +49,7 @@ def changes_from_lock(installed: dict[str, str], locked: dict[str, str]) -> list
     """One line per package whose installed version differs from the lock, or that the lock lacks."""
     lines = []
     for name in sorted(installed):
-        if name in ("companion", "pip", "setuptools") or TORCH_BUILD_PACKAGES.match(name):
+        if name in NOT_LOCKED or TORCH_BUILD_PACKAGES.match(name):
             continue  # the project, the venv's installers, and the libraries of torch's chosen build
         version = installed[name].split("+")[0] if name == "torch" else installed[name]
         if name not in locked:
@@ -76,19 +69,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Creating {VENV.name}/ ...", flush=True)
         venv.create(VENV, with_pip=True)
     lock_text = LOCK.read_text()
-    torch_index = ["--index-url", os.environ["TORCH_INDEX_URL"]] if os.environ.get("TORCH_INDEX_URL") else []
     if arguments.locked_torch:
         if installed_torch_version(python) != locked_torch_version(lock_text):
-            pip(python, f"torch=={locked_torch_version(lock_text)}", *torch_index)
+            pip_install(python, f"torch=={locked_torch_version(lock_text)}", *torch_index_arguments())
     else:
-        pip(python, "--upgrade", "torch", *torch_index)
+        pip_install(python, "--upgrade", "torch", *torch_index_arguments())
     REPORT.mkdir(parents=True, exist_ok=True)
     held = REPORT / "torch-constraint.txt"
     held.write_text(f"torch=={installed_torch_version(python)}\n")
     facts = lock_facts()
     extras = ",".join(facts["extras"])
-    pip(python, "--upgrade", "--upgrade-strategy", "eager", "-c", str(held), "-e", f".[{extras}]")
-    pip(python, "--upgrade", "--no-deps", *facts["no-deps-requirements"])
+    pip_install(python, "--upgrade", "--upgrade-strategy", "eager", "-c", str(held), "-e", f".[{extras}]")
+    pip_install(python, "--upgrade", "--no-deps", *facts["no-deps-requirements"])
     changes = changes_from_lock(installed_versions(python), pinned(lock_text))
     (REPORT / "changes.txt").write_text("\n".join(changes) + "\n")
     print(f"{len(changes)} packages differ from the lock (build/latest/changes.txt):", *changes, sep="\n  ", flush=True)
