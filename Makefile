@@ -1,5 +1,5 @@
 # The course's commands. `make run` executes the course, `make test` runs every check.
-# Both create .venv/ and install everything on first use (tools/bootstrap.py), at the exact versions
+# Both create .venv/ and install everything on first use (course_tools/bootstrap.py), at the exact versions
 # of requirements-lock.txt, the environment the committed notebook outputs were made with.
 PYTHON ?= python3
 VENV := .venv
@@ -10,22 +10,22 @@ BIN := $(VENV)/bin
 .PHONY: install run test lab notebooks readme bench clean student site browser lock test-latest test-colab
 
 install:  ## create .venv/ with the locked versions (requirements-lock.txt)
-	@$(PYTHON) tools/bootstrap.py $(VENV)
+	@$(PYTHON) -m course_tools.bootstrap $(VENV)
 
 lock: install  ## (authors) resolve requirements-lock.txt again from pyproject.toml (uv pip compile, hashes)
-	@$(BIN)/python tools/lock.py
+	@$(BIN)/python -m course_tools.lock
 
-test-colab: install  ## every notebook, both editions, in a venv that starts as Colab's image (tools/colab_check.py)
-	@$(BIN)/python tools/colab_check.py
+test-colab: install  ## every notebook, both editions, in a venv that starts as Colab's image (course_tools/colab_check.py)
+	@$(BIN)/python -m course_tools.colab_check
 
 test-latest:  ## the test suite in .venv-latest/ with the newest release of every package, report in build/latest/
-	@$(PYTHON) tools/test_latest.py
+	@$(PYTHON) -m course_tools.test_latest
 
 # The edition `make run` executes: en (default) or de (make run LANGUAGE=de).
 LANGUAGE ?= en
 
 run: install  ## execute every notebook of one edition headless into build/executed/<lang>/
-	@$(BIN)/python -m companion.course run --language $(LANGUAGE)
+	@$(BIN)/python -m course_tools.run run --language $(LANGUAGE)
 
 # pytest workers side by side, one CPU thread each; a test file or notebook stays on one worker.
 TEST_JOBS ?= 2
@@ -37,22 +37,22 @@ lab: install  ## open the course in JupyterLab
 	@$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 notebooks: install  ## (authors) rebuild and re-execute notebooks from notebooks/src; one only: make notebooks NOTEBOOK=03
-	@$(BIN)/python tools/build_notebooks.py --execute $(NOTEBOOK)
+	@$(BIN)/python -m course_tools.build_notebooks --execute $(NOTEBOOK)
 
 readme: install  ## (authors) regenerate the README's notebook table
-	@$(BIN)/python tools/readme_table.py --write
+	@$(BIN)/python -m course_tools.readme_table --write
 
 bench: install  ## benchmarks: speed and memory, printed and written to build/bench.json
-	@$(BIN)/python -m companion.bench --json build/bench.json
+	@$(BIN)/python -m course_tools.bench --json build/bench.json
 
 clean:
 	rm -rf build/
 
 student: install  ## the student edition: every notebook without solutions or outputs, in build/student/<lang>/
-	@$(BIN)/python tools/student_edition.py
+	@$(BIN)/python -m course_tools.student_edition
 
 site: install  ## the course website from the executed notebooks, in build/site/ (python -m http.server -d build/site)
-	@$(BIN)/python tools/build_site.py
+	@$(BIN)/python -m course_tools.build_site
 
 # Headless Chromium for the browser tests (tests/test_browser.py): Debian's package, driven by
 # Playwright from PyPI. Installed only where that is possible without a password; otherwise
@@ -80,8 +80,8 @@ browser:  ## (tests) install Debian's chromium for the browser tests, if missing
 
 # On a machine with a CUDA GPU, after `make install` (kept out of this target so that without a GPU
 # it answers in one line): strict nbval on CUDA, the gpu tests, the notebooks with a hub model in 4-bit.
-test-gpu:  ## the GPU checks (tools/gpu_check.py); executed notebooks go to build/gpu/
-	@$(BIN)/python tools/gpu_check.py
+test-gpu:  ## the GPU checks (course_tools/gpu_check.py); executed notebooks go to build/gpu/
+	@$(BIN)/python -m course_tools.gpu_check
 
 margins: install  ## (authors) execute every notebook and write the greedy margins to notebooks/greedy_margins.json
-	@$(BIN)/python -m companion.margins record
+	@$(BIN)/python -m course_tools.margins record

@@ -8,7 +8,7 @@ import os
 import sys
 
 # One CPU thread for this process and the notebook kernels it starts for nbval, as the
-# builder and `make run` do (companion.course.use_one_thread_per_kernel): `make test` runs two
+# builder and `make run` do (course_tools.run.use_one_thread_per_kernel): `make test` runs two
 # pytest workers side by side (pytest-xdist), one per core.
 os.environ["OMP_NUM_THREADS"] = "1"
 

@@ -34,8 +34,8 @@ def all_catalogues() -> list["Messages"]:
     """Every catalogue of the package: imports each module that prints for learners first.
 
     Catalogues register themselves when their module is imported; the tests use this to see
-    all of them (tests/test_language.py, tests/test_editions.py). Benchmarks and the tiny
-    model's trainer print for authors only and have none.
+    all of them (tests/test_language.py, tests/test_editions.py). The course's tooling
+    (course_tools/: benchmarks, the tiny model's trainer) prints for authors only and has none.
     """
     import importlib
     import pkgutil
@@ -43,8 +43,7 @@ def all_catalogues() -> list["Messages"]:
     import companion
 
     for info in pkgutil.walk_packages(companion.__path__, "companion."):
-        if not info.name.startswith(("companion.bench", "companion.tiny")):
-            importlib.import_module(info.name)
+        importlib.import_module(info.name)
     return CATALOGUES
 
 

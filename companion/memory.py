@@ -1,7 +1,7 @@
 """Measuring a model's memory: the bytes its weights and buffers take.
 
 Used in notebook 06 (footprint in fp32 vs 8-bit vs 4-bit). What the whole process uses
-(peak resident memory) is a benchmark figure: see `companion.bench.machine`.
+(peak resident memory) is a benchmark figure: see `course_tools.bench.machine`.
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ def tutorial_tiny_folder() -> Path:
     if not tiny.is_built():
         raise ModelNotBuiltError(
             "The model 'tutorial-tiny' is not built yet: its files are missing from "
-            f"{tiny.MODEL_DIR}. Build it with:\n    python -m companion.tiny.train"
+            f"{tiny.MODEL_DIR}. Build it with:\n    python -m course_tools.tiny.train"
         )
     return tiny.MODEL_DIR
 

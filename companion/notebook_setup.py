@@ -37,7 +37,7 @@ MESSAGES = Messages(__name__, {
 })
 
 # The library versions the committed notebook outputs were made with: written by the build
-# (tools/build_notebooks.py --execute) from the environment that executed them, which is the lock's.
+# (course_tools/build_notebooks.py --execute) from the environment that executed them, which is the lock's.
 RECORDED_VERSIONS_FILE = Path(__file__).with_name("recorded_versions.json")
 # The libraries whose behaviour the outputs show; a difference in one of them is announced.
 COMPARED_LIBRARIES = ("transformers",)
@@ -222,8 +222,4 @@ def setup_notebook(seed: int = 0, *, language: str = DEFAULT_LANGUAGE, verbose: 
         if device == "cpu":
             print(MESSAGES("no_gpu"))
         print(MESSAGES("seed", seed=seed))
-    if os.environ.get("COMPANION_RECORD_MARGINS"):  # set by `python -m companion.margins record` only
-        from companion.margins import install_recorder
-
-        install_recorder(os.environ["COMPANION_RECORD_MARGINS"])  # the margin of every greedy generate() call
     return environment

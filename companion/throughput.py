@@ -1,7 +1,7 @@
 """Measuring generation speed: batching, time per new token, and the memory-bandwidth floor.
 
 Taught in notebook 06 (going further: latency, throughput, memory) and used by
-`companion.bench`, so the notebook and the benchmark measure the same way.
+`course_tools.bench`, so the notebook and the benchmark measure the same way.
 
 Two facts drive everything here:
 
@@ -256,7 +256,7 @@ def linear_layers_ms(model, repeats: int = 5) -> float:
     kernels as in `generate()` (bitsandbytes' for a quantized model, whose layers subclass
     `nn.Linear`), without attention, norms, the cache, sampling or the Python loop around
     them. Comparing it with `decode_ms_per_token` shows how much of a step is these kernels
-    and how much is everything else (notebook 06, `companion.bench`).
+    and how much is everything else (notebook 06, `course_tools.bench`).
     Returns the fastest of `repeats` runs.
     """
     require_model(model)

@@ -15,13 +15,13 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks" / "en"
+from course_tools.layout import notebook_number, notebook_paths
 
 
 def notebook_path(number: str) -> Path:
     """The committed English notebook `number` ("01", "02", ...)."""
-    paths = sorted(NOTEBOOKS.glob(f"{number}_*.ipynb"))
-    assert len(paths) == 1, f"expected one notebook {NOTEBOOKS}/{number}_*.ipynb, found {len(paths)}"
+    paths = [path for path in notebook_paths("en") if notebook_number(path) == number]
+    assert len(paths) == 1, f"expected one notebook notebooks/en/{number}_*.ipynb, found {len(paths)}"
     return paths[0]
 
 

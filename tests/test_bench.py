@@ -1,4 +1,4 @@
-"""Tests for `python -m companion.bench`: a --quick run in a subprocess writes sane JSON.
+"""Tests for `python -m course_tools.bench`: a --quick run in a subprocess writes sane JSON.
 
 Only the shape and sanity of the figures are checked (finite, positive ratios), not the
 targets: timings on a shared machine are noisy.
@@ -8,13 +8,12 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
+from course_tools.layout import ROOT
 import pytest
 
-from companion.bench.report import TARGETS, format_table
+from course_tools.bench.report import TARGETS, format_table
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def positive_finite(value) -> bool:
@@ -25,8 +24,8 @@ def positive_finite(value) -> bool:
 def quick_results(tmp_path_factory):
     json_path = tmp_path_factory.mktemp("bench") / "bench.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "companion.bench", "--quick", "--json", str(json_path)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "course_tools.bench", "--quick", "--json", str(json_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "Targets:" in completed.stdout

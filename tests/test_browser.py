@@ -1,6 +1,6 @@
 """The course in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-- The website (tools/build_site.py): every page opens without a console error, every chart
+- The website (course_tools/build_site.py): every page opens without a console error, every chart
   is a visible image, and the links walk the course from the index to the last notebook.
 - JupyterLab: notebook 01 opened through the UI and run with the menu's Run > Run All Cells,
   on a copy in a temporary folder (JupyterLab never gets to save over a committed notebook).
@@ -13,23 +13,20 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
 
 import nbformat
 import pytest
 from browser import PageProblems, find_chromium, jupyterlab, launched_chromium, serve_folder
 
-from companion.course import REPOSITORY_ROOT, notebook_paths
+from course_tools.layout import ROOT, editions, notebook_paths
 
-sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
-import build_site  # noqa: E402
+from course_tools import build_site
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = REPOSITORY_ROOT / "build" / "screenshots"
-EDITIONS = [language for language in build_site.LANGUAGES if (build_site.NOTEBOOK_ROOT / language).is_dir()
-            and notebook_paths(language)]
-LAB_NOTEBOOK = REPOSITORY_ROOT / "notebooks" / "en" / "01_generating_text.ipynb"
+SCREENSHOTS = ROOT / "build" / "screenshots"
+EDITIONS = editions()
+LAB_NOTEBOOK = ROOT / "notebooks" / "en" / "01_generating_text.ipynb"
 LAB_TOKEN = "course-browser-test-token"
 # JupyterLab 4.6 renders an error output like a stderr stream (data-mime-type
 # application/vnd.jupyter.stderr, as for a warning); what tells it apart is IPython's traceback.

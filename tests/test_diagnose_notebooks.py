@@ -20,7 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from companion.course import execute_notebook, notebook_paths, use_one_thread_per_kernel
+from course_tools.layout import notebook_paths
+from course_tools.run import execute_notebook, use_one_thread_per_kernel
 
 pytestmark = [pytest.mark.slow, pytest.mark.notebooks]
 

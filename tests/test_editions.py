@@ -1,6 +1,6 @@
 """The English and German editions: the same notebook in two languages, code identical by construction.
 
-Both .ipynb files are generated from one source (tools/build_notebooks.py); these tests prove
+Both .ipynb files are generated from one source (course_tools/build_notebooks.py); these tests prove
 parity on the committed files, so a hand edit of one edition or a stale build fails here:
 - the same cells in the same order, with identical code cells and tags; the one code line
   allowed to differ is the setup call that declares the language (`language_setup_line`);
@@ -20,16 +20,14 @@ German setup line changes at run time is executed by tests/test_student_edition.
 """
 
 import re
-import sys
 
 import nbformat
 import pytest
 
-from companion.course import REPOSITORY_ROOT, notebook_paths
+from course_tools.layout import notebook_paths, source_paths
 from companion.language import LANGUAGES, all_catalogues, localized_number, rendered_pattern
 
-sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
-import build_notebooks  # noqa: E402
+from course_tools import build_notebooks
 
 ENGLISH = notebook_paths("en")
 PAIRS = [(path, path.parent.parent / "de" / path.name) for path in ENGLISH]
@@ -224,8 +222,8 @@ def test_german_notebooks_have_no_english_prose(german_path):
 
 
 def test_every_source_has_both_languages():
-    for source in build_notebooks.sources():
-        assert build_notebooks.languages(build_notebooks.parse_source(source)) == list(LANGUAGES), source.name
+    for source in source_paths():
+        assert build_notebooks.source_languages(build_notebooks.parse_source(source)) == list(LANGUAGES), source.name
 
 
 def test_the_editions_have_the_same_notebooks():

@@ -6,13 +6,12 @@ call each check with None directly.
 """
 
 import re
-from pathlib import Path
 
 import nbformat
+from course_tools.layout import all_notebook_paths
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-EDITIONS = sorted((ROOT / "notebooks").glob("*/[0-9][0-9]_*.ipynb"))
+EDITIONS = all_notebook_paths()
 NOT_YET = {"en": "Not yet. Hint: ", "de": "Noch nicht. Tipp: "}
 STORE_WORDS = {"en": re.compile(r"\b(store|give|hand in|write|fill in|compute|build|answer)\b", re.I),
                "de": re.compile(r"\b(speichern|geben|tragen|füllen|berechnen|schreiben|erstellen|bauen|antwort|answer)\b", re.I)}

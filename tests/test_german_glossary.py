@@ -9,17 +9,15 @@ introduced, written "(englisch *forward pass*)".
 """
 
 import re
-import sys
 
 import pytest
 
-from companion.course import REPOSITORY_ROOT
+from course_tools.layout import ROOT, source_paths
 from companion.language import all_catalogues
 
-sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
-import build_notebooks  # noqa: E402
+from course_tools import build_notebooks
 
-README = REPOSITORY_ROOT / "README.md"
+README = ROOT / "README.md"
 
 
 def glossary() -> list[tuple[str, str, list[str]]]:
@@ -57,7 +55,7 @@ def prose(text: str) -> str:
 def german_texts() -> list[tuple[str, str]]:
     """(where, text) for every German markdown cell of the sources and every German message template."""
     texts = []
-    for source in build_notebooks.sources():
+    for source in source_paths():
         for number, cell in enumerate(build_notebooks.parse_source(source)):
             if cell["kind"] == "markdown" and cell["lang"] == "de":
                 texts.append((f"{source.name}, cell {number}", prose(cell["text"])))

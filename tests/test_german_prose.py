@@ -18,11 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from companion.course import REPOSITORY_ROOT, notebook_paths
+from course_tools.layout import notebook_paths, source_paths
 from companion.language import all_catalogues, format_message
 
-sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
-import build_notebooks  # noqa: E402
+from course_tools import build_notebooks
 
 RUN_LENGTH = 9
 GUIDE_RUNS = Path(__file__).with_name("guide_de_9_word_runs.txt")
@@ -53,7 +52,7 @@ def german_cells() -> list[tuple[str, str]]:
     """(where, text) of every German markdown cell of notebooks/src."""
     return [
         (f"{source.name}, cell {number}", cell["text"])
-        for source in build_notebooks.sources()
+        for source in source_paths()
         for number, cell in enumerate(build_notebooks.parse_source(source))
         if cell["kind"] == "markdown" and cell["lang"] == "de"
     ]

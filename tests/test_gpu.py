@@ -1,4 +1,4 @@
-"""The course on a CUDA GPU: run by `make test-gpu` (tools/gpu_check.py), skipped cleanly without CUDA.
+"""The course on a CUDA GPU: run by `make test-gpu` (course_tools/gpu_check.py), skipped cleanly without CUDA.
 
 The built-in models load on CUDA and generate; generate_text gives model.generate's tokens;
 bitsandbytes 4-bit and 8-bit load and generate there; and greedy decoding in fp32 gives the
@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import companion
-from companion.devices import GUIDE_PROMPTS
+from course_tools.devices import GUIDE_PROMPTS
 from companion.generation import generate_ids, pad_token_id_or_eos
 
 pytestmark = [

@@ -1,7 +1,7 @@
 """The machinery of `make test-gpu`, proven on a CPU: the GPU job's logic is not tested only where a GPU runs.
 
-- the one table of device-dependent cells (companion.devices) matches the tags in the
-  committed notebooks, and tools/tag_device_cells.py writes exactly those tags;
+- the one table of device-dependent cells (course_tools.devices) matches the tags in the
+  committed notebooks, and course_tools/tag_device_cells.py writes exactly those tags;
 - the strict-nbval copies for the GPU ignore the outputs of those cells and change nothing else;
 - the hub-model pass (tools/gpu_check.hub_pass, the same function the GPU job runs) executes a
   notebook with its overrides, a built-in model in 4-bit standing in for the hub model, and
@@ -20,8 +20,9 @@ import pytest
 import torch
 
 from committed_notebooks import notebook_cells, notebook_path, printed
-from companion.course import REPOSITORY_ROOT, default_parameters, notebook_paths
-from companion.devices import (
+from course_tools.layout import ROOT, notebook_paths, source_paths
+from course_tools.run import default_parameters
+from course_tools.devices import (
     DEVICE_DEPENDENT_CELLS,
     DEVICE_DEPENDENT_TAG,
     HUB_INSTRUCT_MODEL,
@@ -30,10 +31,9 @@ from companion.devices import (
     hub_parameters,
 )
 
-sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
-import build_notebooks  # noqa: E402
-import gpu_check  # noqa: E402
-import tag_device_cells  # noqa: E402
+from course_tools import build_notebooks
+from course_tools import gpu_check
+from course_tools import tag_device_cells
 
 STAND_IN = "smollm2-135m"  # a built-in instruct model in place of both hub models: no download
 
@@ -66,27 +66,27 @@ def test_the_cells_tagged_device_dependent_are_exactly_the_table():
     committed = [nbformat.read(path, as_version=4) for path in notebook_paths("en")]
     tagged = tagged_cell_ids(committed)
     if not tagged:
-        pytest.skip("no cell is tagged device-dependent yet: run `python tools/tag_device_cells.py`, then `make notebooks`")
+        pytest.skip("no cell is tagged device-dependent yet: run `python -m course_tools.tag_device_cells`, then `make notebooks`")
     assert tagged == listed_cell_ids(), (
         f"tagged but not listed: {sorted(tagged - listed_cell_ids())}; listed but not tagged: "
-        f"{sorted(listed_cell_ids() - tagged)}. Run `python tools/tag_device_cells.py`, then `make notebooks`."
+        f"{sorted(listed_cell_ids() - tagged)}. Run `python -m course_tools.tag_device_cells`, then `make notebooks`."
     )
 
 
 def test_the_tag_script_tags_exactly_the_listed_cells_and_changes_only_headers(tmp_path):
     sources = tmp_path / "src"
-    shutil.copytree(REPOSITORY_ROOT / "notebooks" / "src", sources)
+    shutil.copytree(ROOT / "notebooks" / "src", sources)
     before = {path.name: path.read_text() for path in sources.glob("*.py")}
     assert tag_device_cells.main(["--source-dir", str(sources)]) == 0
     assert tag_device_cells.main(["--source-dir", str(sources), "--check"]) == 0, "a second run changes nothing"
     built = []
-    for source in tag_device_cells.sources(sources):
+    for source in source_paths(sources):
         old_lines, new_lines = before[source.name].splitlines(), source.read_text().splitlines()
         assert len(old_lines) == len(new_lines)
         for old, new in zip(old_lines, new_lines):
             assert old == new or (old.startswith("# %%") and new.startswith("# %%")), f"{source.name}: {new!r}"
         notebook = build_notebooks.build_notebook(source, "en")
-        committed = nbformat.read(REPOSITORY_ROOT / "notebooks" / "en" / f"{source.stem}.ipynb", as_version=4)
+        committed = nbformat.read(ROOT / "notebooks" / "en" / f"{source.stem}.ipynb", as_version=4)
         assert [cell.source for cell in notebook.cells] == [cell.source for cell in committed.cells]
         built.append(notebook)
     assert tagged_cell_ids(built) == listed_cell_ids()
@@ -124,25 +124,25 @@ def test_nbval_copies_ignore_the_outputs_of_device_dependent_cells_and_change_no
     copies = gpu_check.nbval_copies(tmp_path / "nbval")
     editions = [path for language in ("en", "de") for path in notebook_paths(language)]
     assert [copied.relative_to(tmp_path / "nbval") for copied in copies] == [
-        path.relative_to(REPOSITORY_ROOT / "notebooks") for path in editions
+        path.relative_to(ROOT / "notebooks") for path in editions
     ]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_gpu_check_without_cuda_says_so_in_one_line_and_exits_non_zero():
     completed = subprocess.run(
-        [sys.executable, "tools/gpu_check.py"], cwd=REPOSITORY_ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "course_tools.gpu_check"], cwd=ROOT, capture_output=True, text=True
     )
     assert completed.returncode == 2
     assert completed.stdout == gpu_check.NO_CUDA_MESSAGE + "\n"
 
 
 def test_make_test_gpu_runs_the_gpu_check_and_nothing_before_it():
-    makefile = (REPOSITORY_ROOT / "Makefile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
     target = re.search(r"^test-gpu:(.*)\n((?:\t.*\n)+)", makefile, re.M)
     assert target, "a test-gpu target"
     assert target.group(1).split("#")[0].strip() == "", "no prerequisite: without CUDA the answer is one line"
-    assert target.group(2).strip() == "@$(BIN)/python tools/gpu_check.py"
+    assert target.group(2).strip() == "@$(BIN)/python -m course_tools.gpu_check"
     assert re.search(r"^\.PHONY:.*\btest-gpu\b", makefile, re.M)
 
 

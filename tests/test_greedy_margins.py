@@ -6,7 +6,7 @@ each prompt alone in one full forward pass; a CPU or a CUDA GPU) changes them in
 bits, because the same numbers are added in a different order. A step can flip only where
 that change exceeds its margin. notebooks/greedy_margins.json holds the smallest margin of
 every greedy path the notebooks decode at their default parameters (written by
-`python -m companion.margins record`, i.e. `make margins`); this module fails if one of them
+`python -m course_tools.margins record`, i.e. `make margins`); this module fails if one of them
 is below THRESHOLD, and re-measures the drift that THRESHOLD is derived from.
 Run with `pytest -s tests/test_greedy_margins.py` to see the report.
 """
@@ -16,10 +16,10 @@ import json
 import pytest
 import torch
 
-from companion.course import notebook_paths
-from companion.devices import GUIDE_PROMPTS
+from course_tools.layout import notebook_paths
+from course_tools.devices import GUIDE_PROMPTS
 from companion.generation import pad_token_id_or_eos, tokenize_batch
-from companion.margins import SUMMARY_PATH, greedy_margins
+from course_tools.margins import SUMMARY_PATH, greedy_margins
 from companion.throughput import BATCH_PROMPTS
 
 # The largest change of a logit between two equivalent CPU computations of the same greedy paths

@@ -6,7 +6,7 @@ import urllib.request
 import pytest
 
 from browser import jupyterlab
-from companion.course import NOTEBOOK_ROOT, notebook_paths
+from course_tools.layout import NOTEBOOKS, notebook_paths
 
 TOKEN = "course-test-token"
 
@@ -19,7 +19,7 @@ def get(url: str) -> tuple[int, bytes]:
 
 @pytest.fixture(scope="module")
 def lab_server():
-    with jupyterlab(NOTEBOOK_ROOT, TOKEN) as base:
+    with jupyterlab(NOTEBOOKS, TOKEN) as base:
         yield base
 
 

@@ -11,12 +11,12 @@ import sys
 import pytest
 
 import companion
-from companion.course import REPOSITORY_ROOT
+from course_tools.layout import ROOT
 from companion.language import LANGUAGES, Messages, all_catalogues, current_language, placeholders, set_language
 
 CATALOGUES = all_catalogues()  # imports every module that prints for learners
 MODULES = {name: module for name, module in sys.modules.items() if name.startswith("companion.")
-           and not name.startswith(("companion.bench", "companion.tiny"))}
+           and not name.startswith(("course_tools.bench", "companion.tiny"))}
 # Texts that are the same word in both languages (a name), checked so that a copy of the
 # English cannot pass as a translation anywhere else.
 SAME_IN_BOTH = {("companion.notebook_setup", "colab")}
@@ -104,6 +104,6 @@ def test_errors_outside_a_notebook_stay_english():
     completed = subprocess.run(
         [sys.executable, "-c", "import companion\ntry:\n    companion.load_model('tutorial-tiniest')\n"
          "except companion.UnknownModelError as error:\n    print(error)"],
-        cwd=REPOSITORY_ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert "Cannot load the model 'tutorial-tiniest'" in completed.stdout, completed.stdout + completed.stderr

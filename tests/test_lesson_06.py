@@ -5,12 +5,10 @@ their code, not by their position.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from committed_notebooks import code_cell, code_cells, notebook_cells, printed, prose
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -1,27 +1,24 @@
 """The lock (requirements-lock.txt) agrees with pyproject.toml, and the course's environment is the lock.
 
 The committed notebook outputs are exact, so they hold only in the environment they were made
-in: every install takes its versions from the lock (tools/bootstrap.py), and these tests fail
+in: every install takes its versions from the lock (course_tools/bootstrap.py), and these tests fail
 when pyproject's dependencies and the lock disagree, or when the environment running the tests
 holds a package or a version that the lock does not.
 """
 
 import importlib.metadata
 import re
-import sys
 import tomllib
-from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import lock  # noqa: E402  (tools/ is not a package)
+from course_tools.layout import LOCK, ROOT
+from course_tools import lock
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 FACTS = PYPROJECT["tool"]["companion"]
-LOCK_TEXT = lock.LOCK.read_text()
+LOCK_TEXT = LOCK.read_text()
 # Installed but never locked: the project itself, and the installers that `python -m venv` puts in
 # every environment (pip; setuptools on Python 3.11) before the lock is read.
 NOT_LOCKED = {"companion", "pip", "setuptools"}

@@ -1,4 +1,4 @@
-"""companion.margins: greedy margins from one forward pass, the recorder around generate(), the summary."""
+"""course_tools.margins: greedy margins from one forward pass, the recorder around generate(), the summary."""
 
 import json
 
@@ -7,11 +7,11 @@ import torch
 from transformers import GenerationMixin, LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
 from committed_notebooks import notebook_cells
-from companion import margins
+from course_tools import margins
 from companion.decoding import ForwardPassRecorder
-from companion.devices import GUIDE_PROMPTS
+from course_tools.devices import GUIDE_PROMPTS
 from companion.generation import pad_token_id_or_eos, tokenize_batch
-from companion.margins import greedy_margins, install_recorder
+from course_tools.margins import greedy_margins, install_recorder
 
 
 def top_two_margins(logits: torch.Tensor) -> torch.Tensor:

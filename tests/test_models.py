@@ -146,5 +146,5 @@ def test_tiny_not_built_is_explained(monkeypatch, tmp_path):
     from companion import tiny
 
     monkeypatch.setattr(tiny, "MODEL_DIR", tmp_path / "missing")
-    with pytest.raises(ModelNotBuiltError, match="python -m companion.tiny.train"):
+    with pytest.raises(ModelNotBuiltError, match="python -m course_tools.tiny.train"):
         companion.load_model("tutorial-tiny")

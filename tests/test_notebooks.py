@@ -18,11 +18,11 @@ import nbformat
 import pytest
 
 from committed_notebooks import code_cell, notebook_cells, printed, verdict_prefix
-from companion.course import REPOSITORY_ROOT, default_parameters, notebook_paths, run_notebook
+from course_tools.layout import ROOT, notebook_paths, source_paths
+from course_tools.run import default_parameters, run_notebook
 from companion.language import LANGUAGES
 
-sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
-import build_notebooks  # noqa: E402
+from course_tools import build_notebooks
 
 NOTEBOOKS = notebook_paths("en")
 EDITIONS = [path for language in LANGUAGES for path in notebook_paths(language)]  # en/01..., de/01...
@@ -40,13 +40,13 @@ ABSOLUTE_PATH = re.compile(r"(/work/|/home/|/root/|/tmp/|/Users/|C:\\\\|site-pac
 def test_notebooks_are_numbered_in_order_and_each_has_a_source():
     numbers = [int(path.name[:2]) for path in NOTEBOOKS]
     assert numbers == list(range(1, len(NOTEBOOKS) + 1)), "notebooks are numbered 01, 02, ... without gaps"
-    sources = sorted(path.stem for path in (REPOSITORY_ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
+    sources = [path.stem for path in source_paths()]
     assert sources == [path.stem for path in NOTEBOOKS]
 
 
 def test_notebooks_are_built_from_current_sources():
     completed = subprocess.run(
-        [sys.executable, "tools/build_notebooks.py", "--check"], cwd=REPOSITORY_ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "course_tools.build_notebooks", "--check"], cwd=ROOT, capture_output=True, text=True
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
@@ -120,12 +120,12 @@ def test_exercises_are_checked_and_solutions_come_after_their_check(path):
 def test_the_template_for_new_notebooks_builds_runs_and_meets_the_contract(tmp_path):
     """notebooks/src/_template.py (README, "Adding a notebook") is a valid starting point."""
     built = tmp_path / "99_template.ipynb"
-    nbformat.write(build_notebooks.build_notebook(REPOSITORY_ROOT / "notebooks" / "src" / "_template.py", "en"), built)
+    nbformat.write(build_notebooks.build_notebook(ROOT / "notebooks" / "src" / "_template.py", "en"), built)
     run = run_notebook(built, built)
     assert run.error is None, run.error
     test_notebook_structure(built, language="en")
     german = tmp_path / "99_template_de.ipynb"  # same code; its structure in German, not executed again
-    nbformat.write(build_notebooks.build_notebook(REPOSITORY_ROOT / "notebooks" / "src" / "_template.py", "de"), german)
+    nbformat.write(build_notebooks.build_notebook(ROOT / "notebooks" / "src" / "_template.py", "de"), german)
     test_notebook_structure(german, language="de")
 
 
@@ -164,14 +164,14 @@ def test_pitfall_notebooks_call_model_generate_directly(number):
 
 
 def test_two_at_a_time_starts_the_real_model_notebooks_first_and_gives_each_kernel_one_thread(tmp_path, monkeypatch):
-    """`make run`'s scheduling (companion.course.run_course with jobs=2), on three small notebooks.
+    """`make run`'s scheduling (course_tools.run.run_course with jobs=2), on three small notebooks.
 
     The notebooks whose default MODEL is not tutorial-tiny start first; results come back in
     reading order; every kernel has one CPU thread, as in the builder and nbval, which is
     what keeps the outputs of two notebooks side by side identical to one at a time; each
     kernel starts in its notebook's folder, and this process's working directory stays put.
     """
-    from companion import course
+    from course_tools import run as course
 
     folder = tmp_path / "notebooks" / "en"
     folder.mkdir(parents=True)
@@ -180,13 +180,12 @@ def test_two_at_a_time_starts_the_real_model_notebooks_first_and_gives_each_kern
         parameters = nbformat.v4.new_code_cell(f"MODEL = {model!r}", metadata={"tags": ["parameters"]})
         nbformat.write(nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(probe)]),
                        folder / f"{name}.ipynb")
-    monkeypatch.setattr(course, "NOTEBOOK_ROOT", tmp_path / "notebooks")
-    paths = course.notebook_paths("en")
+    paths = notebook_paths("en", tmp_path / "notebooks")
     assert [path.stem for path in course.longest_first(paths)] == ["02_b", "01_a", "03_c"]
 
     monkeypatch.setenv("OMP_NUM_THREADS", "2")  # run_course itself must set one thread per kernel
     working_directory = os.getcwd()
-    runs = course.run_course("en", tmp_path / "executed", verbose=False, jobs=2)
+    runs = course.run_course("en", tmp_path / "executed", verbose=False, jobs=2, notebook_root=tmp_path / "notebooks")
     assert [run.notebook for run in runs] == paths and all(run.error is None for run in runs)
     assert os.getcwd() == working_directory, "running notebooks side by side moved this process"
     for run in runs:

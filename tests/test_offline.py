@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 import companion
 from companion import models
-from companion.course import run_notebook
+from course_tools.run import run_notebook
 from companion.errors import UnknownModelError
 
 OFFLINE_FOLDER = Path(offline_guard.__file__).parent

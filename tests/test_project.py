@@ -4,17 +4,15 @@ import re
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import nbformat
 import yaml
 
+from course_tools.layout import ROOT, notebook_paths
 from companion.dependencies import INSTALL_COMMANDS
 
-ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-sys.path.insert(0, str(ROOT / "tools"))
-import bootstrap  # noqa: E402
+from course_tools import bootstrap
 
 
 def test_environment_yml_installs_the_package_with_its_extras_only():
@@ -82,14 +80,14 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def test_readme_notebook_table_is_current():
-    completed = subprocess.run([sys.executable, "tools/readme_table.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+    completed = subprocess.run([sys.executable, "-m", "course_tools.readme_table", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert completed.returncode == 0, completed.stdout
 
 
 def test_readme_summaries_are_whole_first_sentences():
-    import readme_table
+    from course_tools import readme_table
 
-    for path in sorted((ROOT / "notebooks" / "en").glob("[0-9][0-9]_*.ipynb")):
+    for path in notebook_paths("en"):
         title, summary = readme_table.title_and_summary(path)
         assert title.startswith(path.name[:2]), path.name
         assert summary.endswith((".", "!", "?")), f"{path.name}: summary cut mid-sentence: {summary!r}"
@@ -99,7 +97,7 @@ def test_readme_summaries_are_whole_first_sentences():
 
 def test_colab_install_cells_use_the_repository_url():
     url = PYPROJECT["project"]["urls"]["Repository"]
-    for path in sorted((ROOT / "notebooks" / "en").glob("*.ipynb")):
+    for path in notebook_paths("en"):
         first_code = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"][0]
         assert f"git+{url}" in first_code.source, path.name
 

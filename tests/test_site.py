@@ -1,24 +1,21 @@
-"""The course website (`make site`, tools/build_site.py): its pages and links, read as HTML files.
+"""The course website (`make site`, course_tools/build_site.py): its pages and links, read as HTML files.
 
 tests/test_browser.py opens the same pages in a real browser; this file needs none.
 """
 
 import html
 import html.parser
-import sys
 
 import nbformat
 import pytest
 
-from companion.course import REPOSITORY_ROOT, notebook_paths
+from course_tools.layout import ROOT, all_notebook_paths, editions, notebook_paths
 
-sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
-import build_site  # noqa: E402
-from readme_table import title_and_summary  # noqa: E402
+from course_tools import build_site
+from course_tools.readme_table import title_and_summary
 
-EDITIONS = [language for language in build_site.LANGUAGES if (build_site.NOTEBOOK_ROOT / language).is_dir()
-            and notebook_paths(language)]
-NOTEBOOKS = [path for language in EDITIONS for path in notebook_paths(language)]
+EDITIONS = editions()
+EDITION_NOTEBOOKS = all_notebook_paths()
 
 
 class Links(html.parser.HTMLParser):
@@ -73,7 +70,7 @@ def site(tmp_path_factory):
 
 def test_one_page_per_notebook_and_an_index(site):
     pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
-    wanted = sorted(["index.html"] + [f"{path.parent.name}/{path.stem}.html" for path in NOTEBOOKS])
+    wanted = sorted(["index.html"] + [f"{path.parent.name}/{path.stem}.html" for path in EDITION_NOTEBOOKS])
     assert pages == wanted
     assert not [path for path in site.rglob("*") if path.is_file() and path.suffix != ".html"]
 
@@ -83,16 +80,16 @@ def test_index_lists_every_notebook_with_its_title_summary_and_editions(site):
     index = Links(text)
     assert index.title == build_site.course_title()
     assert {anchor["href"] for anchor in index.anchors} == {
-        f"{path.parent.name}/{path.stem}.html" for path in NOTEBOOKS
+        f"{path.parent.name}/{path.stem}.html" for path in EDITION_NOTEBOOKS
     }
-    for path in NOTEBOOKS:
+    for path in EDITION_NOTEBOOKS:
         title, summary = title_and_summary(path)
         assert title in text
         if path.parent.name == "en":
             assert html.escape(summary) in text
 
 
-@pytest.mark.parametrize("notebook_path", NOTEBOOKS, ids=lambda path: f"{path.parent.name}-{path.stem[:2]}")
+@pytest.mark.parametrize("notebook_path", EDITION_NOTEBOOKS, ids=lambda path: f"{path.parent.name}-{path.stem[:2]}")
 def test_page_has_its_navigation_charts_and_nothing_from_outside(site, notebook_path):
     language = notebook_path.parent.name
     edition = notebook_paths(language)
@@ -118,7 +115,7 @@ def test_page_has_its_navigation_charts_and_nothing_from_outside(site, notebook_
     assert len(charts) == len(page.images) == png_outputs(notebook_path)
     # Nothing is fetched from elsewhere (the site works offline) and no local path leaks out.
     assert not [script for script in page.scripts if script.get("src")]
-    assert str(REPOSITORY_ROOT) not in text and str(site) not in text and "file://" not in text
+    assert str(ROOT) not in text and str(site) not in text and "file://" not in text
 
 
 def test_every_chart_of_the_course_is_on_a_page(site):

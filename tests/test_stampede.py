@@ -43,7 +43,7 @@ print(folder, built)
 SMOLLM2_LOAD = """
 import companion, torch, transformers  # imported before the start line: only the load is timed
 from companion import models
-from companion.bench.machine import peak_rss_mib
+from course_tools.bench.machine import peak_rss_mib
 import json, resource
 """ + WAIT_FOR_GO + """
 marker = Path(sys.argv[3])

@@ -1,4 +1,4 @@
-"""The student edition (`make student`, tools/student_edition.py): the notebooks without their solutions.
+"""The student edition (`make student`, course_tools/student_edition.py): the notebooks without their solutions.
 
 The structure tests read every committed notebook of every edition and its student copy;
 they execute nothing. The `notebooks`-marked test executes the German student edition with the parameters a
@@ -7,18 +7,17 @@ test, and proves that a learner who has written nothing yet gets a hint from eve
 and that the notebook still runs from top to bottom.
 """
 
-import sys
 
 import nbformat
 import pytest
 
 from committed_notebooks import verdict_prefix
-from companion.course import NOTEBOOK_ROOT, REPOSITORY_ROOT, default_parameters, notebook_paths, run_notebook
+from course_tools.layout import NOTEBOOKS, ROOT, editions, notebook_paths
+from course_tools.run import default_parameters, run_notebook
 
-sys.path.insert(0, str(REPOSITORY_ROOT / "tools"))
-import student_edition  # noqa: E402
+from course_tools import student_edition
 
-EDITIONS = student_edition.editions()
+EDITIONS = editions()
 SOURCES = [path for language in EDITIONS for path in notebook_paths(language)]
 
 
@@ -100,8 +99,8 @@ def test_command_line_writes_build_student_per_edition(tmp_path, capsys):
     written = sorted(path.name for path in (tmp_path / "en").glob("*.ipynb"))
     assert written == [path.name for path in notebook_paths("en")]
     assert "student notebooks (en)" in capsys.readouterr().out
-    assert student_edition.DEFAULT_OUTPUT == REPOSITORY_ROOT / "build" / "student"
-    assert (NOTEBOOK_ROOT / "en").is_dir()
+    assert student_edition.DEFAULT_OUTPUT == ROOT / "build" / "student"
+    assert (NOTEBOOKS / "en").is_dir()
 
 
 BUILT_IN_MODELS = ("tutorial-tiny", "smollm2-135m")

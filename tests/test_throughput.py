@@ -1,4 +1,4 @@
-"""Tests for companion/throughput.py, the measuring helpers of notebook 06 and companion.bench.
+"""Tests for companion/throughput.py, the measuring helpers of notebook 06 and course_tools.bench.
 
 They run on the shipped tutorial-tiny model (no downloads) and compare with the real
 `model.generate()`; timings are only checked for being positive and finite.

@@ -9,8 +9,8 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
+from course_tools.layout import ROOT
 import pytest
 import torch
 import transformers
@@ -19,7 +19,6 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from companion.cache import file_sha256
 from companion.tiny import MODEL_DIR, is_built
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Plain generate() warns about the default length; one test checks that warning on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:Using the model-agnostic default `max_length`:UserWarning")
@@ -197,8 +196,8 @@ def test_retraining_is_deterministic(tmp_path):
     for run in ("first", "second"):
         output_dir = tmp_path / run
         subprocess.run(
-            [sys.executable, "-m", "companion.tiny.train", "--quick", "--output-dir", str(output_dir)],
-            cwd=REPO_ROOT,
+            [sys.executable, "-m", "course_tools.tiny.train", "--quick", "--output-dir", str(output_dir)],
+            cwd=ROOT,
             capture_output=True, text=True, timeout=120, check=True,
         )
         facts = json.loads((output_dir / "training_facts.json").read_text())

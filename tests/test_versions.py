@@ -1,9 +1,8 @@
 """The versions the committed outputs were made with are recorded once, announced when they differ,
 and a transformers outside the declared range is refused in one sentence."""
 
-import sys
-from pathlib import Path
 
+from course_tools.layout import LOCK
 from companion.language import set_language
 from companion.notebook_setup import (
     COMPARED_LIBRARIES,
@@ -12,13 +11,11 @@ from companion.notebook_setup import (
     version_difference,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import lock  # noqa: E402  (tools/ is not a package)
+from course_tools import lock
 
 
 def test_the_outputs_were_recorded_with_the_locks_versions():
-    locked = lock.pinned(lock.LOCK.read_text())
+    locked = lock.pinned(LOCK.read_text())
     recorded = recorded_versions()
     assert set(COMPARED_LIBRARIES) <= set(recorded)
     for library, version in recorded.items():

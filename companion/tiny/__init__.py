@@ -12,7 +12,7 @@ notebook works offline and in seconds on a CPU. Load it like any Hub model:
 The notebooks load it wherever a small, predictable model is enough (the
 first generate() calls, the 20-token default limit, greedy loops vs sampling,
 and padding side in batched generation). Rebuild it with
-`python -m companion.tiny.train` (see `companion/tiny/train.py`).
+`python -m course_tools.tiny.train` (see `course_tools/tiny/train.py`).
 """
 
 from pathlib import Path

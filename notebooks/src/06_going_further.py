@@ -124,9 +124,9 @@ print(f"linear layers alone:    {kernels_ms:.1f} ms ({kernels_ms / ms_per_token:
 # because PyTorch's single-row kernels read the weights much more slowly than a plain copy does;
 # the rest is attention, norms, the KV cache and the Python loop of `generate()`. When other
 # programs take turns on the same cores, the step (timed once) suffers more than the best of five
-# tries, and the share drops; run the cell again and watch the figures move. The README's
-# *Performance* section has a benchmark run on a quiet machine (`python -m companion.bench`),
-# which also tries the usual remedies (bfloat16 weights, a static cache, `torch.compile`);
+# tries, and the share drops; run the cell again and watch the figures move. The course
+# repository's performance notes (`docs/performance.md`) have a benchmark run on a quiet machine
+# (`make bench` in a clone of the repository), which also tries the usual remedies (bfloat16 weights, a static cache, `torch.compile`);
 # notebook 08 looks inside a step and at faster decoding.
 #
 # Two levers move the floor itself: **read fewer bytes** (smaller weights: the memory
@@ -153,9 +153,9 @@ print(f"linear layers alone:    {kernels_ms:.1f} ms ({kernels_ms / ms_per_token:
 # auf Attention, Normalisierungen, den KV-Cache und die Python-Schleife von `generate()`. Wenn sich
 # andere Programme dieselben Kerne teilen, leidet der einmal gemessene Schritt stärker als der
 # schnellste von fünf Versuchen, und der Anteil sinkt; führen Sie die Zelle noch einmal aus und
-# beobachten Sie, wie sich die Zahlen bewegen. Der Abschnitt *Performance* im README des Kurses
-# enthält einen Benchmark-Lauf auf einem unbelasteten Rechner (`python -m companion.bench`), der
-# außerdem die üblichen Gegenmittel ausprobiert (bfloat16-Gewichte, einen statischen Cache,
+# beobachten Sie, wie sich die Zahlen bewegen. Die Performance-Notizen im Repository des Kurses
+# (`docs/performance.md`) enthalten einen Benchmark-Lauf auf einem unbelasteten Rechner (`make bench`
+# in einem Klon des Repositorys), der außerdem die üblichen Gegenmittel ausprobiert (bfloat16-Gewichte, einen statischen Cache,
 # `torch.compile`); Notebook 08 schaut in einen Schritt hinein und zeigt schnelleres Decoding.
 #
 # Die Untergrenze selbst lässt sich mit zwei Hebeln verschieben: **weniger Bytes lesen** (kleinere
@@ -292,7 +292,7 @@ if None in footprints:
 #
 # Quantization saves memory; it is not automatically faster. On a GPU the smaller weights
 # are read faster; on a CPU the kernels that unpack them may cost more than they save.
-# `python -m companion.bench` measures both (and the process memory) for this model.
+# The course's benchmark (`make bench`) measures both (and the process memory) for this model.
 #
 # ## Streaming: show tokens as they arrive
 #
@@ -312,8 +312,8 @@ if None in footprints:
 #
 # Quantisierung spart Speicher, macht die Generierung aber nicht automatisch schneller. Auf einer
 # GPU werden die kleineren Gewichte schneller gelesen; auf einer CPU kann das Entpacken in den
-# Kernels mehr kosten, als es einspart. `python -m companion.bench` misst für dieses Modell beides
-# (und dazu den Speicher des Prozesses).
+# Kernels mehr kosten, als es einspart. Der Benchmark des Kurses (`make bench`) misst für dieses
+# Modell beides (und dazu den Speicher des Prozesses).
 #
 # ## Streaming: Tokens anzeigen, sobald sie entstehen
 #

@@ -1,10 +1,10 @@
-"""The targets, and the table that `python -m companion.bench` prints."""
+"""The targets, and the table that `python -m course_tools.bench` prints."""
 
 from __future__ import annotations
 
 import math
 
-from companion.bench.children import TINY_MODEL
+from course_tools.bench.children import TINY_MODEL
 from companion.models import REAL_MODEL
 
 TARGETS = {
@@ -48,7 +48,7 @@ def format_table(results: dict) -> str:
         lines.append(f"{label:<52} {value:>14}  {note}")
 
     machine = results["machine"]
-    lines.append(f"companion.bench {results['date']}  {'(quick)' if results['quick'] else ''}")
+    lines.append(f"course_tools.bench {results['date']}  {'(quick)' if results['quick'] else ''}")
     lines.append(f"{machine['cpu']}, {machine['usable_cores']} cores, {machine['ram_gib']} GiB RAM, "
                  f"torch {machine['torch']}, transformers {machine['transformers']}")
     lines.append(f"load average at start {results['load_average_start']}, at end {results['load_average_end']}")

@@ -1,6 +1,6 @@
 """What changes when the course runs on a GPU: the one table of device-dependent cells, and the hub-model pass.
 
-`make test-gpu` (tools/gpu_check.py) runs every notebook on a CUDA GPU and compares its
+`make test-gpu` (course_tools/gpu_check.py) runs every notebook on a CUDA GPU and compares its
 outputs with the committed CPU outputs (strict nbval), apart from the cells listed in
 `DEVICE_DEPENDENT_CELLS`; then it runs every notebook once more with a larger hub model in
 4-bit, with the per-notebook parameters of `hub_parameters`. The tests prove both on a CPU
@@ -10,7 +10,7 @@ outputs with the committed CPU outputs (strict nbval), apart from the cells list
 from __future__ import annotations
 
 # The tag that marks a device-dependent cell in the notebook sources (`# %% tags=...,device-dependent`).
-# tools/tag_device_cells.py writes it from the table below; tools/gpu_check.py turns it into
+# course_tools/tag_device_cells.py writes it from the table below; course_tools/gpu_check.py turns it into
 # nbval-ignore-output for the GPU run; on a CPU, strict nbval still compares these cells.
 DEVICE_DEPENDENT_TAG = "device-dependent"
 
@@ -76,7 +76,7 @@ def hub_parameters(
         instruct_model: what INSTRUCT_MODEL stands for in HUB_OVERRIDES.
     Returns:
         {"MODEL": ..., "QUANTIZATION": ..., plus the notebook's HUB_OVERRIDES}.
-    Used by tools/gpu_check.py on the GPU and by tests/test_gpu_machinery.py on a CPU, with
+    Used by course_tools/gpu_check.py on the GPU and by tests/test_gpu_machinery.py on a CPU, with
     "smollm2-135m" standing in for both hub models.
     """
     parameters: dict[str, object] = {"MODEL": model, "QUANTIZATION": quantization}

@@ -1,6 +1,7 @@
-"""Execute the course's notebooks headless with papermill: `python -m companion.course run`.
+"""Execute the course's notebooks headless with papermill: `python -m course_tools.run run`.
 
-This is what `make run` does; the tests and `companion.bench` use `run_notebook` too.
+This is what `make run` does; the tests, the builder, the margins recorder and `course_tools.bench`
+execute notebooks through `execute_notebook` too.
 Each notebook is executed from its own folder into `build/executed/<lang>/`, one
 progress line per notebook, and a summary at the end.
 """
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_ROOT = REPOSITORY_ROOT / "notebooks"
-DEFAULT_OUTPUT = REPOSITORY_ROOT / "build" / "executed"
+from course_tools.layout import BUILD, NOTEBOOKS, languages, notebook_number, notebook_paths, shown_path
+
+DEFAULT_OUTPUT = BUILD / "executed"
 # The kernel's own log goes to the terminal, not the notebook. Only CRITICAL lines: below that
 # come "Kernel is running over TCP without encryption" and, now and then, "ERROR | KeyboardInterrupt
 # caught in kernel." when the finished kernel is shut down (jupyter_client 8.10's shutdown_kernel
@@ -35,16 +36,6 @@ class NotebookRun:
     output: Path
     seconds: float
     error: str | None = None
-
-
-def notebook_paths(language: str = "en") -> list[Path]:
-    """The notebooks of one language edition, in reading order (01_..., 02_..., ...)."""
-    folder = NOTEBOOK_ROOT / language
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"No notebooks folder {folder}: run this from a clone of the course repository."
-        )
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
 
 
 def default_parameters(notebook: Path) -> dict:
@@ -86,12 +77,15 @@ def longest_first(paths: list[Path]) -> list[Path]:
     return sorted(paths, key=light)
 
 
-def execute_notebook(notebook: Path, output: Path, parameters: dict | None = None) -> None:
+def execute_notebook(notebook: Path, output: Path, parameters: dict | None = None,
+                     kernel_arguments: list[str] = ()) -> None:
     """Execute `notebook` with papermill into `output`, from the notebook's own folder.
 
     The one way the project executes a notebook: `make run`, the tests, the benchmarks and
-    the notebook builder (`tools/build_notebooks.py --execute`) all come here.
-    Raises papermill's PapermillExecutionError (with the failing cell's error) on failure.
+    the notebook builder (`course_tools/build_notebooks.py --execute`) all come here.
+    `kernel_arguments` go to the kernel after KERNEL_ARGUMENTS (the margins recorder loads itself
+    as an IPython extension this way). Raises papermill's PapermillExecutionError (with the
+    failing cell's error) on failure.
     """
     import papermill
 
@@ -103,7 +97,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict | None = Non
         parameters=parameters or {},
         kernel_name="python3",
         progress_bar=False,
-        extra_arguments=KERNEL_ARGUMENTS,
+        extra_arguments=[*KERNEL_ARGUMENTS, *kernel_arguments],
         # The kernel starts in the notebook's folder: nbclient (0.11) starts it in the resources
         # path. Not papermill's cwd=: papermill (2.7) os.chdir()s this whole process for the run,
         # and two runs in threads (run_course with jobs=2) could leave it wherever the other was.
@@ -140,14 +134,6 @@ def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def shown_path(path: Path) -> str:
-    """`path` as printed to a person: relative to the current folder when it lies inside it."""
-    try:
-        return Path(path).resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def run_course(
     language: str = "en",
     output_dir: Path = DEFAULT_OUTPUT,
@@ -155,6 +141,7 @@ def run_course(
     verbose: bool = True,
     jobs: int = 1,
     numbers: list[str] | None = None,
+    notebook_root: Path = NOTEBOOKS,
 ) -> list[NotebookRun]:
     """Execute every notebook of one edition, `jobs` at a time; print a line each and a summary.
 
@@ -166,12 +153,13 @@ def run_course(
             gives each notebook its own).
         jobs: notebooks executed side by side (each kernel has one CPU thread).
         numbers: only these notebooks ("05", "06"); None for all.
+        notebook_root: the folder that holds the editions (default notebooks/).
     Returns:
         one NotebookRun per notebook, in reading order.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    paths = [path for path in notebook_paths(language) if numbers is None or path.name[:2] in numbers]
+    paths = [path for path in notebook_paths(language, notebook_root) if numbers is None or notebook_number(path) in numbers]
     if not paths:
         if verbose:
             print(f"No notebooks in notebooks/{language}/ yet: nothing to execute.")
@@ -213,10 +201,10 @@ def parse_parameter(text: str) -> tuple[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m companion.course", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.run", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="execute every notebook")
-    run_parser.add_argument("--language", default="en", choices=("en", "de"),
+    run_parser.add_argument("--language", default="en", choices=languages(),
                             help="the edition to execute: en (default) or de")
     run_parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     run_parser.add_argument("-j", "--jobs", type=int, default=default_jobs(),

@@ -8,19 +8,23 @@ path flips only where that difference exceeds the margin, so the smallest margin
 says how robust its text is. tests/test_greedy_margins.py compares the margins of every
 greedy path the notebooks show (notebooks/greedy_margins.json) with a threshold measured there.
 
-    python -m companion.margins record            # all notebooks/en, into notebooks/greedy_margins.json
-    python -m companion.margins record --only 01  # one notebook (e.g. to try it; pass --output too)
+    python -m course_tools.margins record            # all notebooks/en, into notebooks/greedy_margins.json
+    python -m course_tools.margins record --only 01  # one notebook (e.g. to try it; pass --output too)
 
-Recording: with the environment variable COMPANION_RECORD_MARGINS=<file.jsonl>, `setup_notebook`
+Recording: `record` starts each notebook's kernel with this module as an IPython extension
+(`--IPKernelApp.extensions`, with the repository root on the kernel's PYTHONPATH), so the recorder
+is in place before the first cell runs, as the tests' offline guard is; the notebooks and
+`companion` know nothing of it. The extension reads COMPANION_RECORD_MARGINS=<file.jsonl> and
 calls `install_recorder`, which wraps `transformers.GenerationMixin.generate`. The wrapper calls
 the real `generate()` unchanged and returns its result unchanged; after a greedy call it runs
 `greedy_margins` on the returned sequences and appends one JSON line per row to the file.
-Without the variable nothing is wrapped. Notebooks never import this module themselves.
+Without the variable nothing is wrapped.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -31,14 +35,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
-from companion.generation import eos_token_id_list
+from companion.generation import eos_token_id_list  # first: companion sets its quiet environment before torch
 from companion.inspection import position_ids_for
+import torch  # noqa: I001  (after companion, see above)
+
+from course_tools.layout import NOTEBOOKS, ROOT, languages, notebook_number, notebook_paths
 
 RECORD_VARIABLE = "COMPANION_RECORD_MARGINS"  # the JSON-lines file the recorder appends to
 NOTEBOOK_VARIABLE = "COMPANION_NOTEBOOK"  # the notebook's number, set by `record` for each kernel
-SUMMARY_PATH = Path(__file__).resolve().parent.parent / "notebooks" / "greedy_margins.json"
+SUMMARY_PATH = NOTEBOOKS / "greedy_margins.json"
+# How `record` starts each kernel: with this module as an IPython extension (load_ipython_extension).
+KERNEL_EXTENSION = "--IPKernelApp.extensions=['course_tools.margins']"
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ _recorder = {"path": None, "installed": False, "busy": False, "tokenizers": {}}
 def install_recorder(path: str | os.PathLike) -> None:
     """Wrap `GenerationMixin.generate` so that every greedy call appends its margins to `path` (JSON lines).
 
-    Called by `setup_notebook` when COMPANION_RECORD_MARGINS is set; calling it again only
+    Called in each kernel that `record` starts (`load_ipython_extension`); calling it again only
     changes the file. The wrapper never changes what `generate()` does or returns; a failure
     while measuring is written to the file as an "error" line instead of being raised.
     """
@@ -183,6 +190,15 @@ def install_recorder(path: str | os.PathLike) -> None:
 
     GenerationMixin.generate = generate
     _recorder["installed"] = True
+
+
+def load_ipython_extension(ipython) -> None:
+    """IPython calls this when a kernel starts with `--IPKernelApp.extensions=['course_tools.margins']`.
+
+    Installs the recorder when COMPANION_RECORD_MARGINS names the file to append to; otherwise does nothing.
+    """
+    if os.environ.get(RECORD_VARIABLE):
+        install_recorder(os.environ[RECORD_VARIABLE])
 
 
 def append_line(entry: dict) -> None:
@@ -284,7 +300,7 @@ def record_call(model, result, seen: dict, assistant_model) -> None:
         })
 
 
-# --- `python -m companion.margins record`: the summary, notebooks/greedy_margins.json --------------
+# --- `python -m course_tools.margins record`: the summary, notebooks/greedy_margins.json --------------
 
 def cell_ids_by_execution_count(executed_notebook: Path) -> dict[int, str]:
     """{execution count: cell id} of an executed notebook (papermill numbers the code cells it ran)."""
@@ -339,12 +355,27 @@ def summarize(lines: list[dict], cell_ids: dict[str, dict[int, str]], environmen
     return {
         "about": "The smallest logit margin (chosen token's score minus the best other token's) along every "
                  "greedy path the notebooks decode at their default parameters. Written by "
-                 "`python -m companion.margins record`; checked by tests/test_greedy_margins.py.",
+                 "`python -m course_tools.margins record`; checked by tests/test_greedy_margins.py.",
         "environment": environment,
         "notebooks": notebooks,
         "minimum": minimum,
         "errors": errors,
     }
+
+
+@contextlib.contextmanager
+def variables_set(**values: str):
+    """Set environment variables (which the kernels started meanwhile inherit); put the old values back after."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def record(numbers: list[str] | None = None, language: str = "en", output: Path = SUMMARY_PATH,
@@ -363,25 +394,24 @@ def record(numbers: list[str] | None = None, language: str = "en", output: Path 
 
     import transformers
 
-    from companion.course import execute_notebook, notebook_paths, use_one_thread_per_kernel
+    from course_tools.run import execute_notebook, use_one_thread_per_kernel
 
     use_one_thread_per_kernel()  # the committed outputs were computed with one thread per kernel
-    paths = [path for path in notebook_paths(language) if numbers is None or path.name[:2] in numbers]
+    paths = [path for path in notebook_paths(language) if numbers is None or notebook_number(path) in numbers]
     if numbers is not None and len(paths) != len(set(numbers)):
         raise ValueError(f"no notebook for some of {numbers} in notebooks/{language}/")
     lines: list[dict] = []
     cell_ids: dict[str, dict[int, str]] = {}
-    with tempfile.TemporaryDirectory(prefix="greedy-margins-") as folder:
+    # The kernels import this module as an extension: the repository root goes on their PYTHONPATH.
+    with tempfile.TemporaryDirectory(prefix="greedy-margins-") as folder, variables_set(
+        PYTHONPATH=os.pathsep.join(entry for entry in (str(ROOT), os.environ.get("PYTHONPATH")) if entry)
+    ):
         for path in paths:
-            number = path.name[:2]
+            number = notebook_number(path)
             record_file = Path(folder) / f"{number}.jsonl"
-            os.environ[RECORD_VARIABLE] = str(record_file)
-            os.environ[NOTEBOOK_VARIABLE] = number
             executed = Path(folder) / path.name
-            try:
-                execute_notebook(path, executed)
-            finally:
-                del os.environ[RECORD_VARIABLE], os.environ[NOTEBOOK_VARIABLE]
+            with variables_set(**{RECORD_VARIABLE: str(record_file), NOTEBOOK_VARIABLE: number}):
+                execute_notebook(path, executed, kernel_arguments=[KERNEL_EXTENSION])
             cell_ids[number] = cell_ids_by_execution_count(executed)
             if record_file.exists():
                 lines += [json.loads(line) for line in record_file.read_text().splitlines() if line]
@@ -393,7 +423,7 @@ def record(numbers: list[str] | None = None, language: str = "en", output: Path 
         "threads per kernel": os.environ.get("OMP_NUM_THREADS"),
     }
     summary = summarize(lines, cell_ids, environment)
-    summary["notebooks_recorded"] = [path.name[:2] for path in paths]
+    summary["notebooks_recorded"] = [notebook_number(path) for path in paths]
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
@@ -406,11 +436,11 @@ def record(numbers: list[str] | None = None, language: str = "en", output: Path 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m companion.margins", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.margins", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     record_parser = commands.add_parser("record", help="execute the notebooks and write the margins summary")
     record_parser.add_argument("--only", nargs="+", metavar="NN", help="only these notebooks, e.g. --only 01 03")
-    record_parser.add_argument("--language", default="en", choices=("en", "de"))
+    record_parser.add_argument("--language", default="en", choices=languages())
     record_parser.add_argument("--output", type=Path, default=SUMMARY_PATH,
                                help="default: notebooks/greedy_margins.json")
     arguments = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """Measurements that need a fresh process, and how the parent runs them.
 
 Peak memory only ever grows within a process, and a timed load must not profit from
-files that another measurement already brought into memory, so `python -m companion.bench
+files that another measurement already brought into memory, so `python -m course_tools.bench
 --memory-child CONFIG` and `--load-child` run in a child and print one JSON result line.
 """
 
@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 
-from companion.bench.machine import peak_rss_mib, proc_status_mib
+from course_tools.bench.machine import peak_rss_mib, proc_status_mib
+from course_tools.layout import ROOT
 from companion.models import REAL_MODEL
 
 CHILD_RESULT_PREFIX = "BENCH-RESULT "
@@ -24,11 +25,11 @@ MEMORY_CONFIGURATIONS = ("fp32", "bf16", "8bit", "4bit")
 
 
 def run_child(arguments: list[str], environment: dict | None = None) -> dict:
-    """Run `python -m companion.bench ARGUMENTS` in a fresh process and return its JSON result."""
-    command = [sys.executable, "-m", "companion.bench", *arguments]
+    """Run `python -m course_tools.bench ARGUMENTS` in a fresh process and return its JSON result."""
+    command = [sys.executable, "-m", "course_tools.bench", *arguments]
     child_environment = dict(os.environ, **(environment or {}))
     start = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, env=child_environment)
+    completed = subprocess.run(command, capture_output=True, text=True, env=child_environment, cwd=ROOT)
     wall_seconds = time.perf_counter() - start
     for line in completed.stdout.splitlines():
         if line.startswith(CHILD_RESULT_PREFIX):

@@ -1,9 +1,9 @@
 """`make lock`: resolve the course's whole environment into requirements-lock.txt, with hashes.
 
-    python tools/lock.py            # what `make lock` runs
-    python tools/lock.py --check    # exit 1 if the committed lock differs from a fresh resolution
+    python -m course_tools.lock            # what `make lock` runs
+    python -m course_tools.lock --check    # exit 1 if the committed lock differs from a fresh resolution
 
-The lock is what every install gets (tools/bootstrap.py, the Colab install cell, the GPU
+The lock is what every install gets (course_tools/bootstrap.py, the Colab install cell, the GPU
 runner), so the committed notebook outputs are reproduced exactly. It is made by
 `uv pip compile` (a standard resolver from PyPI) from pyproject.toml's dependencies and the
 extras in `[tool.companion] extras`, for every platform and every Python the project
@@ -28,13 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
-ROOT = Path(__file__).resolve().parent.parent
-LOCK = ROOT / "requirements-lock.txt"
+from course_tools.layout import LOCK, ROOT, project_facts
 # The oldest Python the lock resolves for; pyproject's requires-python says the same.
 PYTHON_FLOOR = "3.11"
 # Packages that only torch's CUDA build needs; which of them an install gets depends on the
@@ -46,14 +40,9 @@ NOT_LOCKED = {"companion", "pip", "setuptools"}
 REQUIREMENT_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
-def lock_facts() -> dict:
-    """pyproject.toml's `[tool.companion]` table."""
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["companion"]
-
-
 def uv_compile(arguments: list[str], output: Path) -> str:
     """Run `uv pip compile` with `arguments` into `output`; return the file's text."""
-    facts = lock_facts()
+    facts = project_facts()
     command = [
         sys.executable, "-m", "uv", "pip", "compile", "--quiet", "--universal",
         "--python-version", PYTHON_FLOOR, "--generate-hashes", "--no-header",
@@ -65,7 +54,7 @@ def uv_compile(arguments: list[str], output: Path) -> str:
 
 def resolve() -> str:
     """The lock's text: the project's environment, then the packages installed without their dependencies."""
-    facts = lock_facts()
+    facts = project_facts()
     extras = [argument for extra in facts["extras"] for argument in ("--extra", extra)]
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -80,7 +69,7 @@ def resolve() -> str:
         no_deps = uv_compile([str(no_deps_input), "--no-deps"], folder / "no-deps.txt")
     header = "\n".join([
         "# The course's whole environment, exact versions with hashes. Made by `make lock`",
-        "# (tools/lock.py: uv pip compile --universal, resolved as on the date in pyproject.toml's",
+        "# (course_tools/lock.py: uv pip compile --universal, resolved as on the date in pyproject.toml's",
         "# [tool.companion] lock-exclude-newer). Do not edit by hand.",
         f"# Left out on purpose: {', '.join(left_out) or 'nothing'} (torch's CUDA build brings them;",
         "# TORCH_INDEX_URL chooses the build) and the project itself (installed with -e .).",

@@ -1,7 +1,7 @@
 """`make test-latest`: the whole test suite on the newest release of every package, in .venv-latest/.
 
-    python tools/test_latest.py                 # what `make test-latest` and the weekly workflow job run
-    python tools/test_latest.py --locked-torch  # every package newest but torch, which stays at the lock's
+    python -m course_tools.test_latest                 # what `make test-latest` and the weekly workflow job run
+    python -m course_tools.test_latest --locked-torch  # every package newest but torch, which stays at the lock's
 
 The course's own environment (.venv/, requirements-lock.txt) stays as it is: this builds a
 second one with `pip install --upgrade --upgrade-strategy eager`, so that an upgrade is seen
@@ -26,13 +26,12 @@ import sys
 import venv
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from bootstrap import installed_torch_version, locked_torch_version, pip_install, torch_index_arguments  # noqa: E402
-from lock import LOCK, NOT_LOCKED, TORCH_BUILD_PACKAGES, lock_facts, normalise, pinned  # noqa: E402
+from course_tools.bootstrap import installed_torch_version, locked_torch_version, pip_install, torch_index_arguments
+from course_tools.layout import BUILD, LOCK, ROOT, project_facts
+from course_tools.lock import NOT_LOCKED, TORCH_BUILD_PACKAGES, normalise, pinned
 
 VENV = ROOT / ".venv-latest"
-REPORT = ROOT / "build" / "latest"
+REPORT = BUILD / "latest"
 
 
 def installed_versions(python: Path) -> dict[str, str]:
@@ -77,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     REPORT.mkdir(parents=True, exist_ok=True)
     held = REPORT / "torch-constraint.txt"
     held.write_text(f"torch=={installed_torch_version(python)}\n")
-    facts = lock_facts()
+    facts = project_facts()
     extras = ",".join(facts["extras"])
     pip_install(python, "--upgrade", "--upgrade-strategy", "eager", "-c", str(held), "-e", f".[{extras}]")
     pip_install(python, "--upgrade", "--no-deps", *facts["no-deps-requirements"])

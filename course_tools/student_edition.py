@@ -1,8 +1,8 @@
 """Write the student edition of the course: every notebook with its solutions taken out.
 
-    python tools/student_edition.py                  # (make student) every edition into build/student/<lang>/
-    python tools/student_edition.py --output DIR     # ... into DIR/<lang>/
-    python tools/student_edition.py --language en    # one edition only
+    python -m course_tools.student_edition                  # (make student) every edition into build/student/<lang>/
+    python -m course_tools.student_edition --output DIR     # ... into DIR/<lang>/
+    python -m course_tools.student_edition --language en    # one edition only
 
 For every notebook of every edition (notebooks/en, notebooks/de where it exists):
 - each code cell tagged `solution` becomes a skeleton cell (tag `student-skeleton` instead of
@@ -24,12 +24,9 @@ from pathlib import Path
 
 import nbformat
 
-from companion.course import shown_path
-from companion.language import LANGUAGES
+from course_tools.layout import BUILD, NOTEBOOKS, editions, notebook_paths, shown_path
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_ROOT = ROOT / "notebooks"
-DEFAULT_OUTPUT = ROOT / "build" / "student"
+DEFAULT_OUTPUT = BUILD / "student"
 SOLUTION_TAG = "solution"
 SKELETON_TAG = "student-skeleton"
 # The skeleton's first line, per edition (the edition is the notebook folder's name), for every
@@ -38,12 +35,6 @@ REMOVED_MESSAGE = {
     "en": "# Solution removed in the student edition: write your own answer in the cell above.",
     "de": "# Lösung in der Ausgabe für Lernende entfernt: Schreiben Sie Ihre eigene Antwort in die Zelle darüber.",
 }
-
-
-def editions(notebook_root: Path = NOTEBOOK_ROOT) -> list[str]:
-    """The language editions that have notebooks, e.g. ["de", "en"]."""
-    return sorted(folder.name for folder in notebook_root.iterdir()
-                  if folder.is_dir() and folder.name in LANGUAGES and any(folder.glob("[0-9][0-9]_*.ipynb")))
 
 
 def last_statement(source: str) -> str:
@@ -90,13 +81,13 @@ def student_notebook(notebook: nbformat.NotebookNode, language: str) -> nbformat
 
 
 def write_student_edition(output: Path = DEFAULT_OUTPUT, languages: list[str] | None = None,
-                          notebook_root: Path = NOTEBOOK_ROOT) -> list[Path]:
+                          notebook_root: Path = NOTEBOOKS) -> list[Path]:
     """Write output/<lang>/NN_*.ipynb for every notebook of the given editions; return the paths."""
     written = []
     for language in languages or editions(notebook_root):
         folder = Path(output) / language
         folder.mkdir(parents=True, exist_ok=True)
-        for path in sorted((notebook_root / language).glob("[0-9][0-9]_*.ipynb")):
+        for path in notebook_paths(language, notebook_root):
             notebook = nbformat.read(path, as_version=4)
             target = folder / path.name
             nbformat.write(student_notebook(notebook, language), target)

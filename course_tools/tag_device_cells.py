@@ -1,9 +1,9 @@
 """Tag the device-dependent code cells in the notebook sources, from the one table of them.
 
-    python tools/tag_device_cells.py          # write the tags into notebooks/src/NN_*.py
-    python tools/tag_device_cells.py --check  # exit 1 if a source's tags differ from the table
+    python -m course_tools.tag_device_cells          # write the tags into notebooks/src/NN_*.py
+    python -m course_tools.tag_device_cells --check  # exit 1 if a source's tags differ from the table
 
-The table is `companion.devices.DEVICE_DEPENDENT_CELLS`: (notebook number, a snippet of code
+The table is `course_tools.devices.DEVICE_DEPENDENT_CELLS`: (notebook number, a snippet of code
 that exactly one code cell of that notebook contains, reason). This script makes the
 `device-dependent` tag in the sources match it: it adds the tag to the header of each listed
 cell (`# %%` becomes `# %% tags=device-dependent`, `# %% tags=a,b` becomes
@@ -18,12 +18,9 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from build_notebooks import SOURCE_DIR, parse_header, sources  # noqa: E402  (tools/ is on sys.path as the script's folder)
-
-from companion.devices import DEVICE_DEPENDENT_CELLS, DEVICE_DEPENDENT_TAG  # noqa: E402
+from course_tools.build_notebooks import parse_header
+from course_tools.devices import DEVICE_DEPENDENT_CELLS, DEVICE_DEPENDENT_TAG
+from course_tools.layout import SOURCES, source_paths
 
 TAGS = re.compile(r"\btags=(\S*)")
 
@@ -72,9 +69,9 @@ def tagged_source(text: str, snippets: list[str], name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a source would change")
-    parser.add_argument("--source-dir", type=Path, default=SOURCE_DIR, help="default: notebooks/src")
+    parser.add_argument("--source-dir", type=Path, default=SOURCES, help="default: notebooks/src")
     arguments = parser.parse_args(argv)
-    paths = sources(arguments.source_dir)
+    paths = source_paths(arguments.source_dir)
     numbers = {path.name[:2] for path in paths}
     unknown = sorted({number for number, _, _ in DEVICE_DEPENDENT_CELLS} - numbers)
     if unknown:

@@ -1,7 +1,7 @@
 """Render the committed, executed notebooks as a static course website.
 
-    python tools/build_site.py                  # (make site) write build/site/
-    python tools/build_site.py --output DIR     # ... into DIR
+    python -m course_tools.build_site                  # (make site) write build/site/
+    python -m course_tools.build_site --output DIR     # ... into DIR
     python -m http.server -d build/site         # then read it at http://localhost:8000
 
 Pages: index.html (the course title and a table of every notebook: its title, the first
@@ -14,7 +14,7 @@ a template string) only to add the navigation, a page icon and a text alternativ
 chart, and to leave out the scripts it would fetch from a CDN (require.js and MathJax: the
 course has no widgets and no formulas), so that a page works offline and shows no errors.
 Charts are PNG outputs, which the exporter embeds as data: URIs. Titles and summaries come
-from tools/readme_table.py, as in the README.
+from course_tools/readme_table.py, as in the README.
 """
 
 from __future__ import annotations
@@ -30,15 +30,10 @@ import jinja2
 import nbformat
 from nbconvert import HTMLExporter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from readme_table import title_and_summary  # noqa: E402  (the one place titles and summaries are read)
+from course_tools.layout import BUILD, NOTEBOOKS, README, editions, languages, notebook_paths, shown_path
+from course_tools.readme_table import title_and_summary  # the one place titles and summaries are read
 
-from companion.course import shown_path  # noqa: E402
-from companion.language import LANGUAGES  # noqa: E402  (the editions, in the order the index lists them)
-
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_ROOT = ROOT / "notebooks"
-DEFAULT_OUTPUT = ROOT / "build" / "site"
+DEFAULT_OUTPUT = BUILD / "site"
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
 # Navigation words and the charts' text alternative, per edition.
 WORDS = {
@@ -118,20 +113,18 @@ class Page:
 
 def course_title() -> str:
     """The course's title: the README's first heading."""
-    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+    for line in README.read_text(encoding="utf-8").splitlines():
         if line.startswith("# "):
             return line[2:].strip()
     return "Course"
 
 
-def collect_pages(notebook_root: Path = NOTEBOOK_ROOT) -> dict[str, list[Page]]:
+def collect_pages(notebook_root: Path = NOTEBOOKS) -> dict[str, list[Page]]:
     """Every edition's notebooks in reading order, with their titles and summaries."""
-    pages = {}
-    for language in LANGUAGES:
-        notebooks = sorted((notebook_root / language).glob("[0-9][0-9]_*.ipynb"))
-        if notebooks:
-            pages[language] = [Page(language, path, *title_and_summary(path)) for path in notebooks]
-    return pages
+    return {
+        language: [Page(language, path, *title_and_summary(path)) for path in notebook_paths(language, notebook_root)]
+        for language in editions(notebook_root)
+    }
 
 
 def navigation(pages: dict[str, list[Page]], page: Page, position: int) -> dict:
@@ -179,8 +172,8 @@ def render_page(pages: dict[str, list[Page]], page: Page, position: int) -> str:
 def render_index(pages: dict[str, list[Page]]) -> str:
     """The index page: the course title and a table of every notebook, with a link to each edition."""
     title = html.escape(course_title())
-    by_name = {language: {page.notebook.name: page for page in pages.get(language, [])} for language in LANGUAGES}
-    names = sorted({name for language in LANGUAGES for name in by_name[language]})
+    by_name = {language: {page.notebook.name: page for page in pages.get(language, [])} for language in languages()}
+    names = sorted({name for language in languages() for name in by_name[language]})
 
     def edition_cell(language: str, name: str) -> str:
         page = by_name[language].get(name)
@@ -188,10 +181,10 @@ def render_index(pages: dict[str, list[Page]]) -> str:
             return "<td>&ndash;</td>"
         return f'<td><a href="{page.href}" hreflang="{language}">{html.escape(page.title)}</a></td>'
 
-    first, *others = LANGUAGES
+    first, *others = languages()
     rows = []
     for name in names:
-        summary = next(by_name[language][name].summary for language in LANGUAGES if name in by_name[language])
+        summary = next(by_name[language][name].summary for language in languages() if name in by_name[language])
         rows.append(f"<tr>{edition_cell(first, name)}<td>{html.escape(summary)}</td>"
                     f"{''.join(edition_cell(language, name) for language in others)}</tr>")
     other_headers = "".join(f"<th>{LANGUAGE_NAMES[language]}</th>" for language in others)
@@ -221,7 +214,7 @@ def render_index(pages: dict[str, list[Page]]) -> str:
     ])
 
 
-def build_site(output: Path = DEFAULT_OUTPUT, notebook_root: Path = NOTEBOOK_ROOT) -> list[Path]:
+def build_site(output: Path = DEFAULT_OUTPUT, notebook_root: Path = NOTEBOOKS) -> list[Path]:
     """Write the whole site into `output` (replacing what was there); return the pages written."""
     output = Path(output)
     pages = collect_pages(notebook_root)

@@ -13,7 +13,7 @@ shows, on cue, the behaviours the notebooks talk about:
   other sentences -> greedy decoding loops, sampling gives varied text;
 * a few other lists and sentences, for variety.
 
-Used by `companion/tiny/train.py` (which the notebooks only ever *load* the
+Used by `course_tools/tiny/train.py` (which the notebooks only ever *load* the
 result of; rebuilding it is optional).
 """
 

@@ -1,8 +1,8 @@
 """Build the course's .ipynb files from their one source per notebook, and optionally execute them.
 
-    python tools/build_notebooks.py            # write notebooks/<lang>/*.ipynb (no outputs)
-    python tools/build_notebooks.py --execute  # ... and execute them, keeping the outputs
-    python tools/build_notebooks.py --check    # exit 1 if a committed notebook's cells differ
+    python -m course_tools.build_notebooks            # write notebooks/<lang>/*.ipynb (no outputs)
+    python -m course_tools.build_notebooks --execute  # ... and execute them, keeping the outputs
+    python -m course_tools.build_notebooks --check    # exit 1 if a committed notebook's cells differ
 
 Source format (`notebooks/src/NN_name.py`): cells begin with a line `# %%`.
 - `# %% [markdown] lang=en` is prose in one language; its lines start with `# `.
@@ -25,14 +25,9 @@ from pathlib import Path
 
 import nbformat
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+from course_tools.layout import LOCK, NOTEBOOKS, ROOT, languages, project, project_facts, source_paths
+from course_tools.lock import normalise, pinned
 
-ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIR = ROOT / "notebooks" / "src"
-NOTEBOOK_ROOT = ROOT / "notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 DEFAULT_LANGUAGE = "en"
 # The setup call as the source writes it; other editions add their language (see language_setup_line).
@@ -52,10 +47,7 @@ def colab_requirements() -> tuple[list[str], list[str]]:
     The names come from pyproject.toml's `[tool.companion] colab-locked`, the versions from
     requirements-lock.txt, so the cell cannot drift from the lock.
     """
-    sys.path.insert(0, str(ROOT / "tools"))
-    from lock import LOCK, normalise, pinned
-
-    facts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["companion"]
+    facts = project_facts()
     versions = pinned(LOCK.read_text())
     locked = [f"{name}=={versions[normalise(name)]}" for name in facts["colab-locked"]]
     no_deps = [f"{name}=={versions[normalise(name)]}" for name in facts["no-deps-requirements"]]
@@ -64,8 +56,7 @@ def colab_requirements() -> tuple[list[str], list[str]]:
 
 def colab_install_source() -> str:
     """The first code cell of every notebook: on Colab, installs the course at the lock's versions."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    repository = pyproject["project"]["urls"]["Repository"]
+    repository = project()["project"]["urls"]["Repository"]
     locked, no_deps = colab_requirements()
     quoted = ", ".join(f'"{requirement}"' for requirement in locked)
     return "\n".join([
@@ -148,7 +139,7 @@ def parse_source(path: Path) -> list[dict]:
     return cells
 
 
-def languages(cells: list[dict]) -> list[str]:
+def source_languages(cells: list[dict]) -> list[str]:
     """The languages a source file has prose for, in order of first appearance.
 
     Raises ValueError unless every language has a markdown cell wherever English has one:
@@ -202,14 +193,9 @@ def build_notebook(source: Path, language: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def sources(source_dir: Path = SOURCE_DIR) -> list[Path]:
-    """All notebook sources NN_*.py in `source_dir` (default notebooks/src), in reading order."""
-    return sorted(source_dir.glob("[0-9][0-9]_*.py"))
-
-
 def target_path(source: Path, language: str) -> Path:
     """Where the .ipynb of `source` in `language` lives."""
-    return NOTEBOOK_ROOT / language / f"{source.stem}.ipynb"
+    return NOTEBOOKS / language / f"{source.stem}.ipynb"
 
 
 def cell_inputs(notebook) -> list[tuple]:
@@ -253,10 +239,10 @@ def merged_streams(outputs: list) -> list:
 def execute(notebook, path: Path) -> None:
     """Execute a built notebook in place at `path`, from its own folder, and keep it clean.
 
-    Runs through `companion.course.execute_notebook`, the project's one notebook runner
+    Runs through `course_tools.run.execute_notebook`, the project's one notebook runner
     (papermill, the same kernel flags as `make run` and the tests).
     """
-    from companion.course import execute_notebook, use_one_thread_per_kernel
+    from course_tools.run import execute_notebook, use_one_thread_per_kernel
 
     use_one_thread_per_kernel()  # as `make run` and the tests execute it
     nbformat.write(notebook, path)
@@ -271,7 +257,7 @@ def execute_all(jobs: list[tuple]) -> None:
     """Execute (notebook, path) pairs two at a time (one per core, as `make run`) and write them."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from companion.course import default_jobs
+    from course_tools.run import default_jobs
 
     def run(job) -> None:
         notebook, path = job
@@ -304,15 +290,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--execute", action="store_true", help="execute and keep outputs")
     parser.add_argument("--check", action="store_true", help="only compare with committed notebooks")
-    parser.add_argument("--language", choices=("en", "de"), help="only this edition (default: all)")
+    parser.add_argument("--language", choices=languages(), help="only this edition (default: all)")
     parser.add_argument("names", nargs="*", help="only these sources (e.g. 01 03)")
     arguments = parser.parse_args()
     stale = []
     to_execute = []
-    for source in sources():
+    for source in source_paths():
         if arguments.names and not any(source.stem.startswith(name) for name in arguments.names):
             continue
-        for language in languages(parse_source(source)):
+        for language in source_languages(parse_source(source)):
             if arguments.language and language != arguments.language:
                 continue
             notebook = build_notebook(source, language)

@@ -1,8 +1,8 @@
-"""`python -m companion.bench`: run the six measurements, print the table, write JSON."""
+"""`python -m course_tools.bench`: run the six measurements, print the table, write JSON."""
 
 from __future__ import annotations
 
-import companion.bench  # first: importing companion sets OMP_WAIT_POLICY=PASSIVE etc. before torch
+import companion  # noqa: F401, I001  (first: it sets OMP_WAIT_POLICY=PASSIVE etc. before torch)
 
 import argparse
 import datetime
@@ -10,10 +10,11 @@ import json
 import sys
 from pathlib import Path
 
-from companion.bench.children import MEMORY_CONFIGURATIONS, TINY_MODEL, load_child, memory_child
+import course_tools.bench as bench_package
+from course_tools.bench.children import MEMORY_CONFIGURATIONS, TINY_MODEL, load_child, memory_child
 from companion.models import REAL_MODEL
-from companion.bench.machine import load_average, machine_description
-from companion.bench.measurements import (
+from course_tools.bench.machine import load_average, machine_description
+from course_tools.bench.measurements import (
     measure_batching_figures,
     measure_course,
     measure_helper_overhead,
@@ -21,7 +22,7 @@ from companion.bench.measurements import (
     measure_load_time,
     measure_memory,
 )
-from companion.bench.report import check_finite, format_table, target_rows
+from course_tools.bench.report import check_finite, format_table, target_rows
 
 
 def run_benchmarks(quick: bool, try_compile: bool) -> dict:
@@ -73,7 +74,7 @@ def run_benchmarks(quick: bool, try_compile: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m companion.bench", description=companion.bench.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.bench", description=bench_package.__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="reduced run (< 1 minute), skips the course")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--no-compile", action="store_true",

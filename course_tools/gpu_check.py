@@ -1,16 +1,16 @@
 """`make test-gpu`: the course on a CUDA GPU, in four steps, each printed with its result.
 
-    python tools/gpu_check.py                       # what `make test-gpu` and the workflow's gpu job run
-    python tools/gpu_check.py --hub-model ID --instruct-model ID   # another pair of hub models
+    python -m course_tools.gpu_check                       # what `make test-gpu` and the workflow's gpu job run
+    python -m course_tools.gpu_check --hub-model ID --instruct-model ID   # another pair of hub models
 
 1. Strict nbval of every notebook (notebooks/en and notebooks/de) at its default parameters:
    the outputs on the GPU are compared with the committed CPU outputs, apart from the cells
-   tagged `device-dependent` (companion.devices.DEVICE_DEPENDENT_CELLS), whose copies under
+   tagged `device-dependent` (course_tools.devices.DEVICE_DEPENDENT_CELLS), whose copies under
    build/gpu/nbval/<lang>/ get nbval-ignore-output.
 2. The tests marked `gpu` (tests/test_gpu.py): the built-in models on CUDA, generate_text
    against model.generate, 4-bit and 8-bit bitsandbytes, greedy tokens on CUDA equal to the CPU's.
 3. The hub-model pass: every notebook of notebooks/en executed with papermill into
-   build/gpu/hub/en/ with companion.devices.hub_parameters (HUB_MODEL in 4-bit; an instruct
+   build/gpu/hub/en/ with course_tools.devices.hub_parameters (HUB_MODEL in 4-bit; an instruct
    model for 05; no fp32 load in 06).
 4. nbval --nbval-lax on those executed notebooks (errors only: a different model writes
    different text), offline, from the model files that step 3 downloaded.
@@ -31,20 +31,18 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import companion  # noqa: E402,F401  (imported before torch, for the notebooks' quiet environment)
-from companion.course import NotebookRun, notebook_paths, run_course  # noqa: E402
-from companion.devices import (  # noqa: E402
+import companion  # noqa: F401  (imported before torch, for the notebooks' quiet environment)
+from course_tools.devices import (
     DEVICE_DEPENDENT_TAG,
     HUB_INSTRUCT_MODEL,
     HUB_MODEL,
     HUB_QUANTIZATION,
     hub_parameters,
 )
+from course_tools.layout import BUILD, ROOT, all_notebook_paths
+from course_tools.run import NotebookRun, run_course
 
-OUTPUT = ROOT / "build" / "gpu"
+OUTPUT = BUILD / "gpu"
 NO_CUDA_MESSAGE = "make test-gpu needs a CUDA GPU: torch.cuda.is_available() is False on this machine"
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 # pytest as the project runs it, minus pyproject's addopts (they add --nbval and the testpaths).
@@ -66,7 +64,7 @@ def ignore_device_dependent_outputs(notebook) -> list[str]:
     return changed
 
 
-def nbval_copies(destination: Path, languages: tuple[str, ...] = ("en", "de")) -> list[Path]:
+def nbval_copies(destination: Path) -> list[Path]:
     """Copy the committed notebooks to destination/<lang>/, device-dependent cells' outputs ignored.
 
     Returns the copies' paths (every edition that has notebooks; the German one may be partial).
@@ -76,14 +74,13 @@ def nbval_copies(destination: Path, languages: tuple[str, ...] = ("en", "de")) -
 
     shutil.rmtree(destination, ignore_errors=True)
     copies = []
-    for language in languages:
-        for path in notebook_paths(language) if (ROOT / "notebooks" / language).is_dir() else []:
-            notebook = nbformat.read(path, as_version=4)
-            ignore_device_dependent_outputs(notebook)
-            copy = destination / language / path.name
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, copy)
-            copies.append(copy)
+    for path in all_notebook_paths():
+        notebook = nbformat.read(path, as_version=4)
+        ignore_device_dependent_outputs(notebook)
+        copy = destination / path.parent.name / path.name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, copy)
+        copies.append(copy)
     return copies
 
 
@@ -101,7 +98,7 @@ def hub_pass(
 
     Args:
         output: the folder for the executed copies (the GPU job: build/gpu/hub).
-        model, quantization, instruct_model: see companion.devices.hub_parameters.
+        model, quantization, instruct_model: see course_tools.devices.hub_parameters.
         numbers: only these notebooks ("05", "06"); None for all.
         jobs: notebooks executed side by side.
     Returns:

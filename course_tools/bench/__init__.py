@@ -1,4 +1,4 @@
-"""Benchmarks of the course on this machine: `python -m companion.bench [--quick] [--json PATH]`.
+"""Benchmarks of the course on this machine: `python -m course_tools.bench [--quick] [--json PATH]`.
 
 Measures, in one run, and prints as a table (targets marked met / missed):
 

@@ -1,7 +1,7 @@
 """Train the course's tiny model `tutorial-tiny` from scratch on CPU, deterministically.
 
-    python -m companion.tiny.train                    # the shipped model (~2 minutes on 2 cores)
-    python -m companion.tiny.train --quick --output-dir /tmp/tiny   # seconds; for tests
+    python -m course_tools.tiny.train                    # the shipped model (~2 minutes on 2 cores)
+    python -m course_tools.tiny.train --quick --output-dir /tmp/tiny   # seconds; for tests
 
 Steps: build the synthetic corpus (`corpus.py`), train the BPE tokenizer
 (`tokenizer.py`), train a ~156K-parameter `LlamaForCausalLM`, and save model,
@@ -17,8 +17,6 @@ The notebooks never need to run this: they load the shipped result
 (see `companion.tiny.MODEL_DIR`); the README's table of models says where it comes from.
 """
 
-# `python -m companion.tiny.train` imports the companion package first, which sets
-# OMP_WAIT_POLICY=PASSIVE before torch starts its thread pool (companion.notebook_setup).
 import argparse
 import json
 import math
@@ -27,17 +25,19 @@ import random
 import time
 from pathlib import Path
 
+import companion  # noqa: F401, I001  (first: it sets OMP_WAIT_POLICY=PASSIVE before torch starts its threads)
 import tokenizers
 import torch
 import transformers
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
 from companion.cache import file_sha256
+from companion.tiny import MODEL_DIR
 
-from companion.tiny.corpus import make_corpus
-from companion.tiny.tokenizer import train_tokenizer
+from course_tools.tiny.corpus import make_corpus
+from course_tools.tiny.tokenizer import train_tokenizer
 
-SHIPPED_DIR = Path(__file__).resolve().parent / "tutorial-tiny"
+SHIPPED_DIR = MODEL_DIR  # companion/tiny/tutorial-tiny/: the package ships what this writes
 NUM_THREADS = 2  # fixed, so that training is bit-for-bit reproducible
 
 # The configuration of the shipped model.

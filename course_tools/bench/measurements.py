@@ -1,4 +1,4 @@
-"""The six measurements of `python -m companion.bench` (see the package docstring)."""
+"""The six measurements of `python -m course_tools.bench` (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from companion.bench.children import LATENCY_PROMPT, run_child
+from course_tools.bench.children import LATENCY_PROMPT, run_child
 from companion.models import REAL_MODEL
 
 
 def measure_course(quick: bool) -> dict:
     """Execute every notebook (default parameters) and time each; skipped with --quick."""
-    from companion.course import notebook_paths, run_notebook
+    from course_tools.layout import notebook_paths
+    from course_tools.run import run_notebook
 
     if quick:
         return {"skipped": True, "notebooks": [], "total_seconds": None}

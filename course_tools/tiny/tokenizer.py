@@ -12,7 +12,7 @@ Numbers: the byte-level pre-tokenizer keeps " 17" together, and the corpus has
 so much counting that BPE learns every number from 1 to 60 as one token
 (" 17" is one token, so ", 17" costs two tokens: "," and " 17").
 
-Used by `companion/tiny/train.py`; the notebooks load the saved result with
+Used by `course_tools/tiny/train.py`; the notebooks load the saved result with
 `AutoTokenizer.from_pretrained(MODEL_DIR)`.
 """
 
