@@ -31,7 +31,6 @@ offline_guard.install()
 # (OMP_WAIT_POLICY=PASSIVE, no progress bars), which the notebooks' kernels inherit too.
 import companion  # noqa: E402,F401  (imported for its side effect, before torch)
 
-
 # Rough cost of one test item in seconds on one CPU thread, by marker (nbval's items are notebook cells).
 ITEM_SECONDS = {"notebooks": 15.0, "browser": 8.0, "slow": 5.0, "faults": 3.0}
 

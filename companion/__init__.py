@@ -15,6 +15,7 @@ from companion.notebook_setup import apply_quiet_environment, require_supported_
 apply_quiet_environment()
 require_supported_transformers()  # one clear sentence instead of an AttributeError deep in notebook 08
 
+from companion.doctor import diagnose  # noqa: E402
 from companion.errors import (  # noqa: E402
     ArgumentTypeError,
     CompanionError,
@@ -23,7 +24,6 @@ from companion.errors import (  # noqa: E402
     PaddingError,
     UnknownModelError,
 )
-from companion.doctor import diagnose  # noqa: E402
 from companion.generation import (  # noqa: E402
     generate_ids,
     generate_text,

@@ -34,9 +34,9 @@ import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from companion.errors import CompanionError
 

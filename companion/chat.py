@@ -16,8 +16,8 @@ batch of chats at once, padded on the left by `companion.generate_text`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from companion.errors import ArgumentTypeError, CompanionError
 from companion.generation import generate_text, require_max_new_tokens, require_model, require_tokenizer

@@ -63,7 +63,7 @@ class ForwardPassRecorder:
         # (batch, length) ids or (batch, length, hidden) embeddings: the length is dimension 1.
         self.input_lengths.append(int(tokens.shape[1]) if tokens is not None else 0)
 
-    def __enter__(self) -> "ForwardPassRecorder":
+    def __enter__(self) -> ForwardPassRecorder:
         self.input_lengths = []
         self._handle = self.model.register_forward_hook(self._record, with_kwargs=True)
         return self

@@ -14,8 +14,8 @@ the call (the exercise checks, `companion.exercises.*.check_*`, print verdicts i
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 import torch
 

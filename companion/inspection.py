@@ -13,13 +13,12 @@ attention mask and matching position ids are passed to the model, as `generate()
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
 from companion.errors import CompanionError
-from companion.language import Messages, current_language, localized_number
 from companion.generation import (
     as_prompt_list,
     end_of_sequence_ids,
@@ -32,7 +31,7 @@ from companion.generation import (
     require_tokenizer,
     tokenize_batch,
 )
-
+from companion.language import Messages, current_language, localized_number
 
 # The column headers of format_token_table, in the notebook's language.
 MESSAGES = Messages(__name__, {

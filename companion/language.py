@@ -27,10 +27,10 @@ LANGUAGES = ("en", "de")
 DEFAULT_LANGUAGE = "en"
 
 _current = DEFAULT_LANGUAGE
-CATALOGUES: list["Messages"] = []  # every catalogue, in import order (for the tests)
+CATALOGUES: list[Messages] = []  # every catalogue, in import order (for the tests)
 
 
-def all_catalogues() -> list["Messages"]:
+def all_catalogues() -> list[Messages]:
     """Every catalogue of the package: imports each module that prints for learners first.
 
     Catalogues register themselves when their module is imported; the tests use this to see

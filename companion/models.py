@@ -15,9 +15,9 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from companion.dependencies import MESSAGES as DEPENDENCY_MESSAGES
 from companion.dependencies import require

@@ -15,8 +15,8 @@ None of them changes the tokenizer it is given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 

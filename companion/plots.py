@@ -10,7 +10,7 @@ matplotlib is imported only when a chart is drawn.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 

@@ -19,7 +19,7 @@ A token that a filter removes gets the logit -inf, i.e. probability 0 after soft
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 

@@ -16,8 +16,8 @@ that padding is not part of the text, so the helpers leave it out.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 

@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 from course_tools.layout import LOCK, ROOT, project_facts
+
 # The oldest Python the lock resolves for; pyproject's requires-python says the same.
 PYTHON_FLOOR = "3.11"
 # Packages that only torch's CUDA build needs; which of them an install gets depends on the

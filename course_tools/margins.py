@@ -35,10 +35,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from companion.generation import eos_token_id_list  # first: companion sets its quiet environment before torch
-from companion.inspection import position_ids_for
-import torch  # noqa: I001  (after companion, see above)
+import torch  # in a kernel, before companion: `record` runs where companion has set OMP_WAIT_POLICY already
 
+from companion.generation import eos_token_id_list
+from companion.inspection import position_ids_for
 from course_tools.layout import NOTEBOOKS, ROOT, languages, notebook_number, notebook_paths
 
 RECORD_VARIABLE = "COMPANION_RECORD_MARGINS"  # the JSON-lines file the recorder appends to

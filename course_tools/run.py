@@ -12,9 +12,9 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from course_tools.layout import BUILD, NOTEBOOKS, languages, notebook_number, notebook_paths, shown_path
 

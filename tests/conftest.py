@@ -1,7 +1,8 @@
 """Shared fixtures: the course's models, loaded once per test session (offline: see ../conftest.py)."""
 
-import companion
 import pytest
+
+import companion
 
 
 @pytest.fixture(scope="session")

@@ -19,9 +19,10 @@ fixture's tokenizer stays as it is). tutorial-tiny's context is 256 positions
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import torch
@@ -29,8 +30,16 @@ import torch
 import companion
 from companion import chat as chat_module
 from companion import decoding, inspection, padding, plots, sampling, scores, throughput
-from companion.exercises import faster_decoding, generating_text, generation_mode, going_further, output_length
-from companion.exercises import padding_side, prompt_format, token_scores
+from companion.exercises import (
+    faster_decoding,
+    generating_text,
+    generation_mode,
+    going_further,
+    output_length,
+    padding_side,
+    prompt_format,
+    token_scores,
+)
 
 COMPANION_FOLDER = str(Path(companion.__file__).parent)
 NOT_YET = "not yet"
@@ -41,7 +50,7 @@ class Handled:
     """The call succeeds; `check(result, env)` is the documented result."""
 
     what: str
-    check: Callable[[Any, "Env"], bool]
+    check: Callable[[Any, Env], bool]
 
 
 class Placeholder:

@@ -9,11 +9,10 @@ import math
 import subprocess
 import sys
 
-from course_tools.layout import ROOT
 import pytest
 
 from course_tools.bench.report import TARGETS, format_table
-
+from course_tools.layout import ROOT
 
 
 def positive_finite(value) -> bool:

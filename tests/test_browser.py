@@ -18,9 +18,8 @@ import nbformat
 import pytest
 from browser import PageProblems, find_chromium, jupyterlab, launched_chromium, serve_folder
 
-from course_tools.layout import ROOT, editions, notebook_paths
-
 from course_tools import build_site
+from course_tools.layout import ROOT, editions, notebook_paths
 
 pytestmark = pytest.mark.browser
 

@@ -7,12 +7,13 @@ tokens generate() accepts. Timings are only checked for being positive and consi
 
 import math
 
-import companion  # noqa: F401  (quiet environment before torch)
 import pytest
 import torch
 from decoding_helpers import REPEATING_PROMPT, ChunkCounter, tokenize
 
+import companion  # noqa: F401  (quiet environment before torch)
 from companion.decoding import ForwardPassRecorder, TokenTimer, draft_acceptance, time_prefill_and_decode
+
 
 @pytest.mark.parametrize("use_cache", [True, False])
 def test_recorder_sees_one_pass_per_new_token(tiny, use_cache):

@@ -24,10 +24,9 @@ import re
 import nbformat
 import pytest
 
-from course_tools.layout import notebook_paths, source_paths
 from companion.language import LANGUAGES, all_catalogues, localized_number, rendered_pattern
-
 from course_tools import build_notebooks
+from course_tools.layout import notebook_paths, source_paths
 
 ENGLISH = notebook_paths("en")
 PAIRS = [(path, path.parent.parent / "de" / path.name) for path in ENGLISH]

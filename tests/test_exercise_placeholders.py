@@ -8,8 +8,9 @@ call each check with None directly.
 import re
 
 import nbformat
-from course_tools.layout import all_notebook_paths
 import pytest
+
+from course_tools.layout import all_notebook_paths
 
 EDITIONS = all_notebook_paths()
 NOT_YET = {"en": "Not yet. Hint: ", "de": "Noch nicht. Tipp: "}

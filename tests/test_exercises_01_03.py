@@ -28,8 +28,8 @@ from companion.exercises.generation_mode import (
     sentences,
 )
 from companion.exercises.output_length import (
-    check_max_length_new_tokens,
     check_generation_config,
+    check_max_length_new_tokens,
     check_new_text_only,
     check_stop_string,
 )

@@ -1,8 +1,8 @@
 """Tests for the exercise checks of notebook 06 (companion/exercises/going_further.py)."""
 
-import companion  # noqa: F401  (quiet environment before torch)
 import pytest
 
+import companion  # noqa: F401  (quiet environment before torch)
 from companion.exercises.going_further import check_floor_ms_per_token, check_seven_billion_memory
 from companion.models import load_model
 from companion.throughput import weight_bytes

@@ -10,8 +10,7 @@ from companion.exercises.token_scores import (
     check_least_certain_token,
     check_top_k_one_prediction,
 )
-from companion.generation import tokenize_batch
-from companion.generation import end_of_sequence_ids
+from companion.generation import end_of_sequence_ids, tokenize_batch
 from companion.scores import generated_token_mask
 
 SAMPLING_PROMPT = "I am a cat."

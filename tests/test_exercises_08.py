@@ -4,11 +4,11 @@ Right answers are worked out here from first principles (the model's config, rea
 generate() calls counted with a streamer), wrong answers must give a hint, never raise.
 """
 
-import companion  # noqa: F401  (quiet environment before torch)
 import pytest
 import torch
 from decoding_helpers import REPEATING_PROMPT, ChunkCounter, tokenize
 
+import companion  # noqa: F401  (quiet environment before torch)
 from companion.exercises.faster_decoding import (
     CACHE_EXERCISE_NEW_TOKENS,
     check_cache_shape,

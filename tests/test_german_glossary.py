@@ -12,10 +12,9 @@ import re
 
 import pytest
 
-from course_tools.layout import ROOT, source_paths
 from companion.language import all_catalogues
-
 from course_tools import build_notebooks
+from course_tools.layout import ROOT, source_paths
 
 README = ROOT / "README.md"
 

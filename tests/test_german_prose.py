@@ -18,10 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.layout import notebook_paths, source_paths
 from companion.language import all_catalogues, format_message
-
 from course_tools import build_notebooks
+from course_tools.layout import notebook_paths, source_paths
 
 RUN_LENGTH = 9
 GUIDE_RUNS = Path(__file__).with_name("guide_de_9_word_runs.txt")

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import companion
-from course_tools.devices import GUIDE_PROMPTS
 from companion.generation import generate_ids, pad_token_id_or_eos
+from course_tools.devices import GUIDE_PROMPTS
 
 pytestmark = [
     pytest.mark.gpu,

@@ -18,10 +18,9 @@ import sys
 import nbformat
 import pytest
 import torch
-
 from committed_notebooks import notebook_cells, notebook_path, printed
-from course_tools.layout import ROOT, notebook_paths, source_paths
-from course_tools.run import default_parameters
+
+from course_tools import build_notebooks, gpu_check, tag_device_cells
 from course_tools.devices import (
     DEVICE_DEPENDENT_CELLS,
     DEVICE_DEPENDENT_TAG,
@@ -30,10 +29,8 @@ from course_tools.devices import (
     HUB_OVERRIDES,
     hub_parameters,
 )
-
-from course_tools import build_notebooks
-from course_tools import gpu_check
-from course_tools import tag_device_cells
+from course_tools.layout import ROOT, notebook_paths, source_paths
+from course_tools.run import default_parameters
 
 STAND_IN = "smollm2-135m"  # a built-in instruct model in place of both hub models: no download
 

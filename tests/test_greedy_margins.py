@@ -16,11 +16,11 @@ import json
 import pytest
 import torch
 
-from course_tools.layout import notebook_paths
-from course_tools.devices import GUIDE_PROMPTS
 from companion.generation import pad_token_id_or_eos, tokenize_batch
-from course_tools.margins import SUMMARY_PATH, greedy_margins
 from companion.throughput import BATCH_PROMPTS
+from course_tools.devices import GUIDE_PROMPTS
+from course_tools.layout import notebook_paths
+from course_tools.margins import SUMMARY_PATH, greedy_margins
 
 # The largest change of a logit between two equivalent CPU computations of the same greedy paths
 # (drift_between_equivalent_computations below: 30 new tokens, one left-padded batch with the KV

@@ -4,8 +4,8 @@ import json
 import urllib.request
 
 import pytest
-
 from browser import jupyterlab
+
 from course_tools.layout import NOTEBOOKS, notebook_paths
 
 TOKEN = "course-test-token"

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 import companion
-from course_tools.layout import ROOT
 from companion.language import LANGUAGES, Messages, all_catalogues, current_language, placeholders, set_language
+from course_tools.layout import ROOT
 
 CATALOGUES = all_catalogues()  # imports every module that prints for learners
 MODULES = {name: module for name, module in sys.modules.items() if name.startswith("companion.")

@@ -8,6 +8,7 @@ their code, not by position.
 
 import ast
 import re
+
 import pytest
 from committed_notebooks import code_cell, notebook_cells, printed
 

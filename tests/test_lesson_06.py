@@ -10,7 +10,6 @@ import pytest
 from committed_notebooks import code_cell, code_cells, notebook_cells, printed, prose
 
 
-
 @pytest.fixture(scope="module")
 def cells():
     return notebook_cells("06")

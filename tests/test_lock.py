@@ -13,8 +13,8 @@ import tomllib
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
-from course_tools.layout import LOCK, ROOT
 from course_tools import lock
+from course_tools.layout import LOCK, ROOT
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 FACTS = PYPROJECT["tool"]["companion"]

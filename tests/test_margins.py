@@ -4,13 +4,13 @@ import json
 
 import pytest
 import torch
+from committed_notebooks import notebook_cells
 from transformers import GenerationMixin, LogitsProcessorList, RepetitionPenaltyLogitsProcessor
 
-from committed_notebooks import notebook_cells
-from course_tools import margins
 from companion.decoding import ForwardPassRecorder
-from course_tools.devices import GUIDE_PROMPTS
 from companion.generation import pad_token_id_or_eos, tokenize_batch
+from course_tools import margins
+from course_tools.devices import GUIDE_PROMPTS
 from course_tools.margins import greedy_margins, install_recorder
 
 

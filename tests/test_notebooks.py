@@ -16,13 +16,12 @@ import sys
 
 import nbformat
 import pytest
-
 from committed_notebooks import code_cell, notebook_cells, printed, verdict_prefix
+
+from companion.language import LANGUAGES
+from course_tools import build_notebooks
 from course_tools.layout import ROOT, notebook_paths, source_paths
 from course_tools.run import default_parameters, run_notebook
-from companion.language import LANGUAGES
-
-from course_tools import build_notebooks
 
 NOTEBOOKS = notebook_paths("en")
 EDITIONS = [path for language in LANGUAGES for path in notebook_paths(language)]  # en/01..., de/01...

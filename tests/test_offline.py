@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 import companion
 from companion import models
-from course_tools.run import run_notebook
 from companion.errors import UnknownModelError
+from course_tools.run import run_notebook
 
 OFFLINE_FOLDER = Path(offline_guard.__file__).parent
 # An address outside the machine (example.com's old IPv4 address): the guard must stop

@@ -8,8 +8,8 @@ import tomllib
 import nbformat
 import yaml
 
-from course_tools.layout import ROOT, notebook_paths
 from companion.dependencies import INSTALL_COMMANDS
+from course_tools.layout import ROOT, notebook_paths
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 from course_tools import bootstrap

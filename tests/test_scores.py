@@ -7,8 +7,7 @@ import torch
 from transformers import set_seed
 
 from companion.errors import CompanionError
-from companion.generation import pad_token_id_or_eos, tokenize_batch
-from companion.generation import end_of_sequence_ids
+from companion.generation import end_of_sequence_ids, pad_token_id_or_eos, tokenize_batch
 from companion.scores import (
     format_token_probability_table,
     generated_token_mask,

@@ -9,9 +9,8 @@ import html.parser
 import nbformat
 import pytest
 
-from course_tools.layout import ROOT, all_notebook_paths, editions, notebook_paths
-
 from course_tools import build_site
+from course_tools.layout import ROOT, all_notebook_paths, editions, notebook_paths
 from course_tools.readme_table import title_and_summary
 
 EDITIONS = editions()

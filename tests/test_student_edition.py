@@ -10,12 +10,11 @@ and that the notebook still runs from top to bottom.
 
 import nbformat
 import pytest
-
 from committed_notebooks import verdict_prefix
-from course_tools.layout import NOTEBOOKS, ROOT, editions, notebook_paths
-from course_tools.run import default_parameters, run_notebook
 
 from course_tools import student_edition
+from course_tools.layout import NOTEBOOKS, ROOT, editions, notebook_paths
+from course_tools.run import default_parameters, run_notebook
 
 EDITIONS = editions()
 SOURCES = [path for language in EDITIONS for path in notebook_paths(language)]

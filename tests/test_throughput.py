@@ -6,10 +6,10 @@ They run on the shipped tutorial-tiny model (no downloads) and compare with the 
 
 import math
 
-import companion  # noqa: F401  (quiet environment before torch)
 import pytest
 import torch
 
+import companion  # noqa: F401  (quiet environment before torch)
 from companion.models import load_model
 from companion.throughput import (
     BATCH_PROMPTS,

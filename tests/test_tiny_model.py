@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 
-from course_tools.layout import ROOT
 import pytest
 import torch
 import transformers
@@ -18,7 +17,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from companion.cache import file_sha256
 from companion.tiny import MODEL_DIR, is_built
-
+from course_tools.layout import ROOT
 
 # Plain generate() warns about the default length; one test checks that warning on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:Using the model-agnostic default `max_length`:UserWarning")

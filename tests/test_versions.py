@@ -2,7 +2,6 @@
 and a transformers outside the declared range is refused in one sentence."""
 
 
-from course_tools.layout import LOCK
 from companion.language import set_language
 from companion.notebook_setup import (
     COMPARED_LIBRARIES,
@@ -10,8 +9,8 @@ from companion.notebook_setup import (
     transformers_refusal,
     version_difference,
 )
-
 from course_tools import lock
+from course_tools.layout import LOCK
 
 
 def test_the_outputs_were_recorded_with_the_locks_versions():

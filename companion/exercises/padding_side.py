@@ -8,7 +8,7 @@ look at, not the code of the answer. All texts come from MESSAGES, in English an
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

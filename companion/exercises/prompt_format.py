@@ -8,7 +8,7 @@ Every text it prints comes from MESSAGES, in the notebook's language.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from companion.chat import render_chat, require_chat_template
 from companion.exercises import Verdict, is_whole_number, report

@@ -14,8 +14,7 @@ from transformers import set_seed
 
 from companion.exercises import Verdict, report
 from companion.exercises.generating_text import as_token_id
-from companion.generation import pad_token_id_or_eos, tokenize_batch
-from companion.generation import end_of_sequence_ids
+from companion.generation import end_of_sequence_ids, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
 from companion.scores import generated_token_mask
 

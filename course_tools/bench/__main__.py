@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import companion  # noqa: F401, I001  (first: it sets OMP_WAIT_POLICY=PASSIVE etc. before torch)
-
 import argparse
 import datetime
 import json
 import sys
 from pathlib import Path
 
+import companion  # noqa: F401, I001  (first: it sets OMP_WAIT_POLICY=PASSIVE etc. before torch)
 import course_tools.bench as bench_package
-from course_tools.bench.children import MEMORY_CONFIGURATIONS, TINY_MODEL, load_child, memory_child
 from companion.models import REAL_MODEL
+from course_tools.bench.children import MEMORY_CONFIGURATIONS, TINY_MODEL, load_child, memory_child
 from course_tools.bench.machine import load_average, machine_description
 from course_tools.bench.measurements import (
     measure_batching_figures,

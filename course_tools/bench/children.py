@@ -14,9 +14,9 @@ import subprocess
 import sys
 import time
 
+from companion.models import REAL_MODEL
 from course_tools.bench.machine import peak_rss_mib, proc_status_mib
 from course_tools.layout import ROOT
-from companion.models import REAL_MODEL
 
 CHILD_RESULT_PREFIX = "BENCH-RESULT "
 TINY_MODEL = "tutorial-tiny"

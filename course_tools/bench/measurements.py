@@ -8,8 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from course_tools.bench.children import LATENCY_PROMPT, run_child
 from companion.models import REAL_MODEL
+from course_tools.bench.children import LATENCY_PROMPT, run_child
 
 
 def measure_course(quick: bool) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from course_tools.bench.children import TINY_MODEL
 from companion.models import REAL_MODEL
+from course_tools.bench.children import TINY_MODEL
 
 TARGETS = {
     "course_total_seconds": ("<=", 180.0),
@@ -69,7 +69,7 @@ def format_table(results: dict) -> str:
         row(f"3. batched ({model_name})", f"{batching['batched_tokens_per_second']:.1f} tok/s",
             f"speed-up {batching['speedup']:.2f}x, equal rows {batching['equal_rows']}/{batching['prompts']}")
     for configuration, memory in results["memory"].items():
-        row(f"4. {configuration}: weights / peak RSS / RSS after", 
+        row(f"4. {configuration}: weights / peak RSS / RSS after",
             f"{memory['footprint_mib']:.0f} / {memory['peak_rss_mib']:.0f} / {memory['rss_after_generation_mib']:.0f} MiB",
             f"x fp32: {memory['footprint_ratio_to_fp32']:.2f} / {memory['peak_rss_ratio_to_fp32']:.2f} / "
             f"{memory['rss_after_generation_ratio_to_fp32']:.2f}, {memory['ms_per_token']:.0f} ms/token")

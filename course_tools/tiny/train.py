@@ -25,15 +25,14 @@ import random
 import time
 from pathlib import Path
 
-import companion  # noqa: F401, I001  (first: it sets OMP_WAIT_POLICY=PASSIVE before torch starts its threads)
 import tokenizers
 import torch
 import transformers
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
+import companion  # noqa: F401, I001  (first: it sets OMP_WAIT_POLICY=PASSIVE before torch starts its threads)
 from companion.cache import file_sha256
 from companion.tiny import MODEL_DIR
-
 from course_tools.tiny.corpus import make_corpus
 from course_tools.tiny.tokenizer import train_tokenizer
 

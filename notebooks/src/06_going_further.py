@@ -126,8 +126,8 @@ print(f"linear layers alone:    {kernels_ms:.1f} ms ({kernels_ms / ms_per_token:
 # programs take turns on the same cores, the step (timed once) suffers more than the best of five
 # tries, and the share drops; run the cell again and watch the figures move. The course
 # repository's performance notes (`docs/performance.md`) have a benchmark run on a quiet machine
-# (`make bench` in a clone of the repository), which also tries the usual remedies (bfloat16 weights, a static cache, `torch.compile`);
-# notebook 08 looks inside a step and at faster decoding.
+# (`make bench` in a clone of the repository), which also tries the usual remedies (bfloat16
+# weights, a static cache, `torch.compile`); notebook 08 looks inside a step and at faster decoding.
 #
 # Two levers move the floor itself: **read fewer bytes** (smaller weights: the memory
 # section below) or **share each read among more tokens** (batching, next).
@@ -155,8 +155,9 @@ print(f"linear layers alone:    {kernels_ms:.1f} ms ({kernels_ms / ms_per_token:
 # schnellste von fünf Versuchen, und der Anteil sinkt; führen Sie die Zelle noch einmal aus und
 # beobachten Sie, wie sich die Zahlen bewegen. Die Performance-Notizen im Repository des Kurses
 # (`docs/performance.md`) enthalten einen Benchmark-Lauf auf einem unbelasteten Rechner (`make bench`
-# in einem Klon des Repositorys), der außerdem die üblichen Gegenmittel ausprobiert (bfloat16-Gewichte, einen statischen Cache,
-# `torch.compile`); Notebook 08 schaut in einen Schritt hinein und zeigt schnelleres Decoding.
+# in einem Klon des Repositorys), der außerdem die üblichen Gegenmittel ausprobiert
+# (bfloat16-Gewichte, einen statischen Cache, `torch.compile`); Notebook 08 schaut in einen
+# Schritt hinein und zeigt schnelleres Decoding.
 #
 # Die Untergrenze selbst lässt sich mit zwei Hebeln verschieben: **weniger Bytes lesen** (kleinere
 # Gewichte: der Abschnitt zum Speicher weiter unten) oder **jeden Lesevorgang auf mehr Tokens
