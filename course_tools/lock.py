@@ -68,6 +68,8 @@ def resolve() -> str:
         no_deps_input = folder / "no-deps.in"
         no_deps_input.write_text("\n".join(facts["no-deps-requirements"]) + "\n")
         no_deps = uv_compile([str(no_deps_input), "--no-deps"], folder / "no-deps.txt")
+        # uv's "via" comments name the input files; without their temporary folder the lock is the same every time.
+        project, no_deps = (text.replace(f"{folder}/", "") for text in (project, no_deps))
     header = "\n".join([
         "# The course's whole environment, exact versions with hashes. Made by `make lock`",
         "# (course_tools/lock.py: uv pip compile --universal, resolved as on the date in pyproject.toml's",
