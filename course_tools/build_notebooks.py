@@ -25,11 +25,11 @@ from pathlib import Path
 
 import nbformat
 
+from companion.language import DEFAULT_LANGUAGE
 from course_tools.layout import LOCK, NOTEBOOKS, ROOT, languages, project, project_facts, source_paths
 from course_tools.lock import normalise, pinned
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-DEFAULT_LANGUAGE = "en"
 # The setup call as the source writes it; other editions add their language (see language_setup_line).
 SETUP_LINE = "companion.setup_notebook(seed=SEED)"
 

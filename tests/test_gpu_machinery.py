@@ -29,7 +29,7 @@ from course_tools.devices import (
     HUB_OVERRIDES,
     hub_parameters,
 )
-from course_tools.layout import ROOT, notebook_paths, source_paths
+from course_tools.layout import NOTEBOOKS, ROOT, all_notebook_paths, notebook_paths, source_paths
 from course_tools.run import default_parameters
 
 STAND_IN = "smollm2-135m"  # a built-in instruct model in place of both hub models: no download
@@ -119,9 +119,8 @@ def test_nbval_copies_ignore_the_outputs_of_device_dependent_cells_and_change_no
         assert tags == expected, before.id
         assert after == before, f"{before.id}: only the tags may change"
     copies = gpu_check.nbval_copies(tmp_path / "nbval")
-    editions = [path for language in ("en", "de") for path in notebook_paths(language)]
     assert [copied.relative_to(tmp_path / "nbval") for copied in copies] == [
-        path.relative_to(ROOT / "notebooks") for path in editions
+        path.relative_to(NOTEBOOKS) for path in all_notebook_paths()
     ]
 
 
