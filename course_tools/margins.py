@@ -363,6 +363,22 @@ def summarize(lines: list[dict], cell_ids: dict[str, dict[int, str]], environmen
     }
 
 
+def execute_with_recorder(notebook: Path, executed: Path, record_file: Path) -> None:
+    """Execute `notebook` into `executed` in a kernel with the recorder installed; it appends to `record_file`.
+
+    The kernel loads this module as an IPython extension (KERNEL_EXTENSION) before the first cell,
+    with the repository root on its PYTHONPATH; it inherits the file and the notebook's number
+    through the environment. Raises papermill's error if a cell fails.
+    """
+    from course_tools.run import execute_notebook
+
+    python_path = os.pathsep.join(entry for entry in (str(ROOT), os.environ.get("PYTHONPATH")) if entry)
+    variables = {RECORD_VARIABLE: str(record_file), NOTEBOOK_VARIABLE: notebook_number(notebook),
+                 "PYTHONPATH": python_path}
+    with variables_set(**variables):
+        execute_notebook(notebook, executed, kernel_arguments=[KERNEL_EXTENSION])
+
+
 @contextlib.contextmanager
 def variables_set(**values: str):
     """Set environment variables (which the kernels started meanwhile inherit); put the old values back after."""
@@ -394,7 +410,7 @@ def record(numbers: list[str] | None = None, language: str = "en", output: Path 
 
     import transformers
 
-    from course_tools.run import execute_notebook, use_one_thread_per_kernel
+    from course_tools.run import use_one_thread_per_kernel
 
     use_one_thread_per_kernel()  # the committed outputs were computed with one thread per kernel
     paths = [path for path in notebook_paths(language) if numbers is None or notebook_number(path) in numbers]
@@ -402,16 +418,12 @@ def record(numbers: list[str] | None = None, language: str = "en", output: Path 
         raise ValueError(f"no notebook for some of {numbers} in notebooks/{language}/")
     lines: list[dict] = []
     cell_ids: dict[str, dict[int, str]] = {}
-    # The kernels import this module as an extension: the repository root goes on their PYTHONPATH.
-    with tempfile.TemporaryDirectory(prefix="greedy-margins-") as folder, variables_set(
-        PYTHONPATH=os.pathsep.join(entry for entry in (str(ROOT), os.environ.get("PYTHONPATH")) if entry)
-    ):
+    with tempfile.TemporaryDirectory(prefix="greedy-margins-") as folder:
         for path in paths:
             number = notebook_number(path)
             record_file = Path(folder) / f"{number}.jsonl"
             executed = Path(folder) / path.name
-            with variables_set(**{RECORD_VARIABLE: str(record_file), NOTEBOOK_VARIABLE: number}):
-                execute_notebook(path, executed, kernel_arguments=[KERNEL_EXTENSION])
+            execute_with_recorder(path, executed, record_file)
             cell_ids[number] = cell_ids_by_execution_count(executed)
             if record_file.exists():
                 lines += [json.loads(line) for line in record_file.read_text().splitlines() if line]

@@ -1,6 +1,7 @@
 """course_tools.margins: greedy margins from one forward pass, the recorder around generate(), the summary."""
 
 import json
+import os
 
 import pytest
 import torch
@@ -132,6 +133,23 @@ def test_record_executes_a_notebook_with_the_recorder_and_writes_the_summary(tmp
     code = {cell.id: cell.source for cell in notebook_cells("01") if cell.cell_type == "code"}
     for entry in entries:
         assert entry["cell"] in code, entry
-        assert "generate" in code[entry["cell"]] or "check_" in code[entry["cell"]] or "generator(" in code[entry["cell"]]
+        cell_code = code[entry["cell"]]
+        assert "generate" in cell_code or "check_" in cell_code or "generator(" in cell_code
     assert "01-020" in {entry["cell"] for entry in entries}, "the first model.generate of notebook 01"
     assert summary["minimum"]["min_margin"] == min(entry["min_margin"] for entry in entries) > 0
+
+
+def test_the_recorder_installs_itself_in_a_kernel_the_notebook_knows_nothing_of(tmp_path):
+    """`record` starts kernels with the recorder as an IPython extension: no notebook or companion code asks for it."""
+    import nbformat
+
+    code = ("import companion\nmodel, tokenizer = companion.load_model('tutorial-tiny')\n"
+            "inputs = tokenizer(['I am a cat.'], return_tensors='pt')\n"
+            "ids = model.generate(**inputs, max_new_tokens=5, do_sample=False)")
+    notebook = tmp_path / "07_probe.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), notebook)
+    record_file = tmp_path / "margins.jsonl"
+    margins.execute_with_recorder(notebook, tmp_path / "executed.ipynb", record_file)
+    [line] = [json.loads(line) for line in record_file.read_text().splitlines()]
+    assert line["notebook"] == "07" and line["cell"] == 1 and line["steps"] == 5 and line["min_margin"] > 0
+    assert margins.RECORD_VARIABLE not in os.environ, "the variables are put back after the run"
