@@ -78,13 +78,13 @@ def colab_install_source() -> str:
         "            before[name] = None",
         f'    course_package = "companion @ git+{repository}"',
         '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", course_package, *locked], check=True)',
-        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "{no_deps[0]}"], check=True)' if len(no_deps) == 1 else
-        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", {", ".join(repr(r) for r in no_deps)}], check=True)',
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "{no_deps[0]}"], check=True)' if len(no_deps) == 1 else  # noqa: E501 (the cell's lines as learners see them)
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", {", ".join(repr(r) for r in no_deps)}], check=True)',  # noqa: E501 (as above)
         "    # A library that was already imported keeps its old version in memory until the runtime restarts.",
         "    stale = [name for name in names",
         '             if name.replace("-", "_") in sys.modules and before[name] != importlib.metadata.version(name)]',
         "    if stale:",
-        '        print(f"Restarting the runtime to load the new {\', \'.join(stale)}: then run the notebook again from the top.")',
+        '        print(f"Restarting the runtime to load the new {\', \'.join(stale)}: then run the notebook again from the top.")',  # noqa: E501 (as above)
         "        os.kill(os.getpid(), 9)  # Colab restarts a runtime whose kernel has ended",
     ])
 

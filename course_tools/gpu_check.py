@@ -116,7 +116,8 @@ def run_step(number: int, title: str, action) -> bool:
     print(f"[{number}/4] {title}", flush=True)
     start = time.perf_counter()
     passed = action()
-    print(f"[{number}/4] {'passed' if passed else 'FAILED'} ({time.perf_counter() - start:.0f} s): {title}\n", flush=True)
+    seconds = time.perf_counter() - start
+    print(f"[{number}/4] {'passed' if passed else 'FAILED'} ({seconds:.0f} s): {title}\n", flush=True)
     return passed
 
 

@@ -57,7 +57,8 @@ def title_and_summary(notebook: Path) -> tuple[str, str]:
         plain = re.sub(r"[*_`]", "", paragraph).strip()
         if not plain or paragraph.startswith(("#", "-", "*", ">")) and not paragraph.startswith("**"):
             continue
-        if plain.lower().startswith(("what you will learn", "was sie lernen")) or paragraph.lstrip().startswith(("- ", "* ", "1. ")):
+        is_list = paragraph.lstrip().startswith(("- ", "* ", "1. "))
+        if plain.lower().startswith(("what you will learn", "was sie lernen")) or is_list:
             continue
         summary = first_sentence(plain)
         break
@@ -78,7 +79,8 @@ def table() -> str:
         german = NOTEBOOKS / german_edition / notebook.name
         german_cells = f"[{title_and_summary(german)[0]}]({german.relative_to(ROOT).as_posix()}) | {badge(german)}" \
             if german.exists() else "– | –"
-        rows.append(f"| [{title}]({notebook.relative_to(ROOT).as_posix()}) | {summary} | {badge(notebook)} | {german_cells} |")
+        english = f"[{title}]({notebook.relative_to(ROOT).as_posix()})"
+        rows.append(f"| {english} | {summary} | {badge(notebook)} | {german_cells} |")
     return "\n".join(rows)
 
 

@@ -159,7 +159,8 @@ def run_course(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    paths = [path for path in notebook_paths(language, notebook_root) if numbers is None or notebook_number(path) in numbers]
+    paths = [path for path in notebook_paths(language, notebook_root)
+             if numbers is None or notebook_number(path) in numbers]
     if not paths:
         if verbose:
             print(f"No notebooks in notebooks/{language}/ yet: nothing to execute.")
@@ -177,7 +178,8 @@ def run_course(
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         started = longest_first(paths) if jobs > 1 else paths
-        finished = dict(zip(started, pool.map(run_and_report, started)))  # each papermill run waits on its kernel
+        # each papermill run waits on its kernel, so threads are enough
+        finished = dict(zip(started, pool.map(run_and_report, started), strict=True))
     runs = [finished[path] for path in paths]
     if verbose:
         failed = [run for run in runs if run.error]

@@ -216,7 +216,8 @@ def main():
     """Command-line entry point: parse arguments, train, print the facts."""
     parser = argparse.ArgumentParser(description="Train the course's tiny model tutorial-tiny on CPU.")
     parser.add_argument("--steps", type=int, default=None,
-                        help=f"training steps (default {FULL_SETTINGS['steps']}, or {QUICK_SETTINGS['steps']} with --quick)")
+                        help=f"training steps (default {FULL_SETTINGS['steps']}, "
+                             f"or {QUICK_SETTINGS['steps']} with --quick)")
     parser.add_argument("--output-dir", type=Path, default=SHIPPED_DIR,
                         help="where to save (default: the shipped companion/tiny/tutorial-tiny)")
     parser.add_argument("--seed", type=int, default=0)
