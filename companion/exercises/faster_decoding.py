@@ -1,10 +1,11 @@
-"""Checks for the exercises of notebook 08 (the KV cache and faster decoding).
+"""Checks for the exercises of notebook 08, the KV cache and faster decoding
+(`notebooks/src/08_kv_cache_and_faster_decoding.py`).
 
 Each check runs the real `model.generate()` on the model in use to find the right answer,
 so the exercises work with any MODEL. Nothing here checks a timing: the checks compare
 cache shapes, tokens and counts of forward passes, which are the same on every run.
 Every check prints "Correct!" or a hint (see `companion.exercises.report`) and never raises.
-The texts it prints come from MESSAGES, in English and German.
+The texts it prints come from MESSAGES at the end of this module, in English and German.
 """
 
 from __future__ import annotations
@@ -12,9 +13,142 @@ from __future__ import annotations
 import torch
 
 from companion.decoding import ForwardPassRecorder
-from companion.exercises import Verdict, is_whole_number, report
+from companion.exercises import Verdict, as_shape, is_whole_number, is_whole_number_between, report
 from companion.language import Messages
 
+# Exercise 1 generates this many tokens before looking at the cache.
+CACHE_EXERCISE_NEW_TOKENS = 5
+# Exercises 2 and 3 run generate() for the answer: keep the work bounded.
+MOST_NEW_TOKENS = 64
+MOST_LOOKUP_TOKENS = 32
+
+
+def check_cache_shape(answer, model, model_inputs) -> Verdict:
+    """Exercise 1: the shape of the first layer's keys in the cache that `generate()` returns.
+
+    The notebook's call is `model.generate(**model_inputs, max_new_tokens=5,
+    min_new_tokens=5, do_sample=False, return_dict_in_generate=True)`; its `.cache` is a
+    DynamicCache, and `cache.layers[0].keys` has shape (batch, key/value heads, positions, head size).
+    Args:
+        answer: the predicted shape, a tuple (or list, or torch.Size) of 4 ints.
+        model, model_inputs: the notebook's model and one tokenized prompt.
+    Returns:
+        whether `answer` equals the real shape.
+    """
+    shape = as_shape(answer)
+    if shape is None or len(shape) != 4:
+        return report(False, "", MESSAGES("cache_format"))
+    new_tokens = CACHE_EXERCISE_NEW_TOKENS
+    with torch.inference_mode():
+        output = model.generate(
+            **model_inputs, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
+            return_dict_in_generate=True,
+        )
+    expected = tuple(output.cache.layers[0].keys.shape)
+    if shape == expected:
+        return report(True, MESSAGES("cache_praise"), "")
+    config = model.config.get_text_config()
+    batch, heads, positions, head_size = shape
+    prompt_length = model_inputs["input_ids"].shape[1]
+    if batch != expected[0]:
+        hint = MESSAGES("cache_batch")
+    elif heads != expected[1]:
+        if heads == config.num_attention_heads and heads != expected[1]:
+            hint = MESSAGES("cache_query_heads")
+        else:
+            hint = MESSAGES("cache_heads")
+    elif head_size != expected[3]:
+        hint = MESSAGES("cache_head_size")
+    elif positions == expected[2] + 1:
+        hint = MESSAGES("cache_one_too_many")
+    elif positions == prompt_length:
+        hint = MESSAGES("cache_grows")
+    else:
+        hint = MESSAGES("cache_count")
+    return report(False, "", hint)
+
+
+def generate_arguments_problem(answer) -> str | None:
+    """Why the dict of generate() arguments in exercise 2 cannot be right yet, or None if it may be."""
+    if not isinstance(answer, dict):
+        return MESSAGES("arguments_dict")
+    if "max_length" in answer or "max_new_tokens" not in answer:
+        return MESSAGES("arguments_length")
+    max_new_tokens = answer["max_new_tokens"]
+    if not is_whole_number_between(max_new_tokens, 1, MOST_NEW_TOKENS):
+        return MESSAGES("arguments_max_new_tokens", most_new_tokens=MOST_NEW_TOKENS)
+    if answer.get("do_sample") is not False:
+        return MESSAGES("arguments_do_sample")
+    if answer.get("prompt_lookup_num_tokens") is None:
+        return MESSAGES("arguments_lookup")
+    num_beams = answer.get("num_beams", 1)
+    if not is_whole_number(num_beams) or num_beams != 1:
+        return MESSAGES("arguments_beams")
+    return None
+
+
+def check_fixed_lookup_call(answer, model, model_inputs) -> Verdict:
+    """Exercise 2: repair a generate() call whose prompt lookup was silently switched off.
+
+    Args:
+        answer: a dict of keyword arguments for `model.generate(**model_inputs, **answer)`.
+        model, model_inputs: the notebook's model and one tokenized prompt (batch 1).
+    Returns:
+        whether the call gives the greedy answer and needs fewer forward passes than new tokens.
+    """
+    problem = generate_arguments_problem(answer)
+    if problem is not None:
+        return report(False, "", problem)
+    try:
+        with torch.inference_mode():
+            with ForwardPassRecorder(model) as passes:
+                output = model.generate(**model_inputs, **answer)
+            greedy = model.generate(**model_inputs, max_new_tokens=answer["max_new_tokens"], do_sample=False)
+    except Exception as error:  # a wrong argument must give a hint, not a traceback
+        return report(False, "", MESSAGES("lookup_refused", error_type=type(error).__name__, error=error))
+    new_tokens = output.shape[1] - model_inputs["input_ids"].shape[1]
+    if not torch.equal(output, greedy):
+        return report(False, "", MESSAGES("lookup_not_greedy"))
+    if passes.count >= new_tokens:
+        return report(False, "", MESSAGES("lookup_no_draft", passes=passes.count, new_tokens=new_tokens))
+    return report(True, MESSAGES("lookup_praise", passes=passes.count, new_tokens=new_tokens), "")
+
+
+def tokens_per_pass(model, model_inputs, max_new_tokens: int, lookup_tokens: int) -> float:
+    """New tokens per forward pass of greedy prompt-lookup generation with `lookup_tokens` drafted tokens."""
+    with torch.inference_mode():
+        with ForwardPassRecorder(model) as passes:
+            output = model.generate(
+                **model_inputs, max_new_tokens=max_new_tokens, do_sample=False, prompt_lookup_num_tokens=lookup_tokens,
+            )
+    return (output.shape[1] - model_inputs["input_ids"].shape[1]) / passes.count
+
+
+def check_smallest_lookup_tokens(answer, model, model_inputs, max_new_tokens: int, goal: float = 3.0) -> Verdict:
+    """Exercise 3: the smallest prompt_lookup_num_tokens that reaches `goal` new tokens per forward pass.
+
+    Args:
+        answer: a whole number, the value for `prompt_lookup_num_tokens`.
+        model, model_inputs: the notebook's model and one tokenized prompt (batch 1).
+        max_new_tokens: the token budget of the generate() calls.
+        goal: new tokens per forward pass to reach (greedy decoding without drafts makes 1).
+    Returns:
+        whether `answer` reaches the goal and every smaller value does not.
+    """
+    if not is_whole_number_between(answer, 1, MOST_LOOKUP_TOKENS):
+        return report(False, "", MESSAGES("smallest_format", most_lookup_tokens=MOST_LOOKUP_TOKENS))
+    # Try 1, 2, 3, ... in order: the first value that reaches the goal is the right answer.
+    for lookup_tokens in range(1, answer + 1):
+        reached = tokens_per_pass(model, model_inputs, max_new_tokens, lookup_tokens) >= goal
+        if reached and lookup_tokens < answer:
+            return report(False, "", MESSAGES("smallest_too_large"))
+        if reached:
+            return report(True, MESSAGES("smallest_praise", answer=answer, goal=goal), "")
+    return report(False, "", MESSAGES("smallest_out_of_reach", goal=goal))
+
+
+# Every praise and hint these checks print, in English and German (see companion.language).
+# The checks look them up when they run, which is why the catalogue can stand after them.
 MESSAGES = Messages(__name__, {
     "cache_format": {
         "en": "hand in four whole numbers: (batch, key/value heads, positions, head size).",
@@ -133,135 +267,3 @@ MESSAGES = Messages(__name__, {
               "Entwurfs-Tokens plus einen eigenen Token übernehmen, also müssen die Entwürfe länger sein.",
     },
 })
-
-# Exercise 1 generates this many tokens before looking at the cache.
-CACHE_EXERCISE_NEW_TOKENS = 5
-# Exercises 2 and 3 run generate() for the answer: keep the work bounded.
-MOST_NEW_TOKENS = 64
-MOST_LOOKUP_TOKENS = 32
-
-
-def check_cache_shape(answer, model, model_inputs) -> Verdict:
-    """Exercise 1: the shape of the first layer's keys in the cache that `generate()` returns.
-
-    The notebook's call is `model.generate(**model_inputs, max_new_tokens=5,
-    min_new_tokens=5, do_sample=False, return_dict_in_generate=True)`; its `.cache` is a
-    DynamicCache, and `cache.layers[0].keys` has shape (batch, key/value heads, positions, head size).
-    Args:
-        answer: the predicted shape, a tuple (or list, or torch.Size) of 4 ints.
-        model, model_inputs: the notebook's model and one tokenized prompt.
-    Returns:
-        whether `answer` equals the real shape.
-    """
-    if isinstance(answer, torch.Size):
-        answer = tuple(answer)
-    if not isinstance(answer, (tuple, list)) or len(answer) != 4 or not all(is_whole_number(n) for n in answer):
-        return report(False, "", MESSAGES("cache_format"))
-    new_tokens = CACHE_EXERCISE_NEW_TOKENS
-    with torch.inference_mode():
-        output = model.generate(
-            **model_inputs, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
-            return_dict_in_generate=True,
-        )
-    expected = tuple(output.cache.layers[0].keys.shape)
-    answer = tuple(answer)
-    if answer == expected:
-        return report(True, MESSAGES("cache_praise"), "")
-    config = model.config.get_text_config()
-    batch, heads, positions, head_size = answer
-    prompt_length = model_inputs["input_ids"].shape[1]
-    if batch != expected[0]:
-        hint = MESSAGES("cache_batch")
-    elif heads != expected[1]:
-        if heads == config.num_attention_heads and heads != expected[1]:
-            hint = MESSAGES("cache_query_heads")
-        else:
-            hint = MESSAGES("cache_heads")
-    elif head_size != expected[3]:
-        hint = MESSAGES("cache_head_size")
-    elif positions == expected[2] + 1:
-        hint = MESSAGES("cache_one_too_many")
-    elif positions == prompt_length:
-        hint = MESSAGES("cache_grows")
-    else:
-        hint = MESSAGES("cache_count")
-    return report(False, "", hint)
-
-
-def generate_arguments_problem(answer) -> str | None:
-    """Why the dict of generate() arguments in exercise 2 cannot be right yet, or None if it may be."""
-    if not isinstance(answer, dict):
-        return MESSAGES("arguments_dict")
-    if "max_length" in answer or "max_new_tokens" not in answer:
-        return MESSAGES("arguments_length")
-    max_new_tokens = answer["max_new_tokens"]
-    if not is_whole_number(max_new_tokens) or not 1 <= max_new_tokens <= MOST_NEW_TOKENS:
-        return MESSAGES("arguments_max_new_tokens", most_new_tokens=MOST_NEW_TOKENS)
-    if answer.get("do_sample") is not False:
-        return MESSAGES("arguments_do_sample")
-    if answer.get("prompt_lookup_num_tokens") is None:
-        return MESSAGES("arguments_lookup")
-    num_beams = answer.get("num_beams", 1)
-    if not is_whole_number(num_beams) or num_beams != 1:
-        return MESSAGES("arguments_beams")
-    return None
-
-
-def check_fixed_lookup_call(answer, model, model_inputs) -> Verdict:
-    """Exercise 2: repair a generate() call whose prompt lookup was silently switched off.
-
-    Args:
-        answer: a dict of keyword arguments for `model.generate(**model_inputs, **answer)`.
-        model, model_inputs: the notebook's model and one tokenized prompt (batch 1).
-    Returns:
-        whether the call gives the greedy answer and needs fewer forward passes than new tokens.
-    """
-    problem = generate_arguments_problem(answer)
-    if problem is not None:
-        return report(False, "", problem)
-    try:
-        with torch.inference_mode():
-            with ForwardPassRecorder(model) as passes:
-                output = model.generate(**model_inputs, **answer)
-            greedy = model.generate(**model_inputs, max_new_tokens=answer["max_new_tokens"], do_sample=False)
-    except Exception as error:  # a wrong argument must give a hint, not a traceback
-        return report(False, "", MESSAGES("lookup_refused", error_type=type(error).__name__, error=error))
-    new_tokens = output.shape[1] - model_inputs["input_ids"].shape[1]
-    if not torch.equal(output, greedy):
-        return report(False, "", MESSAGES("lookup_not_greedy"))
-    if passes.count >= new_tokens:
-        return report(False, "", MESSAGES("lookup_no_draft", passes=passes.count, new_tokens=new_tokens))
-    return report(True, MESSAGES("lookup_praise", passes=passes.count, new_tokens=new_tokens), "")
-
-
-def tokens_per_pass(model, model_inputs, max_new_tokens: int, lookup_tokens: int) -> float:
-    """New tokens per forward pass of greedy prompt-lookup generation with `lookup_tokens` drafted tokens."""
-    with torch.inference_mode():
-        with ForwardPassRecorder(model) as passes:
-            output = model.generate(
-                **model_inputs, max_new_tokens=max_new_tokens, do_sample=False, prompt_lookup_num_tokens=lookup_tokens,
-            )
-    return (output.shape[1] - model_inputs["input_ids"].shape[1]) / passes.count
-
-
-def check_smallest_lookup_tokens(answer, model, model_inputs, max_new_tokens: int, goal: float = 3.0) -> Verdict:
-    """Exercise 3: the smallest prompt_lookup_num_tokens that reaches `goal` new tokens per forward pass.
-
-    Args:
-        answer: a whole number, the value for `prompt_lookup_num_tokens`.
-        model, model_inputs: the notebook's model and one tokenized prompt (batch 1).
-        max_new_tokens: the token budget of the generate() calls.
-        goal: new tokens per forward pass to reach (greedy decoding without drafts makes 1).
-    Returns:
-        whether `answer` reaches the goal and every smaller value does not.
-    """
-    if not is_whole_number(answer) or not 1 <= answer <= MOST_LOOKUP_TOKENS:
-        return report(False, "", MESSAGES("smallest_format", most_lookup_tokens=MOST_LOOKUP_TOKENS))
-    # Try 1, 2, 3, ... in order: the first value that reaches the goal is the right answer.
-    for lookup_tokens in range(1, answer + 1):
-        reached = tokens_per_pass(model, model_inputs, max_new_tokens, lookup_tokens) >= goal
-        if reached and lookup_tokens < answer:
-            return report(False, "", MESSAGES("smallest_too_large"))
-        if reached:
-            return report(True, MESSAGES("smallest_praise", answer=answer, goal=goal), "")
-    return report(False, "", MESSAGES("smallest_out_of_reach", goal=goal))

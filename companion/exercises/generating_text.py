@@ -1,20 +1,164 @@
-"""Checks for the exercises of notebook 01 (generating text).
+"""Checks for the exercises of notebook 01, generating text (`notebooks/src/01_generating_text.py`).
 
 Each check computes the right answer itself from the model in use, so the exercises work
 with any MODEL, and prints "Correct!" or a hint (see `companion.exercises.report`). Hints
 name the idea to look at, not the code of the answer; a wrong answer never raises.
-All texts come from MESSAGES, in English and German (see `companion.language`).
+All texts come from MESSAGES at the end of this module, in English and German (see
+`companion.language`).
 """
 
 from __future__ import annotations
 
 import torch
 
-from companion.exercises import Verdict, is_whole_number, report
+from companion.exercises import Verdict, as_shape, as_token_id, report
 from companion.generation import generate_ids, generate_text, tokenize_batch
 from companion.inspection import next_token_distribution
 from companion.language import Messages
 
+
+def check_logits_shape(answer, model, tokenizer, prompt: str) -> Verdict:
+    """Exercise 1: the shape of `model(**inputs).logits` for one tokenized `prompt`, predicted.
+
+    Args:
+        answer: a tuple of three ints (batch, length, vocabulary), or a torch.Size.
+        model, tokenizer: the notebook's model.
+        prompt: the prompt of the exercise.
+    Returns:
+        a Verdict, truthy if the answer equals the real shape (the verdict is printed).
+    """
+    model_inputs = tokenizer([prompt], return_tensors="pt").to(model.device)
+    with torch.inference_mode():
+        expected = tuple(model(**model_inputs).logits.shape)
+    shape = as_shape(answer)
+    correct = shape == expected
+    if correct:
+        hint = ""
+    elif shape is None:
+        hint = MESSAGES("shape_format")
+    elif len(shape) != 3:
+        hint = MESSAGES("shape_axes")
+    elif shape[0] != expected[0]:
+        hint = MESSAGES("shape_batch")
+    elif shape[1] != expected[1]:
+        hint = MESSAGES("shape_length")
+    else:
+        hint = MESSAGES("shape_vocabulary")
+    return report(correct, MESSAGES("shape_praise", shape=expected, vocabulary=expected[2],
+                                    positions=expected[1]), hint)
+
+
+def check_most_likely_token(answer, model, tokenizer, prompt: str) -> Verdict:
+    """Exercise 2: the id (or text) of the token the model finds most likely after `prompt`.
+
+    Args:
+        answer: an int token id, a one-element tensor (e.g. from argmax()) or the token text.
+        model, tokenizer: the notebook's model.
+        prompt: the prompt of the exercise.
+    Returns:
+        a Verdict, truthy if the answer is right (the verdict is printed).
+    """
+    distribution = next_token_distribution(model, tokenizer, prompt)[0]  # (vocab,)
+    expected_id = int(distribution.argmax())
+    answer_id = as_token_id(answer, tokenizer)
+    if answer is None:
+        hint = MESSAGES("token_missing")
+    elif answer_id is None:
+        hint = MESSAGES("token_format")
+    elif answer_id != expected_id:
+        input_ids = tokenize_batch(tokenizer, prompt)["input_ids"]
+        with torch.inference_mode():
+            first_position = model(input_ids=input_ids.to(model.device)).logits[0, 0].argmax().item()
+        if answer_id == first_position and input_ids.shape[1] > 1:
+            hint = MESSAGES("token_first_position")
+        else:
+            hint = MESSAGES("token_position")
+    else:
+        hint = ""
+    token = tokenizer.decode([expected_id])
+    return report(answer_id == expected_id,
+                  MESSAGES("token_praise", token=token, token_id=expected_id,
+                           probability=distribution[expected_id].item()), hint)
+
+
+def pipeline_text(answer) -> str | None:
+    """The text of a pipeline answer: a string, or the pipeline's [{"generated_text": ...}] list."""
+    if isinstance(answer, str):
+        return answer
+    if isinstance(answer, list) and len(answer) == 1 and isinstance(answer[0], dict):
+        text = answer[0].get("generated_text")
+        return text if isinstance(text, str) else None
+    return None
+
+
+def check_pipeline_new_text(answer, model, tokenizer, prompt: str, max_new_tokens: int) -> Verdict:
+    """Exercise 3: a text-generation pipeline's greedy output for `prompt`, without the prompt.
+
+    Args:
+        answer: the pipeline's output, either its list [{"generated_text": ...}] or that string.
+        model, tokenizer: the notebook's model.
+        prompt, max_new_tokens: the settings of the exercise.
+    Returns:
+        a Verdict, truthy if the text equals the new tokens of
+        `model.generate(..., max_new_tokens=max_new_tokens, do_sample=False)`, decoded.
+    """
+    expected = generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)[0]
+    with_prompt = generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False,
+                                return_full_text=True)[0]
+    text = pipeline_text(answer)
+    correct = text is not None and text.strip() == expected.strip()
+    if correct:
+        hint = ""
+    elif text is None:
+        hint = MESSAGES("pipeline_format")
+    elif text.strip() == with_prompt.strip() or text.startswith(prompt):
+        hint = MESSAGES("pipeline_prompt")
+    else:
+        hint = MESSAGES("pipeline_settings", max_new_tokens=max_new_tokens)
+    return report(correct, MESSAGES("pipeline_praise"), hint)
+
+
+def check_greedy_loop(answer, model, tokenizer, prompt: str, steps: int) -> Verdict:
+    """Exercise 4: token ids from your own greedy loop, at most `steps` tokens after `prompt`.
+
+    Args:
+        answer: LongTensor of shape (1, t + n) or (t + n,), n <= steps: the prompt's ids
+            followed by the tokens your loop appended (stopping after an EOS token).
+        model, tokenizer: the notebook's model.
+        prompt: the prompt of the exercise.
+        steps: the most tokens the loop may add.
+    Returns:
+        a Verdict, truthy if the ids equal `model.generate(..., max_new_tokens=steps, do_sample=False)`.
+    """
+    expected, prompt_ids = generate_ids(model, tokenizer, prompt, max_new_tokens=steps, do_sample=False)
+    expected = expected[0].cpu()
+    prompt_length = prompt_ids.shape[1]
+    if not isinstance(answer, torch.Tensor):
+        return report(False, "", MESSAGES("loop_not_tensor"))
+    answer = answer.detach().cpu().reshape(-1)
+    correct = torch.equal(answer, expected)
+    if correct:
+        hint = ""
+    elif answer.shape[0] < prompt_length:
+        hint = MESSAGES("loop_prompt_missing")
+    elif answer.shape[0] == prompt_length:
+        hint = MESSAGES("loop_only_prompt")
+    elif answer.shape[0] > expected.shape[0] and torch.equal(answer[: expected.shape[0]], expected):
+        hint = MESSAGES("loop_past_eos")
+    elif answer.shape[0] < expected.shape[0]:
+        hint = MESSAGES("loop_too_short", added=answer.shape[0] - prompt_length,
+                        expected_added=expected.shape[0] - prompt_length, steps=steps)
+    elif answer.shape[0] > prompt_length + steps:
+        hint = MESSAGES("loop_too_long", steps=steps)
+    elif not torch.equal(answer[:prompt_length], expected[:prompt_length]):
+        hint = MESSAGES("loop_prompt_ids")
+    else:
+        hint = MESSAGES("loop_wrong_token")
+    return report(correct, MESSAGES("loop_praise", text=tokenizer.decode(expected[prompt_length:])), hint)
+
+
+# Every praise and hint these checks print, in English and German (see companion.language).
+# The checks look them up when they run, which is why the catalogue can stand after them.
 MESSAGES = Messages(__name__, {
     # Exercise 1: check_logits_shape
     "shape_praise": {
@@ -157,164 +301,3 @@ MESSAGES = Messages(__name__, {
               "vorhersagt, und geben Sie die ganze, um ihn verlängerte Sequenz erneut in das Modell.",
     },
 })
-
-
-def as_token_id(answer, tokenizer) -> int | None:
-    """Read an answer given as an int, a 0-d/1-element tensor, or the token's text; None if unreadable."""
-    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-        return int(answer.item())
-    if isinstance(answer, int) and not isinstance(answer, bool):
-        return answer
-    if isinstance(answer, str):
-        token_ids = tokenizer(answer, add_special_tokens=False)["input_ids"]
-        return token_ids[0] if len(token_ids) == 1 else None
-    return None
-
-
-def as_shape(answer) -> tuple[int, ...] | None:
-    """Read a shape given as a tuple or list of ints or a torch.Size; None if unreadable."""
-    if not isinstance(answer, (tuple, list, torch.Size)):
-        return None
-    if not all(is_whole_number(size) for size in answer):
-        return None
-    return tuple(answer)
-
-
-def check_logits_shape(answer, model, tokenizer, prompt: str) -> Verdict:
-    """Exercise 1: the shape of `model(**inputs).logits` for one tokenized `prompt`, predicted.
-
-    Args:
-        answer: a tuple of three ints (batch, length, vocabulary), or a torch.Size.
-        model, tokenizer: the notebook's model.
-        prompt: the prompt of the exercise.
-    Returns:
-        a Verdict, truthy if the answer equals the real shape (the verdict is printed).
-    """
-    model_inputs = tokenizer([prompt], return_tensors="pt").to(model.device)
-    with torch.inference_mode():
-        expected = tuple(model(**model_inputs).logits.shape)
-    shape = as_shape(answer)
-    correct = shape == expected
-    if correct:
-        hint = ""
-    elif shape is None:
-        hint = MESSAGES("shape_format")
-    elif len(shape) != 3:
-        hint = MESSAGES("shape_axes")
-    elif shape[0] != expected[0]:
-        hint = MESSAGES("shape_batch")
-    elif shape[1] != expected[1]:
-        hint = MESSAGES("shape_length")
-    else:
-        hint = MESSAGES("shape_vocabulary")
-    return report(correct, MESSAGES("shape_praise", shape=expected, vocabulary=expected[2],
-                                    positions=expected[1]), hint)
-
-
-def check_most_likely_token(answer, model, tokenizer, prompt: str) -> Verdict:
-    """Exercise 2: the id (or text) of the token the model finds most likely after `prompt`.
-
-    Args:
-        answer: an int token id, a one-element tensor (e.g. from argmax()) or the token text.
-        model, tokenizer: the notebook's model.
-        prompt: the prompt of the exercise.
-    Returns:
-        a Verdict, truthy if the answer is right (the verdict is printed).
-    """
-    distribution = next_token_distribution(model, tokenizer, prompt)[0]  # (vocab,)
-    expected_id = int(distribution.argmax())
-    answer_id = as_token_id(answer, tokenizer)
-    if answer is None:
-        hint = MESSAGES("token_missing")
-    elif answer_id is None:
-        hint = MESSAGES("token_format")
-    elif answer_id != expected_id:
-        input_ids = tokenize_batch(tokenizer, prompt)["input_ids"]
-        with torch.inference_mode():
-            first_position = model(input_ids=input_ids.to(model.device)).logits[0, 0].argmax().item()
-        if answer_id == first_position and input_ids.shape[1] > 1:
-            hint = MESSAGES("token_first_position")
-        else:
-            hint = MESSAGES("token_position")
-    else:
-        hint = ""
-    token = tokenizer.decode([expected_id])
-    return report(answer_id == expected_id,
-                  MESSAGES("token_praise", token=token, token_id=expected_id,
-                           probability=distribution[expected_id].item()), hint)
-
-
-def pipeline_text(answer) -> str | None:
-    """The text of a pipeline answer: a string, or the pipeline's [{"generated_text": ...}] list."""
-    if isinstance(answer, str):
-        return answer
-    if isinstance(answer, list) and len(answer) == 1 and isinstance(answer[0], dict):
-        text = answer[0].get("generated_text")
-        return text if isinstance(text, str) else None
-    return None
-
-
-def check_pipeline_new_text(answer, model, tokenizer, prompt: str, max_new_tokens: int) -> Verdict:
-    """Exercise 3: a text-generation pipeline's greedy output for `prompt`, without the prompt.
-
-    Args:
-        answer: the pipeline's output, either its list [{"generated_text": ...}] or that string.
-        model, tokenizer: the notebook's model.
-        prompt, max_new_tokens: the settings of the exercise.
-    Returns:
-        a Verdict, truthy if the text equals the new tokens of
-        `model.generate(..., max_new_tokens=max_new_tokens, do_sample=False)`, decoded.
-    """
-    expected = generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)[0]
-    with_prompt = generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False,
-                                return_full_text=True)[0]
-    text = pipeline_text(answer)
-    correct = text is not None and text.strip() == expected.strip()
-    if correct:
-        hint = ""
-    elif text is None:
-        hint = MESSAGES("pipeline_format")
-    elif text.strip() == with_prompt.strip() or text.startswith(prompt):
-        hint = MESSAGES("pipeline_prompt")
-    else:
-        hint = MESSAGES("pipeline_settings", max_new_tokens=max_new_tokens)
-    return report(correct, MESSAGES("pipeline_praise"), hint)
-
-
-def check_greedy_loop(answer, model, tokenizer, prompt: str, steps: int) -> Verdict:
-    """Exercise 4: token ids from your own greedy loop, at most `steps` tokens after `prompt`.
-
-    Args:
-        answer: LongTensor of shape (1, t + n) or (t + n,), n <= steps: the prompt's ids
-            followed by the tokens your loop appended (stopping after an EOS token).
-        model, tokenizer: the notebook's model.
-        prompt: the prompt of the exercise.
-        steps: the most tokens the loop may add.
-    Returns:
-        a Verdict, truthy if the ids equal `model.generate(..., max_new_tokens=steps, do_sample=False)`.
-    """
-    expected, prompt_ids = generate_ids(model, tokenizer, prompt, max_new_tokens=steps, do_sample=False)
-    expected = expected[0].cpu()
-    prompt_length = prompt_ids.shape[1]
-    if not isinstance(answer, torch.Tensor):
-        return report(False, "", MESSAGES("loop_not_tensor"))
-    answer = answer.detach().cpu().reshape(-1)
-    correct = torch.equal(answer, expected)
-    if correct:
-        hint = ""
-    elif answer.shape[0] < prompt_length:
-        hint = MESSAGES("loop_prompt_missing")
-    elif answer.shape[0] == prompt_length:
-        hint = MESSAGES("loop_only_prompt")
-    elif answer.shape[0] > expected.shape[0] and torch.equal(answer[: expected.shape[0]], expected):
-        hint = MESSAGES("loop_past_eos")
-    elif answer.shape[0] < expected.shape[0]:
-        hint = MESSAGES("loop_too_short", added=answer.shape[0] - prompt_length,
-                        expected_added=expected.shape[0] - prompt_length, steps=steps)
-    elif answer.shape[0] > prompt_length + steps:
-        hint = MESSAGES("loop_too_long", steps=steps)
-    elif not torch.equal(answer[:prompt_length], expected[:prompt_length]):
-        hint = MESSAGES("loop_prompt_ids")
-    else:
-        hint = MESSAGES("loop_wrong_token")
-    return report(correct, MESSAGES("loop_praise", text=tokenizer.decode(expected[prompt_length:])), hint)

@@ -1,163 +1,18 @@
-"""Checks for the exercises of notebook 03 (wrong generation mode).
+"""Checks for the exercises of notebook 03, wrong generation mode (`notebooks/src/03_generation_mode.py`).
 
-They print "Correct!" or a hint (see `companion.exercises.report`); the texts come from
-MESSAGES, in the notebook's language.
+Each check prints "Correct!" or a hint (see `companion.exercises.report`); those that depend on
+the model compute the right answer from the model in use. The texts come from MESSAGES at the
+end of this module, in the notebook's language.
 """
 
 from __future__ import annotations
 
 import torch
 
-from companion.exercises import Verdict, is_number, is_whole_number, report
+from companion.exercises import Verdict, is_number, is_whole_number, report, tensor_as_int
 from companion.generation import generate_ids
 from companion.language import Messages
 from companion.sampling import count_candidates, sampling_distribution
-
-MESSAGES = Messages(__name__, {
-    # check_decoding_modes
-    "modes_fill_in": {
-        "en": "fill in the dictionary: each task gets \"greedy\" or \"sampling\".",
-        "de": "Füllen Sie das Dict aus: Jede Aufgabe bekommt \"greedy\" oder \"sampling\".",
-    },
-    "modes_missing": {
-        "en": "give \"greedy\" or \"sampling\" for: {tasks}.",
-        "de": "Tragen Sie \"greedy\" oder \"sampling\" ein für: {tasks}.",
-    },
-    "modes_rethink": {
-        "en": "think again about: {tasks}. Is there one right output fixed by the input "
-              "(greedy), or do you want variety (sampling)?",
-        "de": "Überlegen Sie noch einmal bei: {tasks}. Legt die Eingabe genau eine richtige Ausgabe fest "
-              "(greedy), oder ist Abwechslung erwünscht (sampling)?",
-    },
-    "modes_praise": {
-        "en": "Input-grounded tasks (translation, transcription, extraction) want the most likely "
-              "output; creative ones benefit from sampling.",
-        "de": "Aufgaben, deren Ergebnis in der Eingabe steckt (Übersetzung, Transkription, Extraktion), "
-              "brauchen die wahrscheinlichste Ausgabe; kreative Aufgaben profitieren vom Sampling.",
-    },
-    # check_tokens_left
-    "top_p_store": {
-        "en": "store one whole number in answer: how many tokens generate() can still draw, e.g. answer = 12.",
-        "de": "Speichern Sie eine ganze Zahl in answer: wie viele Tokens generate() noch ziehen kann, "
-              "z. B. answer = 12.",
-    },
-    "top_p_default_top_k": {
-        "en": "that is what top_p alone keeps. Which filter does generate(do_sample=True) apply before "
-              "top_p when the call does not set it?",
-        "de": "So viele lässt top_p allein übrig. Welchen Filter wendet generate(do_sample=True) vor top_p "
-              "an, wenn der Aufruf ihn nicht festlegt?",
-    },
-    "top_p_include_last": {
-        "en": "include the token that makes the running total reach top_p: it is kept too.",
-        "de": "Zählen Sie auch den Token mit, durch den die laufende Summe top_p erreicht: "
-              "Er bleibt ebenfalls übrig.",
-    },
-    "top_p_running_total": {
-        "en": "sort the probabilities of the tokens still in play from high to low, add them up one by "
-              "one, and count how many tokens you need until the running total reaches top_p.",
-        "de": "Sortieren Sie die Wahrscheinlichkeiten der Tokens, die noch im Spiel sind, absteigend, "
-              "addieren Sie sie nacheinander auf und zählen Sie, wie viele Tokens Sie brauchen, bis die "
-              "laufende Summe top_p erreicht.",
-    },
-    "top_p_praise": {
-        "en": "After the default top_k, top_p={top_p} keeps {expected} tokens here; the rest can no longer "
-              "be drawn.",
-        "de": "Nach dem voreingestellten top_k lässt top_p={top_p} hier {expected} Tokens übrig; alle anderen "
-              "können nicht mehr gezogen werden.",
-    },
-    # check_greedy_predictions
-    "predictions_fill_in": {
-        "en": "fill in the dictionary: each call gets True (greedy text) or False.",
-        "de": "Füllen Sie das Dict aus: Jeder Aufruf bekommt True (Greedy-Text) oder False.",
-    },
-    "predictions_missing": {
-        "en": "give True or False for: {labels}.",
-        "de": "Tragen Sie True oder False ein für: {labels}.",
-    },
-    "predictions_rethink": {
-        "en": "think again about: {labels}. Which mode is generate() in without do_sample=True, "
-              "and which settings act in that mode too? Then run the calls and compare.",
-        "de": "Überlegen Sie noch einmal bei: {labels}. In welchem Modus arbeitet generate() ohne "
-              "do_sample=True, und welche Einstellungen wirken auch in diesem Modus? Führen Sie danach "
-              "die Aufrufe aus und vergleichen Sie.",
-    },
-    "predictions_praise": {
-        "en": "Sampling flags count only with do_sample=True (top_k=1 makes sampling greedy again); "
-              "repetition controls change greedy decoding too.",
-        "de": "Sampling-Flags zählen nur mit do_sample=True (top_k=1 macht das Sampling wieder greedy); "
-              "Einstellungen gegen Wiederholungen verändern auch das Greedy Decoding.",
-    },
-    # check_fixed_sampling
-    "fixed_praise": {
-        "en": "With do_sample=True the temperature and top_p settings take effect, and set_seed makes "
-              "the draw repeatable.",
-        "de": "Mit do_sample=True wirken die Einstellungen temperature und top_p, und set_seed macht "
-              "die Ziehung wiederholbar.",
-    },
-    "fixed_token_ids": {
-        "en": "store the token ids that the generation call returns (a 2-D tensor), "
-              "not the decoded text.",
-        "de": "Speichern Sie die Token-IDs, die der Generierungsaufruf zurückgibt (einen 2-D-Tensor), "
-              "nicht den dekodierten Text.",
-    },
-    "fixed_still_greedy": {
-        "en": "this is still the greedy text: temperature and top_p are ignored until "
-              "generate() is switched from greedy decoding to sampling.",
-        "de": "Das ist noch immer der Greedy-Text: temperature und top_p werden ignoriert, solange "
-              "generate() nicht vom Greedy Decoding auf Sampling umgestellt ist.",
-    },
-    "fixed_prompt": {
-        "en": "start from the exercise's prompt and keep max_new_tokens as it is.",
-        "de": "Gehen Sie vom Prompt der Übung aus und lassen Sie max_new_tokens unverändert.",
-    },
-    "fixed_other_sample": {
-        "en": "a sample, but not the one the check expects: set the seed right before "
-              "the call and keep temperature and top_p as they are.",
-        "de": "Ein Sample, aber nicht das erwartete: Setzen Sie den Seed unmittelbar vor dem "
-              "Aufruf und lassen Sie temperature und top_p unverändert.",
-    },
-    # check_loop_breaking_penalty
-    "penalty_none_praise": {
-        "en": "No penalty up to 2.0 breaks this model's loop here: try no_repeat_ngram_size instead.",
-        "de": "Kein Strafwert bis 2,0 durchbricht hier die Schleife dieses Modells: Probieren Sie "
-              "stattdessen no_repeat_ngram_size aus.",
-    },
-    "penalty_none_wrong": {
-        "en": "a penalty up to 2.0 does break the loop here: try them in steps of 0.1 from 1.0 upward "
-              "and store the first that works.",
-        "de": "Hier durchbricht sehr wohl ein Strafwert bis 2,0 die Schleife: Probieren Sie die Werte ab "
-              "repetition_penalty=1.0 in Schritten von 0,1 aufwärts und speichern Sie den ersten, der "
-              "wirkt.",
-    },
-    "penalty_praise": {
-        "en": "From repetition_penalty={expected} on, the tokens already in the text are penalised enough "
-              "that the loop never starts again.",
-        "de": "Ab repetition_penalty={expected} werden die Tokens, die schon im Text stehen, so stark "
-              "bestraft, dass die Schleife nicht wieder beginnt.",
-    },
-    "penalty_number": {
-        "en": "store a number in answer: the penalty, e.g. answer = 1.7 (or answer = \"none\" if no "
-              "penalty up to 2.0 works).",
-        "de": "Speichern Sie eine Zahl in answer: den Strafwert, z. B. answer = 1.7 (oder "
-              "answer = \"none\", falls kein Strafwert bis 2,0 wirkt).",
-    },
-    "penalty_below_one": {
-        "en": "a penalty below 1 rewards tokens that are already in the text: "
-              "it makes the loop stronger.",
-        "de": "Ein Strafwert unter 1 belohnt Tokens, die schon im Text stehen: "
-              "Er verstärkt die Schleife.",
-    },
-    "penalty_too_weak": {
-        "en": "at {answer} a sentence still repeats: the penalty is too weak.",
-        "de": "Bei repetition_penalty={answer} wiederholt sich noch ein Satz: Der Strafwert ist zu schwach.",
-    },
-    "penalty_smaller_works": {
-        "en": "{answer} breaks the loop, but a smaller penalty does too: "
-              "try them in steps of 0.1 from 1.0 upward.",
-        "de": "repetition_penalty={answer} durchbricht die Schleife, aber ein kleinerer Strafwert schafft das "
-              "auch: Probieren Sie die Werte ab repetition_penalty=1.0 in Schritten von 0,1 aufwärts.",
-    },
-})
 
 # Which decoding suits which task: tasks grounded in their input want the most likely
 # output (greedy), open-ended creative ones want variety (sampling).
@@ -204,8 +59,7 @@ def check_tokens_left(answer, model, tokenizer, prompt: str, top_p: float) -> Ve
         return report(False, "", MESSAGES("top_p_store"))
     expected = count_candidates(sampling_distribution(model, tokenizer, prompt, top_p=top_p))
     without_top_k = count_candidates(sampling_distribution(model, tokenizer, prompt, top_p=top_p, top_k=None))
-    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-        answer = int(answer.item())
+    answer = tensor_as_int(answer)
     correct = answer == expected and not isinstance(answer, bool)
     if not is_whole_number(answer):
         hint = MESSAGES("top_p_store")
@@ -409,3 +263,152 @@ def check_loop_breaking_penalty(answer, model, tokenizer, prompt: str, max_new_t
     if answer < expected:
         return report(False, praise, MESSAGES("penalty_too_weak", answer=answer))
     return report(False, praise, MESSAGES("penalty_smaller_works", answer=answer))
+
+
+# Every praise and hint these checks print, in English and German (see companion.language).
+# The checks look them up when they run, which is why the catalogue can stand after them.
+MESSAGES = Messages(__name__, {
+    # check_decoding_modes
+    "modes_fill_in": {
+        "en": "fill in the dictionary: each task gets \"greedy\" or \"sampling\".",
+        "de": "Füllen Sie das Dict aus: Jede Aufgabe bekommt \"greedy\" oder \"sampling\".",
+    },
+    "modes_missing": {
+        "en": "give \"greedy\" or \"sampling\" for: {tasks}.",
+        "de": "Tragen Sie \"greedy\" oder \"sampling\" ein für: {tasks}.",
+    },
+    "modes_rethink": {
+        "en": "think again about: {tasks}. Is there one right output fixed by the input "
+              "(greedy), or do you want variety (sampling)?",
+        "de": "Überlegen Sie noch einmal bei: {tasks}. Legt die Eingabe genau eine richtige Ausgabe fest "
+              "(greedy), oder ist Abwechslung erwünscht (sampling)?",
+    },
+    "modes_praise": {
+        "en": "Input-grounded tasks (translation, transcription, extraction) want the most likely "
+              "output; creative ones benefit from sampling.",
+        "de": "Aufgaben, deren Ergebnis in der Eingabe steckt (Übersetzung, Transkription, Extraktion), "
+              "brauchen die wahrscheinlichste Ausgabe; kreative Aufgaben profitieren vom Sampling.",
+    },
+    # check_tokens_left
+    "top_p_store": {
+        "en": "store one whole number in answer: how many tokens generate() can still draw, e.g. answer = 12.",
+        "de": "Speichern Sie eine ganze Zahl in answer: wie viele Tokens generate() noch ziehen kann, "
+              "z. B. answer = 12.",
+    },
+    "top_p_default_top_k": {
+        "en": "that is what top_p alone keeps. Which filter does generate(do_sample=True) apply before "
+              "top_p when the call does not set it?",
+        "de": "So viele lässt top_p allein übrig. Welchen Filter wendet generate(do_sample=True) vor top_p "
+              "an, wenn der Aufruf ihn nicht festlegt?",
+    },
+    "top_p_include_last": {
+        "en": "include the token that makes the running total reach top_p: it is kept too.",
+        "de": "Zählen Sie auch den Token mit, durch den die laufende Summe top_p erreicht: "
+              "Er bleibt ebenfalls übrig.",
+    },
+    "top_p_running_total": {
+        "en": "sort the probabilities of the tokens still in play from high to low, add them up one by "
+              "one, and count how many tokens you need until the running total reaches top_p.",
+        "de": "Sortieren Sie die Wahrscheinlichkeiten der Tokens, die noch im Spiel sind, absteigend, "
+              "addieren Sie sie nacheinander auf und zählen Sie, wie viele Tokens Sie brauchen, bis die "
+              "laufende Summe top_p erreicht.",
+    },
+    "top_p_praise": {
+        "en": "After the default top_k, top_p={top_p} keeps {expected} tokens here; the rest can no longer "
+              "be drawn.",
+        "de": "Nach dem voreingestellten top_k lässt top_p={top_p} hier {expected} Tokens übrig; alle anderen "
+              "können nicht mehr gezogen werden.",
+    },
+    # check_greedy_predictions
+    "predictions_fill_in": {
+        "en": "fill in the dictionary: each call gets True (greedy text) or False.",
+        "de": "Füllen Sie das Dict aus: Jeder Aufruf bekommt True (Greedy-Text) oder False.",
+    },
+    "predictions_missing": {
+        "en": "give True or False for: {labels}.",
+        "de": "Tragen Sie True oder False ein für: {labels}.",
+    },
+    "predictions_rethink": {
+        "en": "think again about: {labels}. Which mode is generate() in without do_sample=True, "
+              "and which settings act in that mode too? Then run the calls and compare.",
+        "de": "Überlegen Sie noch einmal bei: {labels}. In welchem Modus arbeitet generate() ohne "
+              "do_sample=True, und welche Einstellungen wirken auch in diesem Modus? Führen Sie danach "
+              "die Aufrufe aus und vergleichen Sie.",
+    },
+    "predictions_praise": {
+        "en": "Sampling flags count only with do_sample=True (top_k=1 makes sampling greedy again); "
+              "repetition controls change greedy decoding too.",
+        "de": "Sampling-Flags zählen nur mit do_sample=True (top_k=1 macht das Sampling wieder greedy); "
+              "Einstellungen gegen Wiederholungen verändern auch das Greedy Decoding.",
+    },
+    # check_fixed_sampling
+    "fixed_praise": {
+        "en": "With do_sample=True the temperature and top_p settings take effect, and set_seed makes "
+              "the draw repeatable.",
+        "de": "Mit do_sample=True wirken die Einstellungen temperature und top_p, und set_seed macht "
+              "die Ziehung wiederholbar.",
+    },
+    "fixed_token_ids": {
+        "en": "store the token ids that the generation call returns (a 2-D tensor), "
+              "not the decoded text.",
+        "de": "Speichern Sie die Token-IDs, die der Generierungsaufruf zurückgibt (einen 2-D-Tensor), "
+              "nicht den dekodierten Text.",
+    },
+    "fixed_still_greedy": {
+        "en": "this is still the greedy text: temperature and top_p are ignored until "
+              "generate() is switched from greedy decoding to sampling.",
+        "de": "Das ist noch immer der Greedy-Text: temperature und top_p werden ignoriert, solange "
+              "generate() nicht vom Greedy Decoding auf Sampling umgestellt ist.",
+    },
+    "fixed_prompt": {
+        "en": "start from the exercise's prompt and keep max_new_tokens as it is.",
+        "de": "Gehen Sie vom Prompt der Übung aus und lassen Sie max_new_tokens unverändert.",
+    },
+    "fixed_other_sample": {
+        "en": "a sample, but not the one the check expects: set the seed right before "
+              "the call and keep temperature and top_p as they are.",
+        "de": "Ein Sample, aber nicht das erwartete: Setzen Sie den Seed unmittelbar vor dem "
+              "Aufruf und lassen Sie temperature und top_p unverändert.",
+    },
+    # check_loop_breaking_penalty
+    "penalty_none_praise": {
+        "en": "No penalty up to 2.0 breaks this model's loop here: try no_repeat_ngram_size instead.",
+        "de": "Kein Strafwert bis 2,0 durchbricht hier die Schleife dieses Modells: Probieren Sie "
+              "stattdessen no_repeat_ngram_size aus.",
+    },
+    "penalty_none_wrong": {
+        "en": "a penalty up to 2.0 does break the loop here: try them in steps of 0.1 from 1.0 upward "
+              "and store the first that works.",
+        "de": "Hier durchbricht sehr wohl ein Strafwert bis 2,0 die Schleife: Probieren Sie die Werte ab "
+              "repetition_penalty=1.0 in Schritten von 0,1 aufwärts und speichern Sie den ersten, der "
+              "wirkt.",
+    },
+    "penalty_praise": {
+        "en": "From repetition_penalty={expected} on, the tokens already in the text are penalised enough "
+              "that the loop never starts again.",
+        "de": "Ab repetition_penalty={expected} werden die Tokens, die schon im Text stehen, so stark "
+              "bestraft, dass die Schleife nicht wieder beginnt.",
+    },
+    "penalty_number": {
+        "en": "store a number in answer: the penalty, e.g. answer = 1.7 (or answer = \"none\" if no "
+              "penalty up to 2.0 works).",
+        "de": "Speichern Sie eine Zahl in answer: den Strafwert, z. B. answer = 1.7 (oder "
+              "answer = \"none\", falls kein Strafwert bis 2,0 wirkt).",
+    },
+    "penalty_below_one": {
+        "en": "a penalty below 1 rewards tokens that are already in the text: "
+              "it makes the loop stronger.",
+        "de": "Ein Strafwert unter 1 belohnt Tokens, die schon im Text stehen: "
+              "Er verstärkt die Schleife.",
+    },
+    "penalty_too_weak": {
+        "en": "at {answer} a sentence still repeats: the penalty is too weak.",
+        "de": "Bei repetition_penalty={answer} wiederholt sich noch ein Satz: Der Strafwert ist zu schwach.",
+    },
+    "penalty_smaller_works": {
+        "en": "{answer} breaks the loop, but a smaller penalty does too: "
+              "try them in steps of 0.1 from 1.0 upward.",
+        "de": "repetition_penalty={answer} durchbricht die Schleife, aber ein kleinerer Strafwert schafft das "
+              "auch: Probieren Sie die Werte ab repetition_penalty=1.0 in Schritten von 0,1 aufwärts.",
+    },
+})

@@ -1,9 +1,11 @@
-"""Checks for the exercises of notebook 06 (going further: latency, throughput, memory).
+"""Checks for the exercises of notebook 06, going further: latency, throughput, memory
+(`notebooks/src/06_going_further.py`).
 
 Each check computes the right answer itself from what the notebook measured, so the
 exercises work with any MODEL and on any machine, and prints "Correct!" or a hint
 (see `companion.exercises.report`).
-Every text it prints or raises comes from MESSAGES, in the notebook's language.
+Every text it prints or raises comes from MESSAGES at the end of this module, in the
+notebook's language.
 """
 
 from __future__ import annotations
@@ -14,153 +16,10 @@ import torch
 
 from companion.decoding import ForwardPassRecorder
 from companion.errors import CompanionError
-from companion.exercises import Verdict, is_number, is_whole_number, report
+from companion.exercises import Verdict, is_list_of_strings, is_number, is_whole_number, report
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
 from companion.throughput import weight_bytes
-
-MESSAGES = Messages(__name__, {
-    # check_floor_ms_per_token: the fastest possible time per new token
-    "floor_bandwidth_invalid": {
-        "en": "bandwidth_gb_per_s must be a positive number of GB/s, got {bandwidth_gb_per_s!r}: pass the "
-              "notebook's measurement, memory_bandwidth_gb_per_s()['copy_gb_per_s'].",
-        "de": "bandwidth_gb_per_s muss eine positive Zahl in GB/s sein, erhalten wurde {bandwidth_gb_per_s!r}: "
-              "Übergeben Sie die Messung aus dem Notebook, memory_bandwidth_gb_per_s()['copy_gb_per_s'].",
-    },
-    "floor_not_number": {
-        "en": "the answer is one number, in milliseconds: how long reading every weight once takes at this bandwidth.",
-        "de": "Die Antwort ist eine einzige Zahl in Millisekunden: wie lange es bei dieser Bandbreite dauert, "
-              "jedes Gewicht einmal zu lesen.",
-    },
-    "floor_seconds": {
-        "en": "that is in seconds; multiply by 1000 for milliseconds.",
-        "de": "Das ist in Sekunden gerechnet; für Millisekunden multiplizieren Sie mit 1000.",
-    },
-    "floor_units": {
-        "en": "check the units: GB/s means 10**9 bytes per second, and the answer is in milliseconds.",
-        "de": "Prüfen Sie die Einheiten: GB/s bedeutet 10**9 Bytes pro Sekunde, und die Antwort ist in "
-              "Millisekunden gefragt.",
-    },
-    "floor_upside_down": {
-        "en": "that is upside down: time = bytes to read / bytes per second.",
-        "de": "Da sind Zähler und Nenner vertauscht: Zeit = zu lesende Bytes / Bytes pro Sekunde.",
-    },
-    "floor_general": {
-        "en": "one step reads every weight byte once; time is the bytes to read divided by the bytes per "
-              "second the memory delivers (GB/s means 10**9 bytes per second).",
-        "de": "Ein Schritt liest jedes Byte der Gewichte genau einmal; die Zeit ist die Zahl der zu lesenden "
-              "Bytes geteilt durch die Bytes pro Sekunde, die der Speicher liefert (GB/s bedeutet 10**9 Bytes "
-              "pro Sekunde).",
-    },
-    "floor_praise": {
-        "en": "No implementation beats this floor without reading fewer bytes (smaller "
-              "weights) or sharing each read among more tokens (batching).",
-        "de": "Keine Implementierung unterbietet diese Untergrenze, außer sie liest weniger Bytes (kleinere "
-              "Gewichte) oder teilt jeden Lesevorgang auf mehr Tokens auf (Batching).",
-    },
-    # check_seven_billion_memory: GB of weights of a 7B model per precision
-    "memory_not_dict": {
-        "en": 'hand in a dict with the keys "fp32", "bf16" and "4bit", one number (GB) each.',
-        "de": 'Geben Sie ein Dict mit den Schlüsseln "fp32", "bf16" und "4bit" ab, mit je einer Zahl (in GB).',
-    },
-    "memory_praise": {
-        "en": "28 GB in fp32 needs a large GPU; 3.5 GB in 4-bit fits a free Colab GPU, "
-              "which is why the guide loads open_llama_7b in 4-bit.",
-        "de": "28 GB in fp32 brauchen eine große GPU; 3,5 GB in 4-bit passen auf eine kostenlose Colab-GPU. "
-              "Deshalb lädt die Anleitung open_llama_7b in 4-bit.",
-    },
-    "memory_bits": {
-        "en": '"{name}": that counts bits; a byte has 8 of them.',
-        "de": '"{name}": das zählt Bits; ein Byte besteht aus 8 davon.',
-    },
-    "memory_bytes": {
-        "en": '"{name}": that is in bytes; divide by 10**9 for GB.',
-        "de": '"{name}": das ist in Bytes gerechnet; teilen Sie durch 10**9, um GB zu erhalten.',
-    },
-    "memory_general": {
-        "en": '"{name}": multiply 7 billion parameters by the bytes per parameter '
-              "(fp32 = 32 bits, bf16 = 16 bits, 4-bit = 4 bits; 8 bits per byte).",
-        "de": '"{name}": multiplizieren Sie 7 Milliarden Parameter mit den Bytes pro Parameter '
-              "(fp32 = 32 Bit, bf16 = 16 Bit, 4-bit = 4 Bit; 8 Bit ergeben ein Byte).",
-    },
-    # check_batch_forward_passes: forward passes of one batched generate() call
-    "passes_not_whole": {
-        "en": "the answer is one whole number: how many times the model runs.",
-        "de": "Die Antwort ist eine einzige ganze Zahl: wie oft das Modell durchlaufen wird.",
-    },
-    "passes_praise": {
-        "en": "one forward pass per new token, and each pass serves every row of the batch: "
-              "that shared read of the weights is where batching gets its speed.",
-        "de": "Ein Durchlauf pro neuem Token, und jeder Durchlauf bedient alle Zeilen des Batches: Aus diesem "
-              "gemeinsamen Lesen der Gewichte bezieht Batching seine Geschwindigkeit.",
-    },
-    "passes_per_row": {
-        "en": "that is one pass per row and token; a pass computes the next token of every row at once.",
-        "de": "Das wäre ein Durchlauf pro Zeile und Token; ein Durchlauf berechnet aber den nächsten Token aller Zeilen "
-              "auf einmal.",
-    },
-    "passes_close": {
-        "en": "close: which pass produces the first new token, and does the last token need a pass of its own?",
-        "de": "Knapp daneben: Welcher Durchlauf erzeugt den ersten neuen Token, und braucht der letzte Token einen "
-              "eigenen Durchlauf?",
-    },
-    "passes_count": {
-        "en": "count the passes: one over the prompts, then one for each further new token, for the whole batch.",
-        "de": "Zählen Sie die Durchläufe: einer über die Prompts, dann einer für jeden weiteren neuen Token, jeweils "
-              "für den ganzen Batch.",
-    },
-    # check_left_padded_answers: the answers of the fixed, left-padded batch
-    "answers_not_list": {
-        "en": "hand in a list of strings: the decoded answer of each prompt.",
-        "de": "Geben Sie eine Liste von Strings ab: die dekodierte Antwort zu jedem Prompt.",
-    },
-    "answers_count": {
-        "en": "one answer per prompt: {count} strings.",
-        "de": "Eine Antwort pro Prompt: {count} Strings.",
-    },
-    "answers_praise": {
-        "en": "padded on the left, every row ends with its prompt's last token, where the "
-              "next token is predicted.",
-        "de": "Mit dem Padding links endet jede Zeile mit dem letzten Token ihres Prompts, und genau dort wird "
-              "der nächste Token vorhergesagt.",
-    },
-    "answers_right_padded": {
-        "en": "these are still the answers of the right-padded batch: read the warning under the broken cell.",
-        "de": "Das sind noch die Antworten des rechts aufgefüllten Batches: Lesen Sie die Warnung unter der "
-              "fehlerhaften Zelle.",
-    },
-    "answers_with_prompt": {
-        "en": "decode only the new tokens, not the prompts in front of them.",
-        "de": "Dekodieren Sie nur die neuen Tokens, nicht die Prompts davor.",
-    },
-    "answers_differ": {
-        "en": "the answers differ from greedy decoding of a left-padded batch; check the padding side and do_sample.",
-        "de": "Die Antworten weichen vom Greedy Decoding eines links aufgefüllten Batches ab; prüfen Sie die "
-              "Seite des Paddings und do_sample.",
-    },
-    # check_quantization_for_gpu: the most precise QUANTIZATION that fits the GPU
-    "gpu_choose": {
-        "en": 'store the bits per weight of your choice in answer: 32 (QUANTIZATION = None), 8 ("8bit") '
-              'or 4 ("4bit"), e.g. answer = 8.',
-        "de": 'Speichern Sie die Bits pro Gewicht Ihrer Wahl in answer: 32 (QUANTIZATION = None), 8 ("8bit") '
-              'oder 4 ("4bit"), z. B. answer = 8.',
-    },
-    "gpu_praise": {
-        "en": "{needed_gb:g} GB of weights fit in {gpu_gb:g} GB; the next more precise setting would not. "
-              "In the notebooks' settings cell that is QUANTIZATION = {setting}.",
-        "de": "{needed_gb:g} GB an Gewichten passen in {gpu_gb:g} GB; die nächstgenauere Einstellung würde nicht "
-              "mehr passen. In der Einstellungszelle der Notebooks ist das QUANTIZATION = {setting}.",
-    },
-    "gpu_too_big": {
-        "en": "with that setting the weights alone need {needed_gb:g} GB: more than the {gpu_gb:g} GB.",
-        "de": "Mit dieser Einstellung brauchen schon die Gewichte allein {needed_gb:g} GB: mehr als die "
-              "{gpu_gb:g} GB.",
-    },
-    "gpu_more_precise": {
-        "en": "that fits, but a setting with more bits per weight fits too, and keeps more quality.",
-        "de": "Das passt, aber eine Einstellung mit mehr Bits pro Gewicht passt ebenfalls und erhält mehr Qualität.",
-    },
-})
 
 # The guide's model, openlm-research/open_llama_7b, has about 7 billion parameters.
 SEVEN_BILLION = 7e9
@@ -264,17 +123,18 @@ def check_left_padded_answers(answer, model, tokenizer, prompts, max_new_tokens:
     Returns:
         whether `answer` equals `companion.generate_text` (left padding, greedy) on the batch.
     """
-    if not isinstance(answer, (list, tuple)) or not all(isinstance(text, str) for text in answer):
+    if not is_list_of_strings(answer):
         return report(False, "", MESSAGES("answers_not_list"))
     if len(answer) != len(prompts):
         return report(False, "", MESSAGES("answers_count", count=len(prompts)))
     expected = generate_text(model, tokenizer, prompts, max_new_tokens=max_new_tokens, do_sample=False)
     if list(answer) == expected:
         return report(True, MESSAGES("answers_praise"), "")
-    right_padded = generate_text(model, tokenizer, prompts, max_new_tokens=max_new_tokens, do_sample=False, side="right")
+    right_padded = generate_text(model, tokenizer, prompts, max_new_tokens=max_new_tokens, do_sample=False,
+                                 side="right")
     if list(answer) == right_padded:
         hint = MESSAGES("answers_right_padded")
-    elif all(text.strip().startswith(prompt.strip()[:10]) for text, prompt in zip(answer, prompts)):
+    elif all(text.strip().startswith(prompt.strip()[:10]) for text, prompt in zip(answer, prompts, strict=True)):
         hint = MESSAGES("answers_with_prompt")
     else:
         hint = MESSAGES("answers_differ")
@@ -286,7 +146,8 @@ QUANTIZATION_FOR_BITS = {32: "None", 8: '"8bit"', 4: '"4bit"'}  # the QUANTIZATI
 
 
 def check_quantization_for_gpu(answer, gpu_gb: float = 6.0) -> Verdict:
-    """Change a setting to reach a goal: the precision (bits per weight) with the most bits whose 7B weights fit `gpu_gb`.
+    """Change a setting to reach a goal: the precision (bits per weight) with the most bits whose 7B
+    weights fit `gpu_gb`.
 
     Args:
         answer: 32, 8 or 4, the bits per weight of QUANTIZATION = None, "8bit" or "4bit" (None is the
@@ -308,3 +169,149 @@ def check_quantization_for_gpu(answer, gpu_gb: float = 6.0) -> Verdict:
     else:
         hint = MESSAGES("gpu_more_precise")
     return report(False, "", hint)
+
+
+# Every praise and hint these checks print, in English and German (see companion.language).
+# The checks look them up when they run, which is why the catalogue can stand after them.
+MESSAGES = Messages(__name__, {
+    # check_floor_ms_per_token: the fastest possible time per new token
+    "floor_bandwidth_invalid": {
+        "en": "bandwidth_gb_per_s must be a positive number of GB/s, got {bandwidth_gb_per_s!r}: pass the "
+              "notebook's measurement, memory_bandwidth_gb_per_s()['copy_gb_per_s'].",
+        "de": "bandwidth_gb_per_s muss eine positive Zahl in GB/s sein, erhalten wurde {bandwidth_gb_per_s!r}: "
+              "Übergeben Sie die Messung aus dem Notebook, memory_bandwidth_gb_per_s()['copy_gb_per_s'].",
+    },
+    "floor_not_number": {
+        "en": "the answer is one number, in milliseconds: how long reading every weight once takes at this bandwidth.",
+        "de": "Die Antwort ist eine einzige Zahl in Millisekunden: wie lange es bei dieser Bandbreite dauert, "
+              "jedes Gewicht einmal zu lesen.",
+    },
+    "floor_seconds": {
+        "en": "that is in seconds; multiply by 1000 for milliseconds.",
+        "de": "Das ist in Sekunden gerechnet; für Millisekunden multiplizieren Sie mit 1000.",
+    },
+    "floor_units": {
+        "en": "check the units: GB/s means 10**9 bytes per second, and the answer is in milliseconds.",
+        "de": "Prüfen Sie die Einheiten: GB/s bedeutet 10**9 Bytes pro Sekunde, und die Antwort ist in "
+              "Millisekunden gefragt.",
+    },
+    "floor_upside_down": {
+        "en": "that is upside down: time = bytes to read / bytes per second.",
+        "de": "Da sind Zähler und Nenner vertauscht: Zeit = zu lesende Bytes / Bytes pro Sekunde.",
+    },
+    "floor_general": {
+        "en": "one step reads every weight byte once; time is the bytes to read divided by the bytes per "
+              "second the memory delivers (GB/s means 10**9 bytes per second).",
+        "de": "Ein Schritt liest jedes Byte der Gewichte genau einmal; die Zeit ist die Zahl der zu lesenden "
+              "Bytes geteilt durch die Bytes pro Sekunde, die der Speicher liefert (GB/s bedeutet 10**9 Bytes "
+              "pro Sekunde).",
+    },
+    "floor_praise": {
+        "en": "No implementation beats this floor without reading fewer bytes (smaller "
+              "weights) or sharing each read among more tokens (batching).",
+        "de": "Keine Implementierung unterbietet diese Untergrenze, außer sie liest weniger Bytes (kleinere "
+              "Gewichte) oder teilt jeden Lesevorgang auf mehr Tokens auf (Batching).",
+    },
+    # check_seven_billion_memory: GB of weights of a 7B model per precision
+    "memory_not_dict": {
+        "en": 'hand in a dict with the keys "fp32", "bf16" and "4bit", one number (GB) each.',
+        "de": 'Geben Sie ein Dict mit den Schlüsseln "fp32", "bf16" und "4bit" ab, mit je einer Zahl (in GB).',
+    },
+    "memory_praise": {
+        "en": "28 GB in fp32 needs a large GPU; 3.5 GB in 4-bit fits a free Colab GPU, "
+              "which is why the guide loads open_llama_7b in 4-bit.",
+        "de": "28 GB in fp32 brauchen eine große GPU; 3,5 GB in 4-bit passen auf eine kostenlose Colab-GPU. "
+              "Deshalb lädt die Anleitung open_llama_7b in 4-bit.",
+    },
+    "memory_bits": {
+        "en": '"{name}": that counts bits; a byte has 8 of them.',
+        "de": '"{name}": das zählt Bits; ein Byte besteht aus 8 davon.',
+    },
+    "memory_bytes": {
+        "en": '"{name}": that is in bytes; divide by 10**9 for GB.',
+        "de": '"{name}": das ist in Bytes gerechnet; teilen Sie durch 10**9, um GB zu erhalten.',
+    },
+    "memory_general": {
+        "en": '"{name}": multiply 7 billion parameters by the bytes per parameter '
+              "(fp32 = 32 bits, bf16 = 16 bits, 4-bit = 4 bits; 8 bits per byte).",
+        "de": '"{name}": multiplizieren Sie 7 Milliarden Parameter mit den Bytes pro Parameter '
+              "(fp32 = 32 Bit, bf16 = 16 Bit, 4-bit = 4 Bit; 8 Bit ergeben ein Byte).",
+    },
+    # check_batch_forward_passes: forward passes of one batched generate() call
+    "passes_not_whole": {
+        "en": "the answer is one whole number: how many times the model runs.",
+        "de": "Die Antwort ist eine einzige ganze Zahl: wie oft das Modell durchlaufen wird.",
+    },
+    "passes_praise": {
+        "en": "one forward pass per new token, and each pass serves every row of the batch: "
+              "that shared read of the weights is where batching gets its speed.",
+        "de": "Ein Durchlauf pro neuem Token, und jeder Durchlauf bedient alle Zeilen des Batches: Aus diesem "
+              "gemeinsamen Lesen der Gewichte bezieht Batching seine Geschwindigkeit.",
+    },
+    "passes_per_row": {
+        "en": "that is one pass per row and token; a pass computes the next token of every row at once.",
+        "de": "Das wäre ein Durchlauf pro Zeile und Token; ein Durchlauf berechnet aber den nächsten Token "
+              "aller Zeilen auf einmal.",
+    },
+    "passes_close": {
+        "en": "close: which pass produces the first new token, and does the last token need a pass of its own?",
+        "de": "Knapp daneben: Welcher Durchlauf erzeugt den ersten neuen Token, und braucht der letzte Token einen "
+              "eigenen Durchlauf?",
+    },
+    "passes_count": {
+        "en": "count the passes: one over the prompts, then one for each further new token, for the whole batch.",
+        "de": "Zählen Sie die Durchläufe: einer über die Prompts, dann einer für jeden weiteren neuen Token, jeweils "
+              "für den ganzen Batch.",
+    },
+    # check_left_padded_answers: the answers of the fixed, left-padded batch
+    "answers_not_list": {
+        "en": "hand in a list of strings: the decoded answer of each prompt.",
+        "de": "Geben Sie eine Liste von Strings ab: die dekodierte Antwort zu jedem Prompt.",
+    },
+    "answers_count": {
+        "en": "one answer per prompt: {count} strings.",
+        "de": "Eine Antwort pro Prompt: {count} Strings.",
+    },
+    "answers_praise": {
+        "en": "padded on the left, every row ends with its prompt's last token, where the "
+              "next token is predicted.",
+        "de": "Mit dem Padding links endet jede Zeile mit dem letzten Token ihres Prompts, und genau dort wird "
+              "der nächste Token vorhergesagt.",
+    },
+    "answers_right_padded": {
+        "en": "these are still the answers of the right-padded batch: read the warning under the broken cell.",
+        "de": "Das sind noch die Antworten des rechts aufgefüllten Batches: Lesen Sie die Warnung unter der "
+              "fehlerhaften Zelle.",
+    },
+    "answers_with_prompt": {
+        "en": "decode only the new tokens, not the prompts in front of them.",
+        "de": "Dekodieren Sie nur die neuen Tokens, nicht die Prompts davor.",
+    },
+    "answers_differ": {
+        "en": "the answers differ from greedy decoding of a left-padded batch; check the padding side and do_sample.",
+        "de": "Die Antworten weichen vom Greedy Decoding eines links aufgefüllten Batches ab; prüfen Sie die "
+              "Seite des Paddings und do_sample.",
+    },
+    # check_quantization_for_gpu: the most precise QUANTIZATION that fits the GPU
+    "gpu_choose": {
+        "en": 'store the bits per weight of your choice in answer: 32 (QUANTIZATION = None), 8 ("8bit") '
+              'or 4 ("4bit"), e.g. answer = 8.',
+        "de": 'Speichern Sie die Bits pro Gewicht Ihrer Wahl in answer: 32 (QUANTIZATION = None), 8 ("8bit") '
+              'oder 4 ("4bit"), z. B. answer = 8.',
+    },
+    "gpu_praise": {
+        "en": "{needed_gb:g} GB of weights fit in {gpu_gb:g} GB; the next more precise setting would not. "
+              "In the notebooks' settings cell that is QUANTIZATION = {setting}.",
+        "de": "{needed_gb:g} GB an Gewichten passen in {gpu_gb:g} GB; die nächstgenauere Einstellung würde nicht "
+              "mehr passen. In der Einstellungszelle der Notebooks ist das QUANTIZATION = {setting}.",
+    },
+    "gpu_too_big": {
+        "en": "with that setting the weights alone need {needed_gb:g} GB: more than the {gpu_gb:g} GB.",
+        "de": "Mit dieser Einstellung brauchen schon die Gewichte allein {needed_gb:g} GB: mehr als die "
+              "{gpu_gb:g} GB.",
+    },
+    "gpu_more_precise": {
+        "en": "that fits, but a setting with more bits per weight fits too, and keeps more quality.",
+        "de": "Das passt, aber eine Einstellung mit mehr Bits pro Gewicht passt ebenfalls und erhält mehr Qualität.",
+    },
+})

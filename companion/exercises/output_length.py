@@ -1,9 +1,9 @@
-"""Checks for the exercises of notebook 02 (output too short or too long).
+"""Checks for the exercises of notebook 02, output too short or too long (`notebooks/src/02_output_length.py`).
 
 Each check computes the right answer itself with the model in use, so the exercises work
 with any MODEL, and prints "Correct!" or a hint (see `companion.exercises.report`). Hints
 name the idea to look at, not the code of the answer; a wrong answer never raises.
-Every text a learner sees comes from MESSAGES, in the notebook's language.
+Every text a learner sees comes from MESSAGES at the end of this module, in the notebook's language.
 """
 
 from __future__ import annotations
@@ -12,10 +12,171 @@ import copy
 
 import torch
 
-from companion.exercises import Verdict, is_whole_number, report
+from companion.exercises import Verdict, is_whole_number, report, tensor_as_int
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
 
+# transformers' model-agnostic default length, used when neither the call nor the model's
+# generation config sets one (GenerationConfig._get_default_generation_params, max_length=20).
+# Since transformers 4.47.0, generate() adds the prompt length to it: 20 NEW tokens
+# (_prepare_generated_length, "by default let's always generate 20 new tokens"). Up to 4.46
+# the 20 included the prompt; a prompt of 20 tokens or more raised a ValueError from 4.38.0 on
+# (_validate_generated_length) and was only a UserWarning up to 4.37.
+DEFAULT_NEW_TOKENS = 20
+
+
+def check_max_length_new_tokens(answer, model, tokenizer, prompt: str, max_length: int) -> Verdict:
+    """Exercise 1: how many new tokens `generate(..., max_length=max_length)` adds to a long `prompt`.
+
+    Args:
+        answer: an int (or a one-element tensor), the predicted number of new tokens.
+        model, tokenizer: the notebook's model; the right number comes from a real greedy run.
+        prompt: the exercise's prompt (longer than 20 tokens on purpose).
+        max_length: the call's max_length (it must exceed the prompt's length).
+    Returns:
+        a Verdict, truthy if the answer equals the new tokens of that run (max_length minus the
+        prompt's length, unless the model stops earlier with its EOS token).
+    """
+    if answer is None:
+        return report(False, "", MESSAGES("max_length_not_whole"))
+    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
+    prompt_length = model_inputs["input_ids"].shape[1]
+    with torch.inference_mode():
+        sequences = model.generate(**model_inputs, max_length=max_length, do_sample=False,
+                                   pad_token_id=pad_token_id_or_eos(tokenizer))
+    expected = sequences.shape[1] - prompt_length
+    answer = tensor_as_int(answer)
+    correct = is_whole_number(answer) and answer == expected
+    if correct:
+        hint = ""
+    elif not is_whole_number(answer):
+        hint = MESSAGES("max_length_not_whole")
+    elif answer == max_length or answer == prompt_length + expected:
+        hint = MESSAGES("max_length_is_total")
+    elif answer == DEFAULT_NEW_TOKENS:
+        hint = MESSAGES("max_length_not_default")
+    else:
+        hint = MESSAGES("max_length_run_and_compare")
+    return report(correct, MESSAGES("max_length_praise", max_length=max_length, prompt_length=prompt_length,
+                                    expected=expected), hint)
+
+
+def new_text(model, tokenizer, prompt: str, **limit) -> str:
+    """The decoded new tokens of a greedy `generate()` run with the given length setting."""
+    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
+    with torch.inference_mode():
+        sequences = model.generate(**model_inputs, do_sample=False, pad_token_id=pad_token_id_or_eos(tokenizer),
+                                   **limit)
+    return tokenizer.batch_decode(sequences[:, model_inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
+
+
+def check_new_text_only(answer, model, tokenizer, prompt: str, max_new_tokens: int) -> Verdict:
+    """Exercise 2: only the text `generate()` added after `prompt` (up to `max_new_tokens`), no prompt.
+
+    Args:
+        answer: a string, the decoded new tokens of a greedy run with `max_new_tokens`.
+        model, tokenizer: the notebook's model.
+        prompt, max_new_tokens: the settings of the exercise.
+    Returns:
+        a Verdict, truthy if `answer` equals the decoded new tokens (special tokens skipped).
+    """
+    expected = generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)[0]
+    correct = answer == expected
+    if correct:
+        hint = ""
+    elif not isinstance(answer, str):
+        hint = MESSAGES("new_text_not_string")
+    elif answer.startswith(prompt):
+        hint = MESSAGES("new_text_has_prompt")
+    elif answer == new_text(model, tokenizer, prompt, max_length=max_new_tokens):
+        hint = MESSAGES("new_text_max_length", max_new_tokens=max_new_tokens)
+    elif "<" in answer and ">" in answer:
+        hint = MESSAGES("new_text_special_tokens")
+    else:
+        hint = MESSAGES("new_text_generic", max_new_tokens=max_new_tokens)
+    return report(correct, MESSAGES("new_text_praise"), hint)
+
+
+def check_stop_string(answer, model, tokenizer, prompt: str, stop_string: str, max_new_tokens: int) -> Verdict:
+    """Exercise 3: the full greedy text that stops right after `stop_string` appears.
+
+    Args:
+        answer: a string, the decoded output (prompt included, special tokens skipped).
+        model, tokenizer: the notebook's model.
+        prompt, stop_string, max_new_tokens: the settings of the exercise.
+    Returns:
+        a Verdict, truthy if `answer` equals generate(..., stop_strings=[stop_string], tokenizer=tokenizer).
+    """
+    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
+    with torch.inference_mode():
+        sequences = model.generate(
+            **model_inputs, max_new_tokens=max_new_tokens, do_sample=False,
+            stop_strings=[stop_string], tokenizer=tokenizer,
+            pad_token_id=pad_token_id_or_eos(tokenizer),
+        )
+    expected = tokenizer.batch_decode(sequences, skip_special_tokens=True)[0]
+    full = generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False,
+                         return_full_text=True)[0]
+    correct = answer == expected
+    if correct:
+        hint = ""
+    elif not isinstance(answer, str):
+        hint = MESSAGES("stop_not_string")
+    elif answer == full and full != expected:
+        hint = MESSAGES("stop_not_early")
+    elif not answer.startswith(prompt):
+        hint = MESSAGES("stop_no_prompt")
+    else:
+        hint = MESSAGES("stop_generic", max_new_tokens=max_new_tokens, stop_string=stop_string)
+    return report(correct, MESSAGES("stop_praise", stop_string=stop_string), hint)
+
+
+def check_generation_config(answer, model, tokenizer, prompt: str, min_new_tokens: int,
+                            max_new_tokens: int) -> Verdict:
+    """Exercise 4: a GenerationConfig that makes greedy output between two lengths.
+
+    Args:
+        answer: a `transformers.GenerationConfig`.
+        model, tokenizer: the notebook's model.
+        prompt: the exercise's prompt.
+        min_new_tokens, max_new_tokens: the goal: at least / at most this many new tokens, greedy.
+    Returns:
+        a Verdict, truthy if `generate(**inputs, generation_config=answer)` gives the same ids as
+        `generate(**inputs, min_new_tokens=..., max_new_tokens=..., do_sample=False)`.
+    """
+    from transformers import GenerationConfig
+
+    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
+    prompt_length = model_inputs["input_ids"].shape[1]
+    pad_token_id = pad_token_id_or_eos(tokenizer)
+    with torch.inference_mode():
+        expected = model.generate(**model_inputs, min_new_tokens=min_new_tokens, max_new_tokens=max_new_tokens,
+                                  do_sample=False, pad_token_id=pad_token_id)
+    if not isinstance(answer, GenerationConfig):
+        return report(False, "", MESSAGES("config_not_config"))
+    if answer.do_sample:
+        return report(False, "", MESSAGES("config_sampling"))
+    config = copy.deepcopy(answer)  # leave the learner's object as it was
+    if config.pad_token_id is None:
+        config.pad_token_id = pad_token_id  # the course models have no pad token; not part of the exercise
+    with torch.inference_mode():
+        sequences = model.generate(**model_inputs, generation_config=config)
+    new_tokens = sequences.shape[1] - prompt_length
+    correct = torch.equal(sequences.cpu(), expected.cpu())
+    if correct:
+        hint = ""
+    elif new_tokens < min_new_tokens:
+        hint = MESSAGES("config_too_short", new_tokens=new_tokens)
+    elif new_tokens > max_new_tokens:
+        hint = MESSAGES("config_too_long", new_tokens=new_tokens)
+    else:
+        hint = MESSAGES("config_differs", min_new_tokens=min_new_tokens, max_new_tokens=max_new_tokens)
+    return report(correct, MESSAGES("config_praise", new_tokens=new_tokens, min_new_tokens=min_new_tokens,
+                                    max_new_tokens=max_new_tokens), hint)
+
+
+# Every praise and hint these checks print, in English and German (see companion.language).
+# The checks look them up when they run, which is why the catalogue can stand after them.
 MESSAGES = Messages(__name__, {
     # Exercise 1: how many new tokens max_length leaves
     "max_length_not_whole": {
@@ -144,162 +305,3 @@ MESSAGES = Messages(__name__, {
               "{max_new_tokens}: Eine GenerationConfig enthält dieselben Einstellungen wie Keyword-Argumente.",
     },
 })
-
-# transformers' model-agnostic default length, used when neither the call nor the model's
-# generation config sets one (GenerationConfig._get_default_generation_params, max_length=20).
-# Since transformers 4.47.0, generate() adds the prompt length to it: 20 NEW tokens
-# (_prepare_generated_length, "by default let's always generate 20 new tokens"). Up to 4.46
-# the 20 included the prompt; a prompt of 20 tokens or more raised a ValueError from 4.38.0 on
-# (_validate_generated_length) and was only a UserWarning up to 4.37.
-DEFAULT_NEW_TOKENS = 20
-
-
-def check_max_length_new_tokens(answer, model, tokenizer, prompt: str, max_length: int) -> Verdict:
-    """Exercise 1: how many new tokens `generate(..., max_length=max_length)` adds to a long `prompt`.
-
-    Args:
-        answer: an int (or a one-element tensor), the predicted number of new tokens.
-        model, tokenizer: the notebook's model; the right number comes from a real greedy run.
-        prompt: the exercise's prompt (longer than 20 tokens on purpose).
-        max_length: the call's max_length (it must exceed the prompt's length).
-    Returns:
-        a Verdict, truthy if the answer equals the new tokens of that run (max_length minus the
-        prompt's length, unless the model stops earlier with its EOS token).
-    """
-    if answer is None:
-        return report(False, "", MESSAGES("max_length_not_whole"))
-    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
-    prompt_length = model_inputs["input_ids"].shape[1]
-    with torch.inference_mode():
-        sequences = model.generate(**model_inputs, max_length=max_length, do_sample=False,
-                                   pad_token_id=pad_token_id_or_eos(tokenizer))
-    expected = sequences.shape[1] - prompt_length
-    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-        answer = int(answer.item())
-    correct = is_whole_number(answer) and answer == expected
-    if correct:
-        hint = ""
-    elif not is_whole_number(answer):
-        hint = MESSAGES("max_length_not_whole")
-    elif answer == max_length or answer == prompt_length + expected:
-        hint = MESSAGES("max_length_is_total")
-    elif answer == DEFAULT_NEW_TOKENS:
-        hint = MESSAGES("max_length_not_default")
-    else:
-        hint = MESSAGES("max_length_run_and_compare")
-    return report(correct, MESSAGES("max_length_praise", max_length=max_length, prompt_length=prompt_length,
-                                    expected=expected), hint)
-
-
-def new_text(model, tokenizer, prompt: str, **limit) -> str:
-    """The decoded new tokens of a greedy `generate()` run with the given length setting."""
-    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
-    with torch.inference_mode():
-        sequences = model.generate(**model_inputs, do_sample=False, pad_token_id=pad_token_id_or_eos(tokenizer),
-                                   **limit)
-    return tokenizer.batch_decode(sequences[:, model_inputs["input_ids"].shape[1]:], skip_special_tokens=True)[0]
-
-
-def check_new_text_only(answer, model, tokenizer, prompt: str, max_new_tokens: int) -> Verdict:
-    """Exercise 2: only the text `generate()` added after `prompt` (up to `max_new_tokens`), no prompt.
-
-    Args:
-        answer: a string, the decoded new tokens of a greedy run with `max_new_tokens`.
-        model, tokenizer: the notebook's model.
-        prompt, max_new_tokens: the settings of the exercise.
-    Returns:
-        a Verdict, truthy if `answer` equals the decoded new tokens (special tokens skipped).
-    """
-    expected = generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)[0]
-    correct = answer == expected
-    if correct:
-        hint = ""
-    elif not isinstance(answer, str):
-        hint = MESSAGES("new_text_not_string")
-    elif answer.startswith(prompt):
-        hint = MESSAGES("new_text_has_prompt")
-    elif answer == new_text(model, tokenizer, prompt, max_length=max_new_tokens):
-        hint = MESSAGES("new_text_max_length", max_new_tokens=max_new_tokens)
-    elif "<" in answer and ">" in answer:
-        hint = MESSAGES("new_text_special_tokens")
-    else:
-        hint = MESSAGES("new_text_generic", max_new_tokens=max_new_tokens)
-    return report(correct, MESSAGES("new_text_praise"), hint)
-
-
-def check_stop_string(answer, model, tokenizer, prompt: str, stop_string: str, max_new_tokens: int) -> Verdict:
-    """Exercise 3: the full greedy text that stops right after `stop_string` appears.
-
-    Args:
-        answer: a string, the decoded output (prompt included, special tokens skipped).
-        model, tokenizer: the notebook's model.
-        prompt, stop_string, max_new_tokens: the settings of the exercise.
-    Returns:
-        a Verdict, truthy if `answer` equals generate(..., stop_strings=[stop_string], tokenizer=tokenizer).
-    """
-    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
-    with torch.inference_mode():
-        sequences = model.generate(
-            **model_inputs, max_new_tokens=max_new_tokens, do_sample=False,
-            stop_strings=[stop_string], tokenizer=tokenizer,
-            pad_token_id=pad_token_id_or_eos(tokenizer),
-        )
-    expected = tokenizer.batch_decode(sequences, skip_special_tokens=True)[0]
-    full = generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False,
-                         return_full_text=True)[0]
-    correct = answer == expected
-    if correct:
-        hint = ""
-    elif not isinstance(answer, str):
-        hint = MESSAGES("stop_not_string")
-    elif answer == full and full != expected:
-        hint = MESSAGES("stop_not_early")
-    elif not answer.startswith(prompt):
-        hint = MESSAGES("stop_no_prompt")
-    else:
-        hint = MESSAGES("stop_generic", max_new_tokens=max_new_tokens, stop_string=stop_string)
-    return report(correct, MESSAGES("stop_praise", stop_string=stop_string), hint)
-
-
-def check_generation_config(answer, model, tokenizer, prompt: str, min_new_tokens: int,
-                            max_new_tokens: int) -> Verdict:
-    """Exercise 4: a GenerationConfig that makes greedy output between two lengths.
-
-    Args:
-        answer: a `transformers.GenerationConfig`.
-        model, tokenizer: the notebook's model.
-        prompt: the exercise's prompt.
-        min_new_tokens, max_new_tokens: the goal: at least / at most this many new tokens, greedy.
-    Returns:
-        a Verdict, truthy if `generate(**inputs, generation_config=answer)` gives the same ids as
-        `generate(**inputs, min_new_tokens=..., max_new_tokens=..., do_sample=False)`.
-    """
-    from transformers import GenerationConfig
-
-    model_inputs = tokenize_batch(tokenizer, prompt, device=model.device)
-    prompt_length = model_inputs["input_ids"].shape[1]
-    pad_token_id = pad_token_id_or_eos(tokenizer)
-    with torch.inference_mode():
-        expected = model.generate(**model_inputs, min_new_tokens=min_new_tokens, max_new_tokens=max_new_tokens,
-                                  do_sample=False, pad_token_id=pad_token_id)
-    if not isinstance(answer, GenerationConfig):
-        return report(False, "", MESSAGES("config_not_config"))
-    if answer.do_sample:
-        return report(False, "", MESSAGES("config_sampling"))
-    config = copy.deepcopy(answer)  # leave the learner's object as it was
-    if config.pad_token_id is None:
-        config.pad_token_id = pad_token_id  # the course models have no pad token; not part of the exercise
-    with torch.inference_mode():
-        sequences = model.generate(**model_inputs, generation_config=config)
-    new_tokens = sequences.shape[1] - prompt_length
-    correct = torch.equal(sequences.cpu(), expected.cpu())
-    if correct:
-        hint = ""
-    elif new_tokens < min_new_tokens:
-        hint = MESSAGES("config_too_short", new_tokens=new_tokens)
-    elif new_tokens > max_new_tokens:
-        hint = MESSAGES("config_too_long", new_tokens=new_tokens)
-    else:
-        hint = MESSAGES("config_differs", min_new_tokens=min_new_tokens, max_new_tokens=max_new_tokens)
-    return report(correct, MESSAGES("config_praise", new_tokens=new_tokens, min_new_tokens=min_new_tokens,
-                                    max_new_tokens=max_new_tokens), hint)

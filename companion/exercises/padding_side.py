@@ -1,9 +1,10 @@
-"""Checks for the exercises of notebook 04 (wrong padding side).
+"""Checks for the exercises of notebook 04, wrong padding side (`notebooks/src/04_padding_side.py`).
 
 Each check computes the right answer itself from the tokenizer or model in use, so the
 exercises work with any MODEL; it prints "Correct! ..." or "Not yet. Hint: ..." (see
 `companion.exercises.report`) and never raises on a wrong answer. Hints name the idea to
-look at, not the code of the answer. All texts come from MESSAGES, in English and German.
+look at, not the code of the answer. All texts come from MESSAGES at the end of this module,
+in English and German.
 """
 
 from __future__ import annotations
@@ -12,11 +13,97 @@ from collections.abc import Sequence
 
 import torch
 
-from companion.exercises import Verdict, report
+from companion.exercises import Verdict, is_dict_like, is_list_of_strings, report
 from companion.generation import generate_text
 from companion.language import Messages
 
+
+def check_batch_ready_for_generation(answer) -> Verdict:
+    """Exercise 1: a tokenized batch of prompts of different lengths that `generate()` can continue.
+
+    Args:
+        answer: what `tokenizer(prompts, padding=True, return_tensors="pt")` returned: a
+            dict-like with "input_ids" and "attention_mask", LongTensors of shape (b, t), b >= 2.
+    Returns:
+        a Verdict, truthy when every row ends in a real token (padding on the left) and
+        some row is padded.
+    Used in notebook 04.
+    """
+    if not is_dict_like(answer):
+        return report(False, "", MESSAGES("batch_missing"))
+    if "attention_mask" not in answer or "input_ids" not in answer:
+        return report(False, "", MESSAGES("batch_needs_mask"))
+    attention_mask = answer["attention_mask"]
+    if not isinstance(attention_mask, torch.Tensor) or attention_mask.dim() != 2:
+        return report(False, "", MESSAGES("batch_tensors"))
+    if attention_mask.shape[0] < 2 or bool(attention_mask.all()):
+        return report(False, "", MESSAGES("batch_unpadded"))
+    if bool((attention_mask[:, -1] == 0).any()):
+        return report(False, "", MESSAGES("batch_right_padded"))
+    return report(True, MESSAGES("batch_praise"), "")
+
+
+def check_position_ids(attention_mask: torch.Tensor, answer) -> Verdict:
+    """Exercise 2: the positions of the real tokens of a padded batch, from its attention mask.
+
+    Args:
+        attention_mask: LongTensor of shape (b, t); 1 = real token, 0 = padding (either side).
+        answer: a tensor of shape (b, t): 0, 1, 2, ... along each row's real tokens.
+    Returns:
+        a Verdict, truthy when every real token has the right position. Padded positions may
+        hold any value: the attention mask hides them, and transformers versions have filled
+        them with different numbers (1 in Llama's generation code of 4.x, 0 in 5.24).
+    Used in notebook 04.
+    """
+    if not isinstance(attention_mask, torch.Tensor) or attention_mask.dim() != 2:
+        return report(False, "", MESSAGES("positions_mask_argument"))
+    if not isinstance(answer, torch.Tensor):
+        return report(False, "", MESSAGES("positions_tensor"))
+    if answer.shape != attention_mask.shape:
+        return report(False, "", MESSAGES("positions_shape", expected=tuple(attention_mask.shape),
+                                          got=tuple(answer.shape)))
+    real = attention_mask == 1
+    expected = attention_mask.long().cumsum(dim=-1) - 1
+    answer = answer.long().to(attention_mask.device)
+    if torch.equal(answer[real], expected[real]):
+        return report(True, MESSAGES("positions_praise"), "")
+    columns = torch.arange(attention_mask.shape[1], device=attention_mask.device).expand_as(attention_mask)
+    if torch.equal(answer[real], columns[real]):
+        return report(False, "", MESSAGES("positions_columns"))
+    if torch.equal(answer[real], expected[real] + 1):
+        return report(False, "", MESSAGES("positions_off_by_one"))
+    return report(False, "", MESSAGES("positions_running_sum"))
+
+
+def check_batch_continuations(model, tokenizer, prompts: Sequence[str], answer, max_new_tokens: int) -> Verdict:
+    """Exercise 3: the new text of a batch generated correctly (left padding, attention mask passed).
+
+    Args:
+        model, tokenizer: the notebook's model and tokenizer.
+        prompts: the b prompts of the exercise (of different lengths).
+        answer: a list of b strings, the greedily generated new text of each prompt
+            (prompt and special tokens left out).
+        max_new_tokens: the limit the exercise uses.
+    Returns:
+        a Verdict, truthy when `answer` equals what `companion.generate_text` gives
+        (greedy, left-padded batch, attention mask passed).
+    Used in notebook 04.
+    """
+    expected = generate_text(model, tokenizer, list(prompts), max_new_tokens=max_new_tokens, do_sample=False)
+    if answer == expected:
+        return report(True, MESSAGES("continuations_praise"), "")
+    if not isinstance(answer, (list, tuple)):
+        return report(False, "", MESSAGES("continuations_list", count=len(expected)))
+    if len(answer) != len(expected) or not is_list_of_strings(answer):
+        return report(False, "", MESSAGES("continuations_every_row", count=len(expected)))
+    if all(text.startswith(prompt) for text, prompt in zip(answer, prompts, strict=True)):
+        return report(False, "", MESSAGES("continuations_prompt_included"))
+    wrong_rows = [row for row in range(len(expected)) if answer[row] != expected[row]]
+    return report(False, "", MESSAGES("continuations_wrong_rows", rows=wrong_rows))
+
+
 # Every praise and hint these checks print, in English and German (see companion.language).
+# The checks look them up when they run, which is why the catalogue can stand after them.
 MESSAGES = Messages(__name__, {
     "batch_missing": {
         "en": "Store what the tokenizer returns for the whole batch in `answer`.",
@@ -105,110 +192,3 @@ MESSAGES = Messages(__name__, {
               "wo das Padding steht und ob generate() erfährt, welche Tokens Padding sind. Beheben Sie beides.",
     },
 })
-
-
-def check_batch_ready_for_generation(answer) -> Verdict:
-    """Exercise 1: a tokenized batch of prompts of different lengths that `generate()` can continue.
-
-    Args:
-        answer: what `tokenizer(prompts, padding=True, return_tensors="pt")` returned: a
-            dict-like with "input_ids" and "attention_mask", LongTensors of shape (b, t), b >= 2.
-    Returns:
-        a Verdict, truthy when every row ends in a real token (padding on the left) and
-        some row is padded.
-    Used in notebook 04.
-    """
-    if answer is None or not hasattr(answer, "keys"):
-        return report(False, "", MESSAGES("batch_missing"))
-    if "attention_mask" not in answer or "input_ids" not in answer:
-        return report(False, "", MESSAGES("batch_needs_mask"))
-    attention_mask = answer["attention_mask"]
-    if not isinstance(attention_mask, torch.Tensor) or attention_mask.dim() != 2:
-        return report(False, "", MESSAGES("batch_tensors"))
-    if attention_mask.shape[0] < 2 or bool(attention_mask.all()):
-        return report(False, "", MESSAGES("batch_unpadded"))
-    if bool((attention_mask[:, -1] == 0).any()):
-        return report(
-            False,
-            "",
-            MESSAGES("batch_right_padded"),
-        )
-    return report(
-        True,
-        MESSAGES("batch_praise"),
-        "",
-    )
-
-
-def check_position_ids(attention_mask: torch.Tensor, answer) -> Verdict:
-    """Exercise 2: the positions of the real tokens of a padded batch, from its attention mask.
-
-    Args:
-        attention_mask: LongTensor of shape (b, t); 1 = real token, 0 = padding (either side).
-        answer: a tensor of shape (b, t): 0, 1, 2, ... along each row's real tokens.
-    Returns:
-        a Verdict, truthy when every real token has the right position. Padded positions may
-        hold any value: the attention mask hides them, and transformers versions have filled
-        them with different numbers (1 in Llama's generation code of 4.x, 0 in 5.24).
-    Used in notebook 04.
-    """
-    if not isinstance(attention_mask, torch.Tensor) or attention_mask.dim() != 2:
-        return report(False, "", MESSAGES("positions_mask_argument"))
-    if not isinstance(answer, torch.Tensor):
-        return report(False, "", MESSAGES("positions_tensor"))
-    if answer.shape != attention_mask.shape:
-        return report(
-            False,
-            "",
-            MESSAGES("positions_shape", expected=tuple(attention_mask.shape), got=tuple(answer.shape)),
-        )
-    real = attention_mask == 1
-    expected = attention_mask.long().cumsum(dim=-1) - 1
-    answer = answer.long().to(attention_mask.device)
-    if torch.equal(answer[real], expected[real]):
-        return report(
-            True,
-            MESSAGES("positions_praise"),
-            "",
-        )
-    columns = torch.arange(attention_mask.shape[1], device=attention_mask.device).expand_as(attention_mask)
-    if torch.equal(answer[real], columns[real]):
-        return report(False, "", MESSAGES("positions_columns"))
-    if torch.equal(answer[real], expected[real] + 1):
-        return report(False, "", MESSAGES("positions_off_by_one"))
-    return report(False, "", MESSAGES("positions_running_sum"))
-
-
-def check_batch_continuations(model, tokenizer, prompts: Sequence[str], answer, max_new_tokens: int) -> Verdict:
-    """Exercise 3: the new text of a batch generated correctly (left padding, attention mask passed).
-
-    Args:
-        model, tokenizer: the notebook's model and tokenizer.
-        prompts: the b prompts of the exercise (of different lengths).
-        answer: a list of b strings, the greedily generated new text of each prompt
-            (prompt and special tokens left out).
-        max_new_tokens: the limit the exercise uses.
-    Returns:
-        a Verdict, truthy when `answer` equals what `companion.generate_text` gives
-        (greedy, left-padded batch, attention mask passed).
-    Used in notebook 04.
-    """
-    expected = generate_text(model, tokenizer, list(prompts), max_new_tokens=max_new_tokens, do_sample=False)
-    if answer == expected:
-        return report(
-            True,
-            MESSAGES("continuations_praise"),
-            "",
-        )
-    if isinstance(answer, str) or not isinstance(answer, (list, tuple)):
-        return report(False, "", MESSAGES("continuations_list", count=len(expected)))
-    if len(answer) != len(expected) or not all(isinstance(text, str) for text in answer):
-        return report(False, "", MESSAGES("continuations_every_row", count=len(expected)))
-    if all(text.startswith(prompt) for text, prompt in zip(answer, prompts)):
-        return report(False, "", MESSAGES("continuations_prompt_included"))
-    wrong_rows = [row for row in range(len(expected)) if answer[row] != expected[row]]
-    return report(
-        False,
-        "",
-        MESSAGES("continuations_wrong_rows", rows=wrong_rows),
-    )

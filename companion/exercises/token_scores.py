@@ -1,8 +1,9 @@
-"""Checks for the exercises of notebook 07 (token scores).
+"""Checks for the exercises of notebook 07, token scores (`notebooks/src/07_token_scores.py`).
 
 Each check computes the right answer itself from the model in use (so the exercises work
 with any MODEL), prints "Correct!" or a hint (see `companion.exercises.report`) and never
-raises on a wrong answer. Every text they print comes from MESSAGES, in the notebook's language.
+raises on a wrong answer. Every text they print comes from MESSAGES at the end of this
+module, in the notebook's language.
 """
 
 from __future__ import annotations
@@ -12,142 +13,10 @@ import math
 import torch
 from transformers import set_seed
 
-from companion.exercises import Verdict, report
-from companion.exercises.generating_text import as_token_id
+from companion.exercises import Verdict, as_number, as_token_id, report
 from companion.generation import end_of_sequence_ids, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
 from companion.scores import generated_token_mask
-
-MESSAGES = Messages(__name__, {
-    # Exercise 1: top_k=1
-    "top_k_one_format": {
-        "en": "give one number between 0 and 1: the probability of each chosen token under the "
-              "sampling distribution, once top_k has kept only one candidate.",
-        "de": "Geben Sie eine einzige Zahl zwischen 0 und 1 an: die Wahrscheinlichkeit jedes gewählten Tokens "
-              "unter der Sampling-Verteilung, nachdem top_k nur noch einen Kandidaten übrig gelassen hat.",
-    },
-    "top_k_one_percentage": {
-        "en": "give a probability between 0 and 1, not a percentage or a raw score.",
-        "de": "Geben Sie eine Wahrscheinlichkeit zwischen 0 und 1 an, keinen Prozentwert und keinen rohen Score.",
-    },
-    "top_k_one_model_probability": {
-        "en": "that is the model's own probability (outputs.logits). outputs.scores hold the scores after "
-              "top_k: how much probability is left for the one token that survives?",
-        "de": "Das ist die eigene Wahrscheinlichkeit des Modells (outputs.logits). outputs.scores enthalten die "
-              "Scores nach top_k: Wie viel Wahrscheinlichkeit bleibt für den einen Token, der übrig bleibt?",
-    },
-    "top_k_one_survivors": {
-        "en": "outputs.scores hold the scores after top_k; the softmax spreads the probability over the "
-              "tokens that survive. How many survive top_k=1?",
-        "de": "outputs.scores enthalten die Scores nach top_k; die Softmax-Funktion verteilt die "
-              "Wahrscheinlichkeit auf die Tokens, die übrig bleiben. Wie viele bleiben bei top_k=1 übrig?",
-    },
-    "top_k_one_praise": {
-        "en": "Every sampled token has probability {lowest:.0%} under the sampling distribution: top_k=1 keeps one "
-              "token, which gets all of it. The model's own probabilities of the same tokens range from "
-              "{model_lowest:.0%} to {model_highest:.0%}.",
-        "de": "Jeder gezogene Token hat unter der Sampling-Verteilung die Wahrscheinlichkeit {lowest:.0%}: "
-              "top_k=1 behält einen einzigen Token, und der bekommt alles. Die eigenen Wahrscheinlichkeiten des "
-              "Modells für dieselben Tokens reichen von {model_lowest:.0%} bis {model_highest:.0%}.",
-    },
-    # Exercise 2: the least certain token
-    "least_certain_format": {
-        "en": "give one token, its id (an int) or its text: the new token whose log-probability is the "
-              "lowest.",
-        "de": "Geben Sie einen einzigen Token an, als ID (ein int) oder als Text: den neuen Token mit der "
-              "niedrigsten Log-Wahrscheinlichkeit.",
-    },
-    "least_certain_most_sure": {
-        "en": "that is the token the model was most sure of; look for the smallest log-probability instead.",
-        "de": "Bei diesem Token war sich das Modell am sichersten; suchen Sie stattdessen die kleinste "
-              "Log-Wahrscheinlichkeit.",
-    },
-    "least_certain_raw_score": {
-        "en": "that token has the lowest raw score, but raw scores are not comparable from one step to the "
-              "next: normalise them over the vocabulary first.",
-        "de": "Dieser Token hat den niedrigsten rohen Score, aber rohe Scores lassen sich nicht von einem Schritt "
-              "zum nächsten vergleichen: Normieren Sie sie zuerst über das Vokabular.",
-    },
-    "least_certain_not_new": {
-        "en": "that token is not one of the new tokens: look only at the tokens generate() added after the prompt.",
-        "de": "Dieser Token gehört nicht zu den neuen Tokens: Betrachten Sie nur die Tokens, die generate() "
-              "nach dem Prompt angefügt hat.",
-    },
-    "least_certain_compare": {
-        "en": "compare the log-probabilities of all new tokens and take the position of the smallest one.",
-        "de": "Vergleichen Sie die Log-Wahrscheinlichkeiten aller neuen Tokens und nehmen Sie die Position der "
-              "kleinsten.",
-    },
-    "least_certain_praise": {
-        "en": "The least certain token is {token!r} (position {position}), chosen with "
-              "probability {probability:.0%}.",
-        "de": "Am wenigsten sicher war sich das Modell bei dem Token {token!r} (Position {position}), gewählt "
-              "mit der Wahrscheinlichkeit {probability:.0%}.",
-    },
-    # Exercise 3: the batch
-    "batch_not_tensor": {
-        "en": "give the probabilities as a tensor with one row per prompt and one column per "
-              "new token.",
-        "de": "Geben Sie die Wahrscheinlichkeiten als Tensor an, mit einer Zeile pro Prompt und einer Spalte pro "
-              "neuem Token.",
-    },
-    "batch_shape": {
-        "en": "the answer should have shape {expected_shape} (prompts, new tokens), got {shape}.",
-        "de": "Die Antwort sollte die Form {expected_shape} haben (Prompts, neue Tokens), sie hat aber {shape}.",
-    },
-    "batch_praise": {
-        "en": "Every value is a probability between 0 and 1, and the model knew which columns "
-              "of the short prompt were padding.",
-        "de": "Jeder Wert ist eine Wahrscheinlichkeit zwischen 0 und 1, und das Modell wusste, welche Spalten "
-              "des kurzen Prompts Padding waren.",
-    },
-    "batch_above_one": {
-        "en": "some values are above 1, so they are not probabilities: the scores must be normalised over the "
-              "vocabulary (a log-softmax) before exp().",
-        "de": "Einige Werte liegen über 1, es sind also keine Wahrscheinlichkeiten: Die Scores müssen vor exp() "
-              "über das Vokabular normiert werden (ein Log-Softmax).",
-    },
-    "batch_log_probabilities": {
-        "en": "these look like log-probabilities; turn them into probabilities with exp().",
-        "de": "Diese Werte sehen wie Log-Wahrscheinlichkeiten aus; machen Sie mit exp() Wahrscheinlichkeiten daraus.",
-    },
-    "batch_padding": {
-        "en": "the probabilities are right for some tokens only: does the model know which columns of the "
-              "short prompt are padding? (Read the warning under the broken cell.)",
-        "de": "Die Wahrscheinlichkeiten stimmen nur für manche Tokens: Weiß das Modell, welche Spalten des kurzen "
-              "Prompts Padding sind? (Lesen Sie die Warnung unter der fehlerhaften Zelle.)",
-    },
-    # Exercise 4: a confident temperature
-    "temperature_format": {
-        "en": "give a temperature: one positive number.",
-        "de": "Geben Sie eine Temperatur an: eine einzige positive Zahl.",
-    },
-    "temperature_positive": {
-        "en": "the temperature divides the logits, so it must be above 0.",
-        "de": "Die Logits werden durch die Temperatur geteilt, deshalb muss sie größer als 0 sein.",
-    },
-    "temperature_praise": {
-        "en": "At temperature {temperature:g} every sampled token has p > 0.5 under the sampling distribution "
-              "(lowest {lowest:.0%}), while the model's own probability of those tokens goes down to "
-              "{model_lowest:.0%}: a low temperature makes the sampling sure, not the model.",
-        "de": "Bei der Temperatur {temperature:g} hat jeder gezogene Token unter der Sampling-Verteilung p > 0,5 "
-              "(niedrigster Wert {lowest:.0%}), während die eigene Wahrscheinlichkeit des Modells für diese Tokens "
-              "bis auf {model_lowest:.0%} sinkt: Eine niedrige Temperatur macht das Sampling sicher, nicht das "
-              "Modell.",
-    },
-    "temperature_not_below_one": {
-        "en": "the least certain sampled token has p = {lowest:.0%}. A temperature of 1 or more keeps the "
-              "distribution as flat as the model's, or flattens it; which way sharpens it?",
-        "de": "Der unsicherste gezogene Token hat p = {lowest:.0%}. Eine Temperatur von 1 oder mehr lässt die "
-              "Verteilung so flach wie die des Modells oder macht sie noch flacher; in welche Richtung wird sie "
-              "schärfer?",
-    },
-    "temperature_further": {
-        "en": "the least certain sampled token still has p = {lowest:.0%}; go further in the same direction.",
-        "de": "Der unsicherste gezogene Token hat immer noch p = {lowest:.0%}; gehen Sie weiter in dieselbe "
-              "Richtung.",
-    },
-})
 
 
 def scored_generation(model, tokenizer, prompts, max_new_tokens: int, *, with_mask: bool = True, **generate_kwargs):
@@ -171,17 +40,6 @@ def scored_generation(model, tokenizer, prompts, max_new_tokens: int, *, with_ma
             **generate_kwargs,
         )
     return outputs, model_inputs["input_ids"].shape[1]
-
-
-def as_number(answer) -> float | None:
-    """Read an int, a float or a one-element tensor as a float; None for anything else."""
-    if isinstance(answer, bool):
-        return None
-    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-        return float(answer.item())
-    if isinstance(answer, (int, float)):
-        return float(answer)
-    return None
 
 
 def check_top_k_one_prediction(answer, model, tokenizer, prompt: str, max_new_tokens: int) -> Verdict:
@@ -338,3 +196,137 @@ def check_confident_temperature(answer, model, tokenizer, prompt: str, max_new_t
     else:
         hint = MESSAGES("temperature_further", lowest=lowest)
     return report(False, "", hint)
+
+
+# Every praise and hint these checks print, in English and German (see companion.language).
+# The checks look them up when they run, which is why the catalogue can stand after them.
+MESSAGES = Messages(__name__, {
+    # Exercise 1: top_k=1
+    "top_k_one_format": {
+        "en": "give one number between 0 and 1: the probability of each chosen token under the "
+              "sampling distribution, once top_k has kept only one candidate.",
+        "de": "Geben Sie eine einzige Zahl zwischen 0 und 1 an: die Wahrscheinlichkeit jedes gewählten Tokens "
+              "unter der Sampling-Verteilung, nachdem top_k nur noch einen Kandidaten übrig gelassen hat.",
+    },
+    "top_k_one_percentage": {
+        "en": "give a probability between 0 and 1, not a percentage or a raw score.",
+        "de": "Geben Sie eine Wahrscheinlichkeit zwischen 0 und 1 an, keinen Prozentwert und keinen rohen Score.",
+    },
+    "top_k_one_model_probability": {
+        "en": "that is the model's own probability (outputs.logits). outputs.scores hold the scores after "
+              "top_k: how much probability is left for the one token that survives?",
+        "de": "Das ist die eigene Wahrscheinlichkeit des Modells (outputs.logits). outputs.scores enthalten die "
+              "Scores nach top_k: Wie viel Wahrscheinlichkeit bleibt für den einen Token, der übrig bleibt?",
+    },
+    "top_k_one_survivors": {
+        "en": "outputs.scores hold the scores after top_k; the softmax spreads the probability over the "
+              "tokens that survive. How many survive top_k=1?",
+        "de": "outputs.scores enthalten die Scores nach top_k; die Softmax-Funktion verteilt die "
+              "Wahrscheinlichkeit auf die Tokens, die übrig bleiben. Wie viele bleiben bei top_k=1 übrig?",
+    },
+    "top_k_one_praise": {
+        "en": "Every sampled token has probability {lowest:.0%} under the sampling distribution: top_k=1 keeps one "
+              "token, which gets all of it. The model's own probabilities of the same tokens range from "
+              "{model_lowest:.0%} to {model_highest:.0%}.",
+        "de": "Jeder gezogene Token hat unter der Sampling-Verteilung die Wahrscheinlichkeit {lowest:.0%}: "
+              "top_k=1 behält einen einzigen Token, und der bekommt alles. Die eigenen Wahrscheinlichkeiten des "
+              "Modells für dieselben Tokens reichen von {model_lowest:.0%} bis {model_highest:.0%}.",
+    },
+    # Exercise 2: the least certain token
+    "least_certain_format": {
+        "en": "give one token, its id (an int) or its text: the new token whose log-probability is the "
+              "lowest.",
+        "de": "Geben Sie einen einzigen Token an, als ID (ein int) oder als Text: den neuen Token mit der "
+              "niedrigsten Log-Wahrscheinlichkeit.",
+    },
+    "least_certain_most_sure": {
+        "en": "that is the token the model was most sure of; look for the smallest log-probability instead.",
+        "de": "Bei diesem Token war sich das Modell am sichersten; suchen Sie stattdessen die kleinste "
+              "Log-Wahrscheinlichkeit.",
+    },
+    "least_certain_raw_score": {
+        "en": "that token has the lowest raw score, but raw scores are not comparable from one step to the "
+              "next: normalise them over the vocabulary first.",
+        "de": "Dieser Token hat den niedrigsten rohen Score, aber rohe Scores lassen sich nicht von einem Schritt "
+              "zum nächsten vergleichen: Normieren Sie sie zuerst über das Vokabular.",
+    },
+    "least_certain_not_new": {
+        "en": "that token is not one of the new tokens: look only at the tokens generate() added after the prompt.",
+        "de": "Dieser Token gehört nicht zu den neuen Tokens: Betrachten Sie nur die Tokens, die generate() "
+              "nach dem Prompt angefügt hat.",
+    },
+    "least_certain_compare": {
+        "en": "compare the log-probabilities of all new tokens and take the position of the smallest one.",
+        "de": "Vergleichen Sie die Log-Wahrscheinlichkeiten aller neuen Tokens und nehmen Sie die Position der "
+              "kleinsten.",
+    },
+    "least_certain_praise": {
+        "en": "The least certain token is {token!r} (position {position}), chosen with "
+              "probability {probability:.0%}.",
+        "de": "Am wenigsten sicher war sich das Modell bei dem Token {token!r} (Position {position}), gewählt "
+              "mit der Wahrscheinlichkeit {probability:.0%}.",
+    },
+    # Exercise 3: the batch
+    "batch_not_tensor": {
+        "en": "give the probabilities as a tensor with one row per prompt and one column per "
+              "new token.",
+        "de": "Geben Sie die Wahrscheinlichkeiten als Tensor an, mit einer Zeile pro Prompt und einer Spalte pro "
+              "neuem Token.",
+    },
+    "batch_shape": {
+        "en": "the answer should have shape {expected_shape} (prompts, new tokens), got {shape}.",
+        "de": "Die Antwort sollte die Form {expected_shape} haben (Prompts, neue Tokens), sie hat aber {shape}.",
+    },
+    "batch_praise": {
+        "en": "Every value is a probability between 0 and 1, and the model knew which columns "
+              "of the short prompt were padding.",
+        "de": "Jeder Wert ist eine Wahrscheinlichkeit zwischen 0 und 1, und das Modell wusste, welche Spalten "
+              "des kurzen Prompts Padding waren.",
+    },
+    "batch_above_one": {
+        "en": "some values are above 1, so they are not probabilities: the scores must be normalised over the "
+              "vocabulary (a log-softmax) before exp().",
+        "de": "Einige Werte liegen über 1, es sind also keine Wahrscheinlichkeiten: Die Scores müssen vor exp() "
+              "über das Vokabular normiert werden (ein Log-Softmax).",
+    },
+    "batch_log_probabilities": {
+        "en": "these look like log-probabilities; turn them into probabilities with exp().",
+        "de": "Diese Werte sehen wie Log-Wahrscheinlichkeiten aus; machen Sie mit exp() Wahrscheinlichkeiten daraus.",
+    },
+    "batch_padding": {
+        "en": "the probabilities are right for some tokens only: does the model know which columns of the "
+              "short prompt are padding? (Read the warning under the broken cell.)",
+        "de": "Die Wahrscheinlichkeiten stimmen nur für manche Tokens: Weiß das Modell, welche Spalten des kurzen "
+              "Prompts Padding sind? (Lesen Sie die Warnung unter der fehlerhaften Zelle.)",
+    },
+    # Exercise 4: a confident temperature
+    "temperature_format": {
+        "en": "give a temperature: one positive number.",
+        "de": "Geben Sie eine Temperatur an: eine einzige positive Zahl.",
+    },
+    "temperature_positive": {
+        "en": "the temperature divides the logits, so it must be above 0.",
+        "de": "Die Logits werden durch die Temperatur geteilt, deshalb muss sie größer als 0 sein.",
+    },
+    "temperature_praise": {
+        "en": "At temperature {temperature:g} every sampled token has p > 0.5 under the sampling distribution "
+              "(lowest {lowest:.0%}), while the model's own probability of those tokens goes down to "
+              "{model_lowest:.0%}: a low temperature makes the sampling sure, not the model.",
+        "de": "Bei der Temperatur {temperature:g} hat jeder gezogene Token unter der Sampling-Verteilung p > 0,5 "
+              "(niedrigster Wert {lowest:.0%}), während die eigene Wahrscheinlichkeit des Modells für diese Tokens "
+              "bis auf {model_lowest:.0%} sinkt: Eine niedrige Temperatur macht das Sampling sicher, nicht das "
+              "Modell.",
+    },
+    "temperature_not_below_one": {
+        "en": "the least certain sampled token has p = {lowest:.0%}. A temperature of 1 or more keeps the "
+              "distribution as flat as the model's, or flattens it; which way sharpens it?",
+        "de": "Der unsicherste gezogene Token hat p = {lowest:.0%}. Eine Temperatur von 1 oder mehr lässt die "
+              "Verteilung so flach wie die des Modells oder macht sie noch flacher; in welche Richtung wird sie "
+              "schärfer?",
+    },
+    "temperature_further": {
+        "en": "the least certain sampled token still has p = {lowest:.0%}; go further in the same direction.",
+        "de": "Der unsicherste gezogene Token hat immer noch p = {lowest:.0%}; gehen Sie weiter in dieselbe "
+              "Richtung.",
+    },
+})
