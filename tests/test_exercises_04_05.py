@@ -1,4 +1,5 @@
-"""The exercise checks of notebooks 04 (padding side) and 05 (prompt format): right answers pass, typical wrong ones get a hint."""
+"""The exercise checks of notebooks 04 (padding side) and 05 (prompt format): right answers pass,
+typical wrong ones get a hint."""
 
 import pytest
 import torch
@@ -32,14 +33,16 @@ def test_left_padded_batch_is_correct(capsys):
     _, tokenizer = companion.load_model("tutorial-tiny")
     tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
-    correct, printed = verdict(capsys, check_batch_ready_for_generation(tokenizer(PROMPTS, padding=True, return_tensors="pt")))
+    batch = tokenizer(PROMPTS, padding=True, return_tensors="pt")
+    correct, printed = verdict(capsys, check_batch_ready_for_generation(batch))
     assert correct and printed.startswith("Correct!")
 
 
 def test_right_padded_batch_gets_a_hint(capsys):
     _, tokenizer = companion.load_model("tutorial-tiny")
     tokenizer.pad_token = tokenizer.eos_token  # padding_side stays "right"
-    correct, printed = verdict(capsys, check_batch_ready_for_generation(tokenizer(PROMPTS, padding=True, return_tensors="pt")))
+    batch = tokenizer(PROMPTS, padding=True, return_tensors="pt")
+    correct, printed = verdict(capsys, check_batch_ready_for_generation(batch))
     assert not correct and "last column" in printed and "left" not in printed  # a hint, not the answer
 
 
@@ -91,7 +94,8 @@ def learner_generate(model, tokenizer, prompts, side, with_mask):
     tokenizer.padding_side = side
     inputs = tokenizer(prompts, padding=True, return_tensors="pt")
     model_inputs = dict(inputs) if with_mask else {"input_ids": inputs["input_ids"]}
-    sequences = model.generate(**model_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    sequences = model.generate(**model_inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
+                               pad_token_id=tokenizer.pad_token_id)
     return tokenizer.batch_decode(sequences[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
@@ -100,7 +104,8 @@ def test_batch_continuations(capsys, model_name):
     model, tokenizer = companion.load_model(model_name)  # a fresh tokenizer of its own, which this test changes
     tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
     fixed = learner_generate(model, tokenizer, EXERCISE_PROMPTS, "left", with_mask=True)
-    correct, printed = verdict(capsys, check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, fixed, MAX_NEW_TOKENS))
+    correct, printed = verdict(capsys, check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, fixed,
+                                                                 MAX_NEW_TOKENS))
     assert correct and printed.startswith("Correct!")
     half_fixed = {
         "right padding, mask passed": learner_generate(model, tokenizer, EXERCISE_PROMPTS, "right", with_mask=True),
@@ -109,7 +114,8 @@ def test_batch_continuations(capsys, model_name):
     }
     for answer in half_fixed.values():
         assert answer != fixed  # each half fix still breaks a row on this model
-        correct, printed = verdict(capsys, check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, answer, MAX_NEW_TOKENS))
+        correct, printed = verdict(capsys, check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, answer,
+                                                                     MAX_NEW_TOKENS))
         assert not correct and "Fix both" in printed
         assert "padding_side" not in printed and "attention_mask" not in printed  # a hint, not the code
 
@@ -121,10 +127,11 @@ def test_batch_continuations_wrong_shapes_get_hints(capsys, tiny):
         "list of 2 strings": None,
         "list of 2 strings, one": fixed[0],
         "needs 2 strings": fixed[:1],
-        "starts with the prompt": [prompt + text for prompt, text in zip(EXERCISE_PROMPTS, fixed)],
+        "starts with the prompt": [prompt + text for prompt, text in zip(EXERCISE_PROMPTS, fixed, strict=True)],
     }
     for expected_hint, answer in wrong_answers.items():
-        correct, printed = verdict(capsys, check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, answer, MAX_NEW_TOKENS))
+        correct, printed = verdict(capsys, check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, answer,
+                                                                     MAX_NEW_TOKENS))
         assert not correct and expected_hint in printed
 
 
@@ -182,7 +189,8 @@ def generate_chats(model, tokenizer, side, skip_special_tokens=True):
 def test_fixed_chat_batch(capsys, smollm2):
     model, tokenizer = smollm2
     right, with_prompt = generate_chats(model, tokenizer, "left")
-    correct, printed = verdict(capsys, check_fixed_chat_batch(model, tokenizer, CHATS, right, max_new_tokens=CHAT_TOKENS))
+    correct, printed = verdict(capsys, check_fixed_chat_batch(model, tokenizer, CHATS, right,
+                                                              max_new_tokens=CHAT_TOKENS))
     assert correct and printed.startswith("Correct!")
     right_padded, _ = generate_chats(model, tokenizer, "right")
     assert right_padded != right  # the mistake the exercise's hint is about really changes the answers
@@ -198,7 +206,8 @@ def test_fixed_chat_batch(capsys, smollm2):
         "Compare shapes": ["", ""],
     }
     for expected_hint, answer in wrong_answers.items():
-        correct, printed = verdict(capsys, check_fixed_chat_batch(model, tokenizer, CHATS, answer, max_new_tokens=CHAT_TOKENS))
+        correct, printed = verdict(capsys, check_fixed_chat_batch(model, tokenizer, CHATS, answer,
+                                                                  max_new_tokens=CHAT_TOKENS))
         assert not correct and printed.startswith("Not yet. Hint:") and expected_hint in printed
         assert "padding_side" not in printed and "**" not in printed  # hints point at concepts, not at the code
     assert tokenizer.padding_side == "right"  # the check leaves the tokenizer as it found it

@@ -86,7 +86,8 @@ def test_left_padded_answers(tiny_model, capsys):
     alone = []
     for prompt in EXERCISE_PROMPTS:
         model_inputs = tokenizer(prompt, return_tensors="pt")
-        ids = tiny_model.generate(**model_inputs, max_new_tokens=6, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+        ids = tiny_model.generate(**model_inputs, max_new_tokens=6, do_sample=False,
+                                  pad_token_id=tokenizer.eos_token_id)
         alone.append(tokenizer.decode(ids[0, model_inputs["input_ids"].shape[1]:], skip_special_tokens=True))
     assert check_left_padded_answers(alone, tiny_model, tokenizer, EXERCISE_PROMPTS, max_new_tokens=6)
     assert capsys.readouterr().out.startswith("Correct!")
@@ -95,7 +96,7 @@ def test_left_padded_answers(tiny_model, capsys):
     assert right_padded != alone  # tutorial-tiny goes wrong with right padding (notebook 04)
     assert not check_left_padded_answers(right_padded, tiny_model, tokenizer, EXERCISE_PROMPTS, max_new_tokens=6)
     assert "right-padded" in capsys.readouterr().out
-    with_prompts = [prompt + text for prompt, text in zip(EXERCISE_PROMPTS, alone)]
+    with_prompts = [prompt + text for prompt, text in zip(EXERCISE_PROMPTS, alone, strict=True)]
     assert not check_left_padded_answers(with_prompts, tiny_model, tokenizer, EXERCISE_PROMPTS, max_new_tokens=6)
     assert "only the new tokens" in capsys.readouterr().out
     for wrong, hint_word in [(None, "list of strings"), (alone[:2], "one answer per prompt"), ([1, 2, 3, 4], "list")]:
