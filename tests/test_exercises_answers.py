@@ -1,4 +1,4 @@
-"""The readers of a learner's answer in companion.exercises: each accepts the forms its docstring
+"""The readers of a learner's answer in companion.exercises.answers: each accepts the forms its docstring
 names, in every exercise alike, and returns None / False for anything else, never raising."""
 
 import math
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import companion
-from companion.exercises import (
+from companion.exercises.answers import (
     as_number,
     as_shape,
     as_token_id,

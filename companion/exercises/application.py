@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 
 from companion.doctor import diagnose
-from companion.exercises import is_dict_like, is_whole_number, is_whole_number_between, report
+from companion.exercises import report
+from companion.exercises.answers import is_dict_like, is_whole_number, is_whole_number_between
 from companion.language import Messages
 
 MOST_NEW_TOKENS = 64  # the checks run generate() themselves: keep each answer short on a CPU

@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 
 from companion.decoding import ForwardPassRecorder
-from companion.exercises import Verdict, as_shape, is_whole_number, is_whole_number_between, report
+from companion.exercises import Verdict, report
+from companion.exercises.answers import as_shape, is_whole_number, is_whole_number_between
 from companion.language import Messages
 
 # Exercise 1 generates this many tokens before looking at the cache.

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import torch
 
-from companion.exercises import Verdict, as_shape, as_token_id, report
+from companion.exercises import Verdict, report
+from companion.exercises.answers import as_shape, as_token_id
 from companion.generation import generate_ids, generate_text, tokenize_batch
 from companion.inspection import next_token_distribution
 from companion.language import Messages

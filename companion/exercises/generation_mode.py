@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from companion.exercises import Verdict, is_number, is_whole_number, report, tensor_as_int
+from companion.exercises import Verdict, report
+from companion.exercises.answers import is_number, is_whole_number, tensor_as_int
 from companion.generation import generate_ids
 from companion.language import Messages
 from companion.sampling import count_candidates, sampling_distribution

@@ -16,7 +16,8 @@ import torch
 
 from companion.decoding import ForwardPassRecorder
 from companion.errors import CompanionError
-from companion.exercises import Verdict, is_list_of_strings, is_number, is_whole_number, report
+from companion.exercises import Verdict, report
+from companion.exercises.answers import is_list_of_strings, is_number, is_whole_number
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
 from companion.throughput import weight_bytes

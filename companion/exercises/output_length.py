@@ -12,7 +12,8 @@ import copy
 
 import torch
 
-from companion.exercises import Verdict, is_whole_number, report, tensor_as_int
+from companion.exercises import Verdict, report
+from companion.exercises.answers import is_whole_number, tensor_as_int
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
 

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import torch
 
-from companion.exercises import Verdict, is_dict_like, is_list_of_strings, report
+from companion.exercises import Verdict, report
+from companion.exercises.answers import is_dict_like, is_list_of_strings
 from companion.generation import generate_text
 from companion.language import Messages
 

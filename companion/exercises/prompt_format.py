@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from companion.chat import render_chat, require_chat_template
-from companion.exercises import Verdict, is_list_of_strings, is_whole_number, report
+from companion.exercises import Verdict, report
+from companion.exercises.answers import is_list_of_strings, is_whole_number
 from companion.generation import generate_ids
 from companion.language import Messages
 

@@ -13,7 +13,8 @@ import math
 import torch
 from transformers import set_seed
 
-from companion.exercises import Verdict, as_number, as_token_id, report
+from companion.exercises import Verdict, report
+from companion.exercises.answers import as_number, as_token_id
 from companion.generation import end_of_sequence_ids, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
 from companion.scores import generated_token_mask
