@@ -24,18 +24,21 @@ from course_tools.bench.measurements import (
 from course_tools.bench.report import check_finite, format_table, target_rows
 
 
-def run_benchmarks(quick: bool, try_compile: bool) -> dict:
-    """All six measurements in order; returns the results dict that --json writes."""
+def run_benchmarks(quick: bool, try_compile: bool, course_only: bool = False, course_repeats: int = 1) -> dict:
+    """All six measurements in order (only the first with `course_only`); returns the dict --json writes."""
     from companion.models import load_model
 
     results = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "quick": quick,
+        "course_only": course_only,
         "machine": machine_description(),
         "load_average_start": load_average(),
     }
-    print("1/6 course execution", flush=True)
-    results["course"] = measure_course(quick)
+    print("1/6 course execution and learner waits (one notebook at a time)", flush=True)
+    results["course"], results["learner_waits"] = measure_course(quick, course_repeats)
+    if course_only:
+        return finish(results)
 
     print("2/6 helper overhead", flush=True)
     tiny_model, tiny_tokenizer = load_model(TINY_MODEL)
@@ -65,7 +68,11 @@ def run_benchmarks(quick: bool, try_compile: bool) -> dict:
 
     print("6/6 load time", flush=True)
     results["load_time"] = measure_load_time(quick)
+    return finish(results)
 
+
+def finish(results: dict) -> dict:
+    """Add the final load average and the targets; refuse NaN or infinite figures."""
     results["load_average_end"] = load_average()
     results["targets"] = target_rows(results)
     check_finite(results)
@@ -73,8 +80,14 @@ def run_benchmarks(quick: bool, try_compile: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_tools.bench", description=bench_package.__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="reduced run (< 1 minute), skips the course")
+    parser = argparse.ArgumentParser(prog="python -m course_tools.bench",
+                                     description=bench_package.__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="reduced run (about a minute): of the course, only notebook 01's learner waits")
+    parser.add_argument("--course-only", action="store_true",
+                        help="only measurement 1: the course's execution time and the learner waits")
+    parser.add_argument("--course-repeats", type=int, default=1, metavar="N",
+                        help="execute the course N times (rounds) and report medians (default 1)")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--no-compile", action="store_true",
                         help="skip the torch.compile variant of the latency test (compiling takes minutes on 2 cores)")
@@ -92,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.load_child:
         load_child()
         return 0
-    results = run_benchmarks(arguments.quick, try_compile=not (arguments.quick or arguments.no_compile))
+    if arguments.course_repeats < 1:
+        parser.error(f"--course-repeats must be at least 1, got {arguments.course_repeats}")
+    results = run_benchmarks(arguments.quick, try_compile=not (arguments.quick or arguments.no_compile),
+                             course_only=arguments.course_only, course_repeats=arguments.course_repeats)
     print()
     print(format_table(results))
     if arguments.json:

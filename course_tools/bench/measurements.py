@@ -6,30 +6,37 @@ import copy
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 from companion.models import REAL_MODEL
 from course_tools.bench.children import LATENCY_PROMPT, run_child
 
 
-def measure_course(quick: bool) -> dict:
-    """Execute every notebook (default parameters) and time each; skipped with --quick."""
-    from course_tools.layout import notebook_paths
-    from course_tools.run import run_notebook
+def measure_course(quick: bool, repeats: int = 1) -> tuple[dict, dict]:
+    """Execute the English notebooks one at a time (default parameters): (course, learner waits).
 
+    The same runs give both: the course's execution time (every notebook's wall time, median
+    over `repeats` rounds) and what a learner waits for in each (course_tools.bench.learner_waits).
+    With --quick only the first notebook runs: its waits are measured, the course is "skipped".
+    """
+    from course_tools.bench.learner_waits import measure_learner_waits
+    from course_tools.layout import notebook_paths
+
+    paths = notebook_paths("en")
+    waits = measure_learner_waits(paths[:1] if quick else paths, repeats)
     if quick:
-        return {"skipped": True, "notebooks": [], "total_seconds": None}
-    notebooks = []
-    with tempfile.TemporaryDirectory(prefix="companion-bench-course-") as output_folder:
-        for path in notebook_paths("en"):
-            run = run_notebook(path, Path(output_folder) / path.name)
-            notebooks.append({"name": path.name, "seconds": run.seconds, "error": run.error})
-            print(f"  executed {path.name}: {run.seconds:.1f} s {run.error or ''}", flush=True)
-    return {
+        return {"skipped": True, "notebooks": [], "total_seconds": None}, waits
+    notebooks = [
+        {"name": notebook["name"], "seconds": notebook["wall_seconds"], "error": "; ".join(notebook["errors"]) or None}
+        for notebook in waits["notebooks"]
+    ]
+    course = {
         "skipped": False,
+        "jobs": 1,
+        "repeats": repeats,
         "notebooks": notebooks,
         "total_seconds": sum(notebook["seconds"] for notebook in notebooks),
     }
+    return course, waits
 
 
 def raw_generate_text(model, tokenizer, prompts: list[str], max_new_tokens: int) -> list[str]:
@@ -122,7 +129,9 @@ def measure_memory(configurations: tuple[str, ...], new_tokens: int) -> dict:
     return results
 
 
-def latency_figures(model, tokenizer, bandwidth_gb_per_s: float, new_tokens: int, repeats: int, **generate_kwargs) -> dict:
+def latency_figures(
+    model, tokenizer, bandwidth_gb_per_s: float, new_tokens: int, repeats: int, **generate_kwargs
+) -> dict:
     """ms per new token of `model` and the floor that this machine's bandwidth allows."""
     from companion.throughput import decode_ms_per_token, linear_layers_ms, weight_bytes
 
