@@ -24,14 +24,29 @@ from companion.errors import (  # noqa: E402
     PaddingError,
     UnknownModelError,
 )
-from companion.generation import (  # noqa: E402
-    generate_ids,
-    generate_text,
-    require_left_padded,
-    tokenize_batch,
-)
+from companion.generation import generate_ids, generate_text, tokenize_batch  # noqa: E402
 from companion.memory import footprint_mib  # noqa: E402
 from companion.models import BUILTIN_MODELS, load_model  # noqa: E402
 from companion.notebook_setup import setup_notebook  # noqa: E402
+from companion.validation import require_left_padded  # noqa: E402
 
 __version__ = "0.1.0"
+
+# What a notebook reaches as `companion.X`.
+__all__ = [
+    "ArgumentTypeError",
+    "BUILTIN_MODELS",
+    "CompanionError",
+    "MissingPackageError",
+    "ModelNotBuiltError",
+    "PaddingError",
+    "UnknownModelError",
+    "diagnose",
+    "footprint_mib",
+    "generate_ids",
+    "generate_text",
+    "load_model",
+    "require_left_padded",
+    "setup_notebook",
+    "tokenize_batch",
+]

@@ -19,10 +19,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from companion.errors import ArgumentTypeError, CompanionError
-from companion.generation import generate_text, require_max_new_tokens, require_model, require_tokenizer
+from companion.errors import CompanionError
+from companion.generation import generate_text
 from companion.language import Messages
 from companion.models import REAL_MODEL
+from companion.validation import (
+    as_chat_batch,
+    require_max_new_tokens,
+    require_messages,
+    require_model,
+    require_tokenizer,
+)
 
 MESSAGES = Messages(__name__, {
     "no_chat_template": {
@@ -34,9 +41,6 @@ MESSAGES = Messages(__name__, {
               'etwa companion.load_model("{model}"), oder schreiben Sie den Prompt als Text, den das Modell fortsetzt.',
     },
 })
-
-ROLES = ("system", "user", "assistant", "tool")
-
 
 def require_chat_template(tokenizer) -> None:
     """Raise a CompanionError if the tokenizer has no chat template (a base model, not an instruct model).
@@ -52,31 +56,6 @@ def require_chat_template(tokenizer) -> None:
         # The folder's last part names the model without exposing where it lives on this machine.
         name = Path(str(getattr(tokenizer, "name_or_path", "") or "this model")).name
         raise CompanionError(MESSAGES("no_chat_template", name=repr(name), model=REAL_MODEL))
-
-
-def check_messages(messages) -> list[dict[str, str]]:
-    """Return `messages` as a list if it is a valid chat, else raise a CompanionError that says why."""
-    if isinstance(messages, (str, dict)) or not isinstance(messages, Sequence):
-        raise ArgumentTypeError(
-            "A chat is a list of messages, each a dict like {'role': 'user', 'content': 'Hello'}; "
-            f"got {type(messages).__name__}. For one question pass [{{'role': 'user', 'content': question}}]."
-        )
-    message_list = list(messages)
-    if not message_list:
-        raise CompanionError("The chat has no messages: add at least one {'role': 'user', 'content': ...}.")
-    for message in message_list:
-        if not isinstance(message, dict) or "role" not in message or "content" not in message:
-            raise ArgumentTypeError(
-                f"Each message is a dict with the keys 'role' and 'content', got {message!r}: "
-                "write it as {'role': 'user', 'content': 'Hello'}."
-            )
-        if message["role"] not in ROLES:
-            raise CompanionError(f"A message's role is one of {ROLES}, got {message['role']!r}: use 'user' for questions.")
-        if not isinstance(message["content"], str):
-            raise ArgumentTypeError(
-                f"A message's content is text, got {type(message['content']).__name__}: {message['content']!r}."
-            )
-    return message_list
 
 
 def tokenizer_adds_bos(tokenizer) -> bool:
@@ -104,26 +83,12 @@ def render_chat(tokenizer, messages: Sequence[dict[str, str]], *, add_generation
     Used by `chat`; shown in notebook 05's recap.
     """
     require_chat_template(tokenizer)
-    message_list = check_messages(messages)
+    message_list = require_messages(messages)
     text = tokenizer.apply_chat_template(message_list, tokenize=False, add_generation_prompt=add_generation_prompt)
     bos_token = tokenizer.bos_token
     if bos_token and text.startswith(bos_token) and tokenizer_adds_bos(tokenizer):
         text = text[len(bos_token):]
     return text
-
-
-def as_chat_batch(messages_batch) -> list[list[dict[str, str]]]:
-    """Accept one chat (a list of message dicts) or a batch of chats; return a list of chats."""
-    if isinstance(messages_batch, Sequence) and messages_batch and isinstance(messages_batch[0], dict):
-        return [check_messages(messages_batch)]
-    if isinstance(messages_batch, (str, dict)) or not isinstance(messages_batch, Sequence):
-        raise ArgumentTypeError(
-            f"messages_batch must be one chat (a list of message dicts) or a list of chats, got "
-            f"{type(messages_batch).__name__}: e.g. [{{'role': 'user', 'content': 'Hello'}}]."
-        )
-    if not messages_batch:
-        raise CompanionError("messages_batch is empty: pass one chat (a list of message dicts) or a non-empty list of chats.")
-    return [check_messages(messages) for messages in messages_batch]
 
 
 def chat(

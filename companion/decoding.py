@@ -23,7 +23,7 @@ import torch
 from transformers.generation.streamers import BaseStreamer
 
 from companion.errors import ArgumentTypeError, CompanionError
-from companion.generation import (
+from companion.validation import (
     require_fits_context,
     require_max_new_tokens,
     require_model,

@@ -23,7 +23,10 @@ MESSAGES = Messages(__name__, {
     },
     "purpose_quantization": {"en": "for quantization={quantization}", "de": "für quantization={quantization}"},
     "purpose_smollm2": {"en": "for the model 'smollm2-135m'", "de": "für das Modell 'smollm2-135m'"},
-    "purpose_gguf": {"en": "to read the GGUF file of 'smollm2-135m'", "de": "zum Lesen der GGUF-Datei von 'smollm2-135m'"},
+    "purpose_gguf": {
+        "en": "to read the GGUF file of 'smollm2-135m'",
+        "de": "zum Lesen der GGUF-Datei von 'smollm2-135m'",
+    },
 })
 
 # import name -> (pip distribution, install command). Everything else comes with

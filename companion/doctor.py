@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import torch
 
 from companion.errors import ArgumentTypeError, CompanionError
-from companion.generation import context_length, eos_token_id_list, require_model, require_tokenizer, type_name
+from companion.generation import end_of_sequence_ids
 from companion.language import Messages
+from companion.validation import context_length, require_model, require_tokenizer, type_name
 
 MESSAGES = Messages(__name__, {
     "header": {
@@ -43,7 +44,8 @@ MESSAGES = Messages(__name__, {
     # ---- right padding (notebook 04)
     "right_padding": {
         "en": "Right padding: a decoder-only model continues from the last position of each row.",
-        "de": "Padding auf der rechten Seite: Ein Decoder-only-Modell schreibt an der letzten Position jeder Zeile weiter.",
+        "de": "Padding auf der rechten Seite: Ein Decoder-only-Modell schreibt an der letzten Position "
+              "jeder Zeile weiter.",
     },
     "right_padding_evidence": {
         "en": "attention_mask is 0 in the last column of row(s) {rows}: those prompts end in padding, so "
@@ -83,14 +85,16 @@ MESSAGES = Messages(__name__, {
         "en": "neither max_new_tokens nor max_length is set (not in the call, not in the generation config), "
             "so generate() stops after {new_tokens} new tokens (transformers 5.24's default max_length=20, "
             "counted after the prompt).",
-        "de": "Weder max_new_tokens noch max_length ist gesetzt (weder im Aufruf noch in der Generierungskonfiguration), "
+        "de": "Weder max_new_tokens noch max_length ist gesetzt (weder im Aufruf noch in der "
+            "Generierungskonfiguration), "
             "also hört generate() nach {new_tokens} neuen Tokens auf (der Standardwert max_length=20 von "
             "transformers 5.24, nach dem Prompt gezählt).",
     },
     "no_length_config_evidence": {
         "en": "the call sets no max_new_tokens; the generation config's max_length={max_length} counts the "
             "prompt's {prompt_length} tokens too, which leaves {new_tokens} new tokens.",
-        "de": "Der Aufruf setzt kein max_new_tokens; max_length={max_length} aus der Generierungskonfiguration zählt die "
+        "de": "Der Aufruf setzt kein max_new_tokens; max_length={max_length} aus der Generierungskonfiguration "
+            "zählt die "
             "{prompt_length} Tokens des Prompts mit, sodass {new_tokens} neue Tokens übrig bleiben.",
     },
     "no_length_fix": {
@@ -166,9 +170,11 @@ MESSAGES = Messages(__name__, {
     },
     "no_chat_template_fix": {
         "en": "put the request in a chat and let the template write the prompt: inputs = "
-            "tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', return_dict=True).",
+            "tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', "
+            "return_dict=True).",
         "de": "Schreiben Sie die Bitte in einen Chat, und lassen Sie das Template den Prompt schreiben: inputs = "
-            "tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', return_dict=True).",
+            "tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors='pt', "
+            "return_dict=True).",
     },
     # ---- a chat template without the generation prompt (notebook 05)
     "no_generation_prompt": {
@@ -367,7 +373,9 @@ def split_inputs(inputs, generate_kwargs: dict) -> tuple[torch.Tensor, torch.Ten
             "inputs['input_ids'] must be a tensor of shape (batch, length) with length >= 1: tokenize with "
             "return_tensors='pt'."
         )
-    if attention_mask is not None and (not isinstance(attention_mask, torch.Tensor) or attention_mask.shape != input_ids.shape):
+    if attention_mask is not None and (
+        not isinstance(attention_mask, torch.Tensor) or attention_mask.shape != input_ids.shape
+    ):
         raise CompanionError(
             "attention_mask must be a tensor of the same shape as input_ids: pass the tokenizer's own mask."
         )
@@ -412,7 +420,7 @@ def chat_template_parts(tokenizer) -> tuple[set[int], list[int]] | None:
     return markers, header
 
 
-def check_padding_and_mask(settings, input_ids, attention_mask) -> list[Finding]:
+def padding_and_mask_findings(settings, input_ids, attention_mask) -> list[Finding]:
     findings = []
     if attention_mask is not None:
         right_padded = [row for row in range(input_ids.shape[0])
@@ -424,7 +432,7 @@ def check_padding_and_mask(settings, input_ids, attention_mask) -> list[Finding]
                 fix=MESSAGES("right_padding_fix"),
             ))
         return findings
-    eos_ids = eos_token_id_list(settings.value("eos_token_id"))
+    eos_ids = end_of_sequence_ids(eos_token_id=settings.value("eos_token_id"))  # the ids the call settled on
     pad_id = settings.value("pad_token_id")
     if pad_id is None and eos_ids:
         pad_id = eos_ids[0]  # what _prepare_special_tokens does in transformers 5.24
@@ -460,12 +468,14 @@ def planned_new_tokens(settings, prompt_length: int) -> int:
     """How many new tokens generate() will at most add (max_new_tokens, else max_length minus the prompt, else 20)."""
     if settings.value("max_new_tokens") is not None:
         return int(settings.value("max_new_tokens"))
-    if settings.value("max_length") is not None and (settings.explicit("max_length") or settings.model_config.max_length is not None):
+    if settings.value("max_length") is not None and (
+        settings.explicit("max_length") or settings.model_config.max_length is not None
+    ):
         return max(int(settings.value("max_length")) - prompt_length, 0)
     return int(settings.defaults["max_length"])  # counted after the prompt (_prepare_generated_length)
 
 
-def check_length(settings, prompt_length: int) -> list[Finding]:
+def length_findings(settings, prompt_length: int) -> list[Finding]:
     if settings.value("max_new_tokens") is not None or settings.explicit("max_length"):
         return []
     new_tokens = planned_new_tokens(settings, prompt_length)
@@ -492,7 +502,7 @@ def flags_text(flags: dict[str, object]) -> str:
     return ", ".join(f"{name}={value!r}" for name, value in flags.items())
 
 
-def check_sampling(model, settings, input_ids, attention_mask) -> list[Finding]:
+def sampling_findings(model, settings, input_ids, attention_mask) -> list[Finding]:
     findings = []
     flags = set_sampling_flags(settings)
     if not settings.samples() and flags:
@@ -574,7 +584,7 @@ def opens_assistant_turn(row: list[int], markers: set[int], header: list[int]) -
     return contains(row[last_end + 1:], header)
 
 
-def check_chat_format(tokenizer, rows) -> list[Finding]:
+def chat_format_findings(tokenizer, rows) -> list[Finding]:
     findings = []
     parts = chat_template_parts(tokenizer)
     if parts is not None:
@@ -609,7 +619,7 @@ def check_chat_format(tokenizer, rows) -> list[Finding]:
     return findings
 
 
-def check_context(model, settings, prompt_length: int) -> list[Finding]:
+def context_findings(model, settings, prompt_length: int) -> list[Finding]:
     limit = context_length(model)
     new_tokens = planned_new_tokens(settings, prompt_length)
     if limit is None or prompt_length + new_tokens <= limit:
@@ -629,7 +639,7 @@ def shortened(text: str, most: int = 60) -> str:
     return repr(text[: most // 2]) + " ... " + repr(text[-most // 2:])
 
 
-def check_decoding(tokenizer, decode, input_ids, rows) -> list[Finding]:
+def decoding_findings(tokenizer, decode, input_ids, rows) -> list[Finding]:
     """Run the learner's decode function on the prompt's ids plus one new token; does the prompt come back?"""
     one_new_token = input_ids[:, -1:]  # any token the model could write will do
     decoded = decode(torch.cat([input_ids, one_new_token], dim=1))
@@ -681,11 +691,11 @@ def diagnose(model, tokenizer, inputs, /, *, decode: Callable | None = None, **g
     rows = real_rows(input_ids, attention_mask)
     prompt_length = input_ids.shape[1]
     findings = Diagnosis()
-    findings += check_padding_and_mask(settings, input_ids, attention_mask)
-    findings += check_length(settings, prompt_length)
-    findings += check_sampling(model, settings, input_ids, attention_mask)
-    findings += check_chat_format(tokenizer, rows)
-    findings += check_context(model, settings, prompt_length)
+    findings += padding_and_mask_findings(settings, input_ids, attention_mask)
+    findings += length_findings(settings, prompt_length)
+    findings += sampling_findings(model, settings, input_ids, attention_mask)
+    findings += chat_format_findings(tokenizer, rows)
+    findings += context_findings(model, settings, prompt_length)
     if decode is not None:
-        findings += check_decoding(tokenizer, decode, input_ids, rows)
+        findings += decoding_findings(tokenizer, decode, input_ids, rows)
     return findings

@@ -1,4 +1,4 @@
-"""Batch-safe text generation around `model.generate()`.
+"""Batch-safe text generation around `model.generate()`, and reading what it returns.
 
 Taught in notebook 01 (generating text) and used by every later notebook. The helpers
 never rely on the 20-token default: `max_new_tokens` is always passed, and so is
@@ -8,8 +8,9 @@ token, and the attention mask is always handed to `generate()`.
 This is the package's one path from prompts to `generate()`: `tokenize_batch` ->
 `generate_ids` -> `generate_text`. Each takes `side="left"` by default; notebook 04 passes
 `side="right"` to show what right padding breaks (`companion.padding` has its views).
-The `require_*` functions raise a CompanionError or PaddingError that says how to fix
-the call (the exercise checks, `companion.exercises.*.check_*`, print verdicts instead).
+What `generate()` returns is read here too: `end_of_sequence_ids` (where it ends a row) and
+`generated_token_mask` (which new tokens belong to each row's text).
+The arguments are checked by `companion.validation` before anything runs.
 """
 
 from __future__ import annotations
@@ -21,25 +22,20 @@ import torch
 
 from companion.errors import ArgumentTypeError, CompanionError, PaddingError
 from companion.language import Messages
-from companion.sampling import SAMPLING_SETTINGS, require_sampling_setting
+from companion.validation import (
+    SAMPLING_SETTINGS,
+    as_prompt_list,
+    require_fits_context,
+    require_max_new_tokens,
+    require_model,
+    require_padding_side,
+    require_sampling_setting,
+    require_sequences,
+    require_tokenizer,
+    type_name,
+)
 
 MESSAGES = Messages(__name__, {
-    "missing_max_new_tokens": {
-        "en": "Pass {name}=... (e.g. 30). Without it generate() falls back to a default of "
-              "20 new tokens (older transformers releases counted the prompt in those 20), which "
-              "silently cuts answers short (notebook 02).",
-        "de": "Geben Sie {name}=... an (z. B. 30). Ohne diese Angabe nimmt generate() einen Standardwert von "
-              "20 neuen Tokens (ältere transformers-Versionen zählten den Prompt zu diesen 20), und das "
-              "schneidet Antworten stillschweigend ab (Notebook 02).",
-    },
-    "right_padded": {
-        "en": "Rows {rows} of the batch are padded on the right, so the model would "
-              "continue from padding instead of the prompt. Tokenize with padding on the left: "
-              "tokenizer.padding_side = 'left' (or use companion.tokenize_batch, which pads on the left).",
-        "de": "Die Zeilen {rows} des Batches sind rechts aufgefüllt, also würde das Modell nach dem Padding "
-              "weiterschreiben statt nach dem Prompt. Tokenisieren Sie mit Padding auf der linken Seite: "
-              "tokenizer.padding_side = 'left' (oder nehmen Sie companion.tokenize_batch, das links auffüllt).",
-    },
     "no_pad_or_eos": {
         "en": "The tokenizer has neither a pad token nor an EOS token to stand in for it. "
               "Set one before batching, e.g. tokenizer.pad_token = tokenizer.unk_token.",
@@ -47,122 +43,6 @@ MESSAGES = Messages(__name__, {
               "Setzen Sie einen, bevor Sie Batches bilden, z. B. tokenizer.pad_token = tokenizer.unk_token.",
     },
 })
-
-
-def type_name(value) -> str:
-    """The name of a value's type for an error message, e.g. 'NoneType' or 'PreTrainedTokenizerFast'."""
-    return type(value).__name__
-
-
-def require_model(model):
-    """Return `model` if it can generate, else raise an ArgumentTypeError that says what to pass.
-
-    Args:
-        model: a causal LM, as returned by `companion.load_model` (it has `generate` and `device`).
-    Catches None, a tokenizer passed in the model's place (the two swapped), a model name as a
-    string, before any of them fails deep inside transformers. Used by every helper that
-    runs a model: `generate_ids` (notebooks 01-08), `companion.inspection` (01, 03),
-    `companion.padding` (04), `companion.chat` (05), `companion.throughput` (06),
-    `companion.decoding` (08).
-    """
-    if isinstance(model, str):
-        raise ArgumentTypeError(
-            f"model must be a loaded model, got the string {model!r}: load it first with "
-            f"model, tokenizer = companion.load_model({model!r})."
-        )
-    if model is None or not callable(getattr(model, "generate", None)) or not hasattr(model, "device"):
-        swapped = " (did you swap model and tokenizer? the model comes first)" if is_tokenizer(model) else ""
-        raise ArgumentTypeError(
-            f"model must be a causal language model, got {type_name(model)}{swapped}. "
-            'Pass the model of model, tokenizer = companion.load_model("tutorial-tiny").'
-        )
-    return model
-
-
-def is_tokenizer(value) -> bool:
-    """True if `value` looks like a transformers tokenizer (callable, with decode and batch_decode)."""
-    return callable(value) and callable(getattr(value, "batch_decode", None)) and hasattr(value, "padding_side")
-
-
-def require_tokenizer(tokenizer):
-    """Return `tokenizer` if it is a transformers tokenizer, else raise an ArgumentTypeError that says what to pass.
-
-    Args:
-        tokenizer: as returned by `companion.load_model` (callable, with `decode`, `batch_decode`
-            and `padding_side`).
-    Catches None, the model passed in the tokenizer's place and a model name as a string.
-    Used by every helper that tokenizes or decodes (notebooks 01-08, through `tokenize_batch`).
-    """
-    if not is_tokenizer(tokenizer):
-        swapped = (" (did you swap model and tokenizer? the tokenizer comes second)"
-                   if callable(getattr(tokenizer, "generate", None)) else "")
-        raise ArgumentTypeError(
-            f"tokenizer must be a transformers tokenizer, got {type_name(tokenizer)}{swapped}. "
-            'Pass the tokenizer of model, tokenizer = companion.load_model("tutorial-tiny").'
-        )
-    return tokenizer
-
-
-def as_prompt_list(prompts: str | Sequence[str]) -> list[str]:
-    """Return `prompts` as a non-empty list of non-empty strings (a single string becomes [string]).
-
-    Raises an ArgumentTypeError for anything but text (None, token ids, a dict) and a
-    CompanionError for an empty list or an empty string: an empty prompt gives the model
-    nothing to continue (a tokenizer that adds no BOS token even gives generate() no input).
-    Used by `tokenize_batch`, so by every helper that takes prompts (notebooks 01-08).
-    """
-    if isinstance(prompts, str):
-        prompt_list = [prompts]
-    elif prompts is None or isinstance(prompts, (bytes, dict)) or not isinstance(prompts, Sequence):
-        raise ArgumentTypeError(
-            f"prompts must be a string or a list of strings, got {type_name(prompts)}: {prompts!r}. "
-            'Pass text, e.g. "I am a cat." or ["I am a cat.", "A list of colors:"].'
-        )
-    else:
-        prompt_list = list(prompts)
-    if not prompt_list:
-        raise CompanionError("No prompts given: pass a string or a non-empty list of strings.")
-    for index, prompt in enumerate(prompt_list):
-        if not isinstance(prompt, str):
-            raise ArgumentTypeError(
-                f"Prompts must be strings, got {type_name(prompt)} at prompts[{index}]: {prompt!r}. "
-                "Pass text, not token ids (use model.generate() directly for ids)."
-            )
-        if not prompt:
-            raise CompanionError(
-                f"prompts[{index}] is an empty string: the model needs some text to continue. "
-                "Write at least a word (to start from nothing, pass tokenizer.bos_token as the prompt)."
-            )
-    return prompt_list
-
-
-def require_positive_int(name: str, value, fix: str = "") -> int:
-    """Return `value` if it is an int >= 1; else raise (ArgumentTypeError for a wrong type, CompanionError for < 1).
-
-    Args:
-        name: the argument's name as the learner wrote it, e.g. "max_new_tokens" or "steps".
-        value: what was passed.
-        fix: an optional sentence on what the number means or what to pass.
-    The one check for every count of the package: max_new_tokens (all notebooks), steps and
-    top_k of `companion.inspection` (notebook 01), new_tokens and repeats of
-    `companion.decoding` / `companion.throughput` (06, 08), top of the plots (03).
-    """
-    suffix = f" {fix}" if fix else ""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ArgumentTypeError(f"{name} must be a positive integer, got {type_name(value)} {value!r}.{suffix}")
-    if value < 1:
-        raise CompanionError(f"{name} must be a positive integer, got {value!r}.{suffix}")
-    return value
-
-
-PADDING_SIDES = ("left", "right")
-
-
-def require_padding_side(side: str) -> str:
-    """Return `side` if it is "left" or "right", else raise a CompanionError that names the choices."""
-    if side not in PADDING_SIDES:
-        raise CompanionError(f"side must be 'left' or 'right', got {side!r}: pass side='left' to generate.")
-    return side
 
 
 @contextmanager
@@ -203,7 +83,8 @@ def eos_token_id_list(eos_token_id) -> list[int]:
             of chat models often list several), a 0- or 1-dim tensor, or None.
     Returns:
         list of ints; [] for None.
-    Used by `end_of_sequence_ids` and `companion.throughput.new_token_lists` (notebook 06).
+    Only changes the form; which ids end a row is `end_of_sequence_ids`'s job. Used by it,
+    by `generated_token_mask` and by `companion.doctor` (notebook 09).
     """
     if eos_token_id is None:
         return []
@@ -214,15 +95,59 @@ def eos_token_id_list(eos_token_id) -> list[int]:
     return [int(token_id) for token_id in eos_token_id]
 
 
-def end_of_sequence_ids(model, tokenizer) -> list[int]:
-    """The token ids that end a generation: the generation config's EOS id(s), else the tokenizer's.
+def end_of_sequence_ids(model=None, tokenizer=None, *, eos_token_id=None) -> list[int]:
+    """The token ids at which `generate()` ends a row, as a list of ints ([] if none).
 
-    Returns a list of ints ([] if neither sets one); `generate()` stops a row at any of them.
+    One precedence for the whole package, the one `generate()` follows:
+
+    1. `eos_token_id`, when given (not None): what a call passes as `generate(eos_token_id=...)`,
+       or the eos_token_id of the generation config a call settled on;
+    2. `model.generation_config.eos_token_id`. In transformers 5.24.0, `generate()` merges the
+       call's settings into a copy of the model's generation config (`_prepare_generation_config`),
+       and `GenerationMixin._prepare_special_tokens` (generation/utils.py) turns that config's
+       eos_token_id into the ids its stopping criterion checks; it never asks the tokenizer.
+       So a model's config decides alone: a config without EOS ids gives [] (generate() then
+       stops no row early, and the tokenizer's EOS token is an ordinary token);
+    3. `tokenizer.eos_token_id`, only when no model is given (`companion.scores.token_probability_table`
+       gets the tokenizer alone).
+
+    Args:
+        model: the causal LM that generates, or None.
+        tokenizer: its tokenizer, or None (read only when there is no model).
+        eos_token_id: ids the call set itself: an int, a list or tensor of ints, or None.
+    Used by `companion.inspection.greedy_generate_by_hand` (notebook 01), `companion.throughput`
+    (06), `companion.scores` (07), notebook 09 and `course_tools.margins`.
     """
-    eos_token_id = model.generation_config.eos_token_id
-    if eos_token_id is None:
+    if eos_token_id is None and model is not None:
+        eos_token_id = model.generation_config.eos_token_id
+    elif eos_token_id is None and tokenizer is not None:
         eos_token_id = tokenizer.eos_token_id
     return eos_token_id_list(eos_token_id)
+
+
+def generated_token_mask(sequences: torch.Tensor, prompt_length: int, end_token_ids) -> torch.Tensor:
+    """Which new tokens belong to the text: all up to and including each row's first end token.
+
+    Args:
+        sequences: LongTensor of shape (b, t + n) as `generate()` returns it: the t prompt
+            columns (left-padded for a batch), then the n new tokens.
+        prompt_length: t, the number of prompt columns.
+        end_token_ids: the ids that end a row, usually `end_of_sequence_ids(model, tokenizer)`:
+            a list of ints, or handled: a single int, a tensor, or None (= no end token).
+    Returns:
+        BoolTensor of shape (b, n), on the device of `sequences`: True for the new tokens of
+        the text, False for the padding that `generate()` appends to a row after it has ended.
+    The one place that finds where each row's text ends: `companion.scores` (notebook 07, also
+    importable from there), `companion.throughput.new_token_lists` (06) and `course_tools.margins`.
+    """
+    require_sequences(sequences, prompt_length)
+    new_tokens = sequences[:, prompt_length:]  # (b, n)
+    end_ids = torch.tensor(eos_token_id_list(end_token_ids), dtype=new_tokens.dtype, device=new_tokens.device)
+    is_end = torch.isin(new_tokens, end_ids).long()  # (b, n): 1 at every end token
+    # How many end tokens came strictly before each position: the first end token itself
+    # still belongs to the text, everything after it is padding.
+    ends_before = is_end.cumsum(dim=-1) - is_end
+    return ends_before == 0
 
 
 def tokenize_batch(
@@ -249,97 +174,6 @@ def tokenize_batch(
     if device is not None:
         model_inputs = {name: tensor.to(device) for name, tensor in model_inputs.items()}
     return model_inputs
-
-
-def require_model_inputs(model_inputs) -> dict[str, torch.Tensor]:
-    """Return `model_inputs` if it is a tokenized batch, else raise an error that says what to pass.
-
-    Args:
-        model_inputs: what `tokenizer(prompts, return_tensors="pt")` or `tokenize_batch` returns:
-            a dict(-like) with "input_ids" and "attention_mask", LongTensors of the same shape (b, t).
-    Used by `companion.padding` (notebook 04) and `companion.decoding.time_prefill_and_decode` (08).
-    """
-    if not hasattr(model_inputs, "keys") or "input_ids" not in model_inputs or "attention_mask" not in model_inputs:
-        raise ArgumentTypeError(
-            f"model_inputs must be the tokenizer's output with 'input_ids' and 'attention_mask', got "
-            f"{type_name(model_inputs)}. Pass tokenizer(prompts, return_tensors='pt') or "
-            "companion.tokenize_batch(tokenizer, prompts)."
-        )
-    input_ids, attention_mask = model_inputs["input_ids"], model_inputs["attention_mask"]
-    if not isinstance(input_ids, torch.Tensor) or not isinstance(attention_mask, torch.Tensor):
-        raise ArgumentTypeError(
-            "model_inputs must hold tensors: call the tokenizer with return_tensors='pt' (and padding=True for a batch)."
-        )
-    if input_ids.dim() != 2 or input_ids.shape != attention_mask.shape or input_ids.shape[1] == 0:
-        raise CompanionError(
-            f"model_inputs['input_ids'] and ['attention_mask'] must have the same shape (batch, length) with "
-            f"length >= 1, got {tuple(input_ids.shape)} and {tuple(attention_mask.shape)}. Tokenize a non-empty "
-            "prompt with return_tensors='pt'."
-        )
-    return model_inputs
-
-
-def require_left_padded(attention_mask: torch.Tensor) -> None:
-    """Raise PaddingError if any row of a batch has padding on the right.
-
-    Args:
-        attention_mask: LongTensor of shape (b, t); 1 = real token, 0 = padding.
-    A decoder-only model predicts the next token from the last position, so that
-    position must hold a real token in every row (notebook 04 shows why).
-    """
-    if attention_mask.dim() != 2:
-        raise CompanionError(
-            f"attention_mask must have shape (batch, length), got {tuple(attention_mask.shape)}."
-        )
-    right_padded_rows = (attention_mask[:, -1] == 0).nonzero().flatten().tolist()
-    if right_padded_rows:
-        raise PaddingError(MESSAGES("right_padded", rows=right_padded_rows))
-
-
-def require_max_new_tokens(max_new_tokens, name: str = "max_new_tokens") -> int:
-    """Return `max_new_tokens` if it is a positive int, else raise a CompanionError that says why.
-
-    None gets its own message: generate()'s silent default of 20 new tokens is notebook 02's
-    pitfall. `name` is the argument's name where a helper calls it differently (new_tokens).
-    """
-    if max_new_tokens is None:
-        raise CompanionError(MESSAGES("missing_max_new_tokens", name=name))
-    return require_positive_int(name, max_new_tokens, "It is the most tokens to add after the prompt, e.g. 30.")
-
-
-def context_length(model) -> int | None:
-    """The most positions the model was trained on (`config.max_position_embeddings`), or None if unknown."""
-    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
-    length = getattr(config, "max_position_embeddings", None)
-    return length if isinstance(length, int) and length > 0 else None
-
-
-def require_fits_context(model, prompt_length: int, max_new_tokens: int = 0, name: str = "max_new_tokens") -> None:
-    """Raise a CompanionError if the prompt plus `max_new_tokens` is longer than the model's context.
-
-    Args:
-        model: the causal LM (its config's `max_position_embeddings` is the context).
-        prompt_length: t, the number of prompt tokens (the padded batch's columns).
-        max_new_tokens: how many tokens will be added (0 for a single forward pass).
-        name: the argument that set `max_new_tokens`, as the caller calls it ("steps", "new_tokens").
-    Past its context a model with learned positions fails with an index error deep inside
-    torch, and one with rotary positions (Llama, tutorial-tiny, SmolLM2) goes on with a
-    warning and degrades silently. Used by `generate_ids` (notebooks 01-08),
-    `companion.inspection` (01, 03) and `companion.padding` (04).
-    """
-    limit = context_length(model)
-    if limit is None or prompt_length + max_new_tokens <= limit:
-        return
-    asked = f" + {name}={max_new_tokens} = {prompt_length + max_new_tokens} positions" if max_new_tokens else ""
-    if not max_new_tokens:
-        fix = f"shorten the prompt to at most {limit} tokens"
-    elif max_new_tokens < limit:
-        fix = f"shorten the prompt to at most {limit - max_new_tokens} tokens, or lower {name}"
-    else:
-        fix = f"lower {name} well below {limit}, and keep the prompt short"
-    raise CompanionError(
-        f"The prompt has {prompt_length} tokens{asked}, more than the model's context of {limit} (model.config.max_position_embeddings): {fix}."
-    )
 
 
 def generate_ids(

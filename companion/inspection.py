@@ -19,19 +19,17 @@ from dataclasses import dataclass
 import torch
 
 from companion.errors import CompanionError
-from companion.generation import (
+from companion.generation import end_of_sequence_ids, pad_token_id_or_eos, tokenize_batch
+from companion.language import Messages, current_language, localized_number
+from companion.validation import (
     as_prompt_list,
-    end_of_sequence_ids,
-    pad_token_id_or_eos,
     require_fits_context,
     require_left_padded,
     require_max_new_tokens,
     require_model,
     require_positive_int,
     require_tokenizer,
-    tokenize_batch,
 )
-from companion.language import Messages, current_language, localized_number
 
 # The column headers of format_token_table, in the notebook's language.
 MESSAGES = Messages(__name__, {
@@ -139,7 +137,7 @@ def top_tokens(probabilities: torch.Tensor, tokenizer, top_k: int = 10) -> list[
     top_k = min(top_k, probabilities.shape[0])
     values, token_ids = torch.topk(probabilities, top_k)
     rows = []
-    for rank, (probability, token_id) in enumerate(zip(values.tolist(), token_ids.tolist()), start=1):
+    for rank, (probability, token_id) in enumerate(zip(values.tolist(), token_ids.tolist(), strict=True), start=1):
         rows.append(TokenProbability(rank, token_id, tokenizer.decode([token_id]), probability))
     return rows
 
@@ -275,7 +273,7 @@ def greedy_generate_by_hand(
     require_fits_context(model, model_inputs["input_ids"].shape[1], max_new_tokens)
     input_ids = model_inputs["input_ids"]
     attention_mask = model_inputs["attention_mask"]
-    stop_ids = torch.tensor(end_of_sequence_ids(model, tokenizer), device=input_ids.device)
+    stop_ids = torch.tensor(end_of_sequence_ids(model, tokenizer), dtype=torch.long, device=input_ids.device)
     pad_token_id = pad_token_id_or_eos(tokenizer)
     finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
     for _ in range(max_new_tokens):

@@ -39,10 +39,10 @@ def all_catalogues() -> list[Messages]:
     """
     import importlib
     import pkgutil
+    from pathlib import Path
 
-    import companion
-
-    for info in pkgutil.walk_packages(companion.__path__, "companion."):
+    # The package's folder, not `import companion`: this lower layer imports no module above it.
+    for info in pkgutil.walk_packages([str(Path(__file__).parent)], "companion."):
         importlib.import_module(info.name)
     return CATALOGUES
 

@@ -31,7 +31,8 @@ MESSAGES = Messages(__name__, {
     },
     "smollm2-135m": {
         "en": "SmolLM2-135M-Instruct, a real small instruct LLM (135M parameters), dequantized from a Q4_1 GGUF",
-        "de": "SmolLM2-135M-Instruct, ein echtes kleines Instruct-LLM (135M Parameter), aus einer Q4_1-GGUF-Datei dequantisiert",
+        "de": "SmolLM2-135M-Instruct, ein echtes kleines Instruct-LLM (135M Parameter), "
+              "aus einer Q4_1-GGUF-Datei dequantisiert",
     },
     "unknown_model": {
         "en": "Cannot load the model {name}: it is not a built-in name, not a local folder, "
@@ -234,7 +235,7 @@ def resolve_model_path(name: str) -> str:
                 "that model.save_pretrained(...) and tokenizer.save_pretrained(...) wrote."
             )
         return str(path)
-    check_hub_id(name)
+    require_loadable_hub_id(name)
     return name
 
 
@@ -252,7 +253,7 @@ def hub_is_reachable(timeout_seconds: float = 3.0) -> bool:
         return False
 
 
-def check_hub_id(name: str) -> None:
+def require_loadable_hub_id(name: str) -> None:
     """Fail fast with the list of built-in names if `name` cannot be a usable hub id.
 
     Without this an offline machine spends ~45 s in download retries before failing.

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 
 import torch
 
-from companion.generation import (
+from companion.generation import generate_text
+from companion.inspection import forward_last_position, position_ids_for
+from companion.language import Messages
+from companion.validation import (
     as_prompt_list,
-    generate_text,
     require_max_new_tokens,
     require_model,
     require_model_inputs,
     require_tokenizer,
 )
-from companion.inspection import forward_last_position, position_ids_for
-from companion.language import Messages
 
 # The labels of padding_table and PaddingComparison.report, in the notebook's language.
 MESSAGES = Messages(__name__, {
@@ -69,12 +69,15 @@ def padding_table(tokenizer, model_inputs: dict[str, torch.Tensor], title: str =
         tokens = [readable_token(tokenizer, token_id) for token_id in input_ids[row].tolist()]
         masks = [str(value) for value in attention_mask[row].tolist()]
         positions = []
-        for position, mask in zip(position_ids[row].tolist(), attention_mask[row].tolist()):
+        for position, mask in zip(position_ids[row].tolist(), attention_mask[row].tolist(), strict=True):
             positions.append(str(position) if mask == 1 else "-")
-        widths = [max(len(token), len(mask), len(position)) for token, mask, position in zip(tokens, masks, positions)]
+        widths = [
+            max(len(token), len(mask), len(position))
+            for token, mask, position in zip(tokens, masks, positions, strict=True)
+        ]
         for label, cells in (("token", tokens), ("mask", masks), ("position", positions)):
             row_label = MESSAGES("row_tokens", row=row) if label == "token" else f"      {MESSAGES(label)}"
-            padded_cells = [cell.rjust(width) for cell, width in zip(cells, widths)]
+            padded_cells = [cell.rjust(width) for cell, width in zip(cells, widths, strict=True)]
             lines.append(f"{row_label:<15}" + "  ".join(padded_cells))
     return "\n".join(lines)
 
@@ -167,8 +170,12 @@ def compare_padding_sides(
     for prompt in prompt_list:
         # One prompt alone is one row: no padding at all, the reference for both batches.
         unbatched.append(generate_text(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)[0])
-    right_padded = generate_text(model, tokenizer, prompt_list, max_new_tokens=max_new_tokens, do_sample=False, side="right")
-    left_padded = generate_text(model, tokenizer, prompt_list, max_new_tokens=max_new_tokens, do_sample=False, side="left")
+    right_padded = generate_text(
+        model, tokenizer, prompt_list, max_new_tokens=max_new_tokens, do_sample=False, side="right"
+    )
+    left_padded = generate_text(
+        model, tokenizer, prompt_list, max_new_tokens=max_new_tokens, do_sample=False, side="left"
+    )
     comparisons = []
     for index, prompt in enumerate(prompt_list):
         comparisons.append(PaddingComparison(prompt, unbatched[index], right_padded[index], left_padded[index]))

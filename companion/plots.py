@@ -14,22 +14,23 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from companion.errors import ArgumentTypeError, CompanionError
-from companion.generation import require_positive_int, require_tokenizer
 from companion.inspection import GreedyStep, TokenProbability, format_probability
 from companion.language import Messages, current_language, localized_number
 from companion.sampling import MESSAGES as SAMPLING_MESSAGES
-from companion.sampling import (
-    count_candidates,
-    distribution_from_processors,
-    generate_logits_processors,
-    prompt_logits,
+from companion.sampling import count_candidates, distribution_from_processors, generate_logits_processors, prompt_logits
+from companion.validation import (
+    require_items,
+    require_positive_int,
     require_prompt,
     require_settings_table,
+    require_tokenizer,
 )
 
 MESSAGES = Messages(__name__, {
-    "next_token_axis": {"en": "probability of being the next token", "de": "Wahrscheinlichkeit, der nächste Token zu sein"},
+    "next_token_axis": {
+        "en": "probability of being the next token",
+        "de": "Wahrscheinlichkeit, der nächste Token zu sein",
+    },
     "probability_axis": {"en": "probability", "de": "Wahrscheinlichkeit"},
     "step": {"en": "step {number}", "de": "Schritt {number}"},
     "model": {"en": "model", "de": "Modell"},
@@ -61,26 +62,6 @@ BAR_COLOR = "#4C72B0"
 REMOVED_COLOR = "#BBBBBB"
 
 
-def require_items(name: str, items, item_type: type, source: str) -> list:
-    """Return `items` as a non-empty list of `item_type`, else raise an error naming `name` and where they come from.
-
-    Used by `plot_top_tokens` (rows, notebook 01) and `plot_autoregressive_loop` (steps, notebook 01).
-    """
-    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
-        raise ArgumentTypeError(f"{name} must be a list of {item_type.__name__}, got {type(items).__name__}: pass {source}.")
-    if not items:
-        raise CompanionError(f"{name} is empty: nothing to draw. Pass {source}.")
-    for item in items:
-        if not isinstance(item, item_type):
-            nested = (" (a batch: take one prompt's list, e.g. [0])"
-                      if isinstance(item, Sequence) and not isinstance(item, str) else "")
-            raise ArgumentTypeError(
-                f"{name} must be a list of {item_type.__name__}, got an element of type {type(item).__name__}{nested}: "
-                f"pass {source}."
-            )
-    return list(items)
-
-
 def token_label(token: str) -> str:
     """How a token is written on an axis: repr() keeps leading spaces and newlines visible."""
     return repr(token)
@@ -106,7 +87,7 @@ def plot_top_tokens(rows: Sequence[TokenProbability], title: str = ""):
     axes.barh(positions, probabilities, color=BAR_COLOR)
     axes.set_yticks(positions, labels)
     axes.invert_yaxis()  # most likely token on top
-    for position, probability in zip(positions, probabilities):
+    for position, probability in zip(positions, probabilities, strict=True):
         axes.text(probability, position, f" {percent(probability, 1)}", va="center", fontsize=9)
     axes.set_xlim(0, min(1.0, max(probabilities) * 1.25 + 0.02))
     axes.set_xlabel(MESSAGES("next_token_axis"))
@@ -170,13 +151,13 @@ def plot_distributions(tokenizer, logits: torch.Tensor, distributions: Mapping[s
         1, len(distributions), figsize=(2.8 * len(distributions), 0.35 * len(token_ids) + 1.4), sharey=True,
         squeeze=False,
     )
-    for axes, (title, distribution) in zip(all_axes[0], distributions.items()):
+    for axes, (title, distribution) in zip(all_axes[0], distributions.items(), strict=True):
         probabilities = [distribution[token_id].item() for token_id in token_ids]
         colors = [BAR_COLOR if probability > 0 else REMOVED_COLOR for probability in probabilities]
         axes.barh(positions, probabilities, color=colors)
-        for position, probability in zip(positions, probabilities):
-            axes.text(probability, position, f" {percent(probability, 0) if probability > 0 else SAMPLING_MESSAGES('removed')}",
-                      va="center", fontsize=8)
+        for position, probability in zip(positions, probabilities, strict=True):
+            label = percent(probability, 0) if probability > 0 else SAMPLING_MESSAGES("removed")
+            axes.text(probability, position, f" {label}", va="center", fontsize=8)
         axes.set_xlim(0, 1.25)  # room for the labels right of the bars
         axes.set_xticks([0, 0.5, 1.0])
         axes.set_title(f"{title}\n({count_candidates(distribution)} {SAMPLING_MESSAGES('tokens_left')})", fontsize=10)

@@ -11,7 +11,8 @@ tokens; `top_k=None` or `top_k=0` in the call switches that off.
 `apply_temperature`, `keep_top_k`, `keep_top_p` and `keep_min_p` write the four warpers out by
 hand, in the order in which transformers 5.24's `GenerationMixin._get_logits_processor` adds
 its `TemperatureLogitsWarper`, `TopKLogitsWarper`, `TopPLogitsWarper` and `MinPLogitsWarper`,
-so the maths can be read; the tests check them against those warpers.
+so the maths can be read; the tests check them against those warpers. The allowed values of
+the four settings (`SAMPLING_SETTINGS`) and their checks are in `companion.validation`.
 
 Shapes: `logits` is a FloatTensor of shape (vocab,) or (b, vocab); every function keeps it.
 A token that a filter removes gets the logit -inf, i.e. probability 0 after softmax.
@@ -23,8 +24,18 @@ from collections.abc import Mapping
 
 import torch
 
-from companion.errors import ArgumentTypeError, CompanionError
+from companion.generation import tokenize_batch
+from companion.inspection import forward_last_position
 from companion.language import Messages, current_language, localized_number
+from companion.validation import (
+    require_model,
+    require_positive_int,
+    require_prompt,
+    require_sampling_setting,
+    require_sampling_settings,
+    require_settings_table,
+    require_tokenizer,
+)
 
 # The labels of compare_settings_table (and of companion.plots' sampling charts), in the
 # notebook's language.
@@ -33,50 +44,6 @@ MESSAGES = Messages(__name__, {
     "removed": {"en": "removed", "de": "entfernt"},
     "tokens_left": {"en": "tokens left", "de": "Tokens übrig"},
 })
-
-# The sampling settings `generate(do_sample=True, ...)` reads, with their allowed values and
-# what to pass instead; transformers 5.24's warpers (logits_process.py) accept the same ranges.
-SAMPLING_SETTINGS = {
-    "temperature": ("a number > 0", "Typical: 0.7 to 1.0. For 'always the most likely token' use greedy "
-                    "decoding instead: do_sample=False, without a temperature."),
-    "top_k": ("a whole number >= 1", "Typical: 50; None (or 0) keeps every token."),
-    "top_p": ("a number in (0, 1]", "Typical: 0.9 to 0.95; None (or 1.0) keeps every token."),
-    "min_p": ("a number in [0, 1]", "Typical: 0.05 to 0.2; None keeps every token."),
-}
-
-
-def require_sampling_setting(name: str, value):
-    """Return `value` if it is allowed for the sampling setting `name`, else raise a message with the fix.
-
-    Args:
-        name: "temperature", "top_k", "top_p" or "min_p".
-        value: what was passed; None means "not set" (allowed for all but temperature).
-    Raises:
-        ArgumentTypeError for a wrong type (a string, a bool), CompanionError for a number
-        out of range: temperature <= 0, top_k < 0, top_p outside (0, 1], min_p outside [0, 1].
-    The one check for every sampling setting: used by `warp_logits`, `sampling_distribution`,
-    `compare_settings_table` (notebook 03) and by `companion.generate_ids` /
-    `companion.generate_text` (every notebook that samples), before generate() would raise
-    from inside transformers (or, with do_sample=False, warn and ignore the value).
-    """
-    rule, fix = SAMPLING_SETTINGS[name]
-    if value is None and name != "temperature":
-        return value
-    if name == "top_k":
-        number_type_ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        number_type_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not number_type_ok:
-        raise ArgumentTypeError(f"{name} must be {rule}, got {type(value).__name__} {value!r}. {fix}")
-    in_range = {
-        "temperature": value > 0,
-        "top_k": value >= 0,
-        "top_p": 0 < value <= 1,
-        "min_p": 0 <= value <= 1,
-    }[name]
-    if not in_range:
-        raise CompanionError(f"{name} must be {rule}, got {value!r}. {fix}")
-    return value
 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -222,9 +189,6 @@ def distribution_from_processors(processors, input_ids: torch.Tensor, logits: to
 
 def prompt_logits(model, tokenizer, prompts) -> tuple[torch.Tensor, torch.Tensor]:
     """The prompts' token ids (b, t), left-padded, and the model's logits for the next token (b, vocab)."""
-    from companion.generation import require_model, tokenize_batch  # generation imports this module
-    from companion.inspection import forward_last_position
-
     require_model(model)
     model_inputs = tokenize_batch(tokenizer, prompts, device=model.device)
     logits = forward_last_position(model, model_inputs["input_ids"], model_inputs["attention_mask"])
@@ -248,46 +212,6 @@ def sampling_distribution(model, tokenizer, prompts, **settings) -> torch.Tensor
     input_ids, logits = prompt_logits(model, tokenizer, prompts)
     probabilities = distribution_from_processors(generate_logits_processors(model, **settings), input_ids, logits)
     return probabilities[0] if isinstance(prompts, str) else probabilities
-
-
-def require_prompt(prompt) -> str:
-    """Return `prompt` if it is one non-empty string, else raise an error that says what to pass."""
-    if not isinstance(prompt, str):
-        raise ArgumentTypeError(f"prompt must be one string, got {type(prompt).__name__}: e.g. \"I am a cat.\".")
-    if not prompt:
-        raise CompanionError('prompt is empty: give the text whose next token you want to see, e.g. "I am a cat.".')
-    return prompt
-
-
-def require_sampling_settings(settings: Mapping, where: str = "the call") -> Mapping:
-    """Return `settings` if every name is a sampling setting with an allowed value, else raise with the fix."""
-    for name, value in settings.items():
-        if name not in SAMPLING_SETTINGS:
-            raise CompanionError(
-                f"{where} has {name!r}, which is not a sampling setting: use {', '.join(SAMPLING_SETTINGS)}."
-            )
-        require_sampling_setting(name, value)
-    return settings
-
-
-def require_settings_table(settings) -> dict[str, dict]:
-    """Return `settings` if it maps titles to keyword arguments of `sampling_distribution`, else raise with the fix.
-
-    Each value's names must be sampling settings and each value in range (`require_sampling_setting`).
-    Used by `compare_settings_table` and `companion.plots.plot_sampling_settings` (notebook 03).
-    """
-    example = '{"original": {}, "T=0.5": {"temperature": 0.5}}'
-    if not isinstance(settings, Mapping):
-        raise ArgumentTypeError(f"settings must be a dict of title -> settings, got {type(settings).__name__}: e.g. {example}.")
-    if not settings:
-        raise CompanionError(f"settings is empty: give at least one column, e.g. {example}.")
-    for title, options in settings.items():
-        if not isinstance(options, Mapping):
-            raise ArgumentTypeError(
-                f"settings[{title!r}] must be a dict of sampling settings, got {type(options).__name__}: e.g. {example}."
-            )
-        require_sampling_settings(options, where=f"settings[{title!r}]")
-    return {str(title): dict(options) for title, options in settings.items()}
 
 
 def count_candidates(probabilities: torch.Tensor) -> torch.Tensor | int:
@@ -325,8 +249,6 @@ def compare_settings_table(
         each setting can still draw.
     Used in notebook 03.
     """
-    from companion.generation import require_positive_int, require_tokenizer  # generation imports this module
-
     require_tokenizer(tokenizer)
     require_prompt(prompt)
     settings = require_settings_table(settings)

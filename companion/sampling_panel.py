@@ -27,16 +27,20 @@ import torch
 
 from companion.dependencies import require
 from companion.errors import ArgumentTypeError, CompanionError
-from companion.generation import require_model, require_positive_int, require_tokenizer
 from companion.language import Messages
 from companion.plots import plot_distributions
 from companion.sampling import (
-    SAMPLING_SETTINGS,
     distribution_from_processors,
     generate_logits_processors,
     generate_sampling_defaults,
     prompt_logits,
+)
+from companion.validation import (
+    SAMPLING_SETTINGS,
+    require_model,
+    require_positive_int,
     require_sampling_setting,
+    require_tokenizer,
 )
 
 MESSAGES = Messages(__name__, {

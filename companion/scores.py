@@ -10,7 +10,9 @@ and these helpers then recap and draw what those calls return. Every helper take
 `sequences` has shape (b, t + n), where the first t columns are the (left-padded) prompts
 and the last n columns are the new tokens, laid out as `generate()` returns them. A row
 that ends early with an end-of-sequence token is filled up with padding by `generate()`;
-that padding is not part of the text, so the helpers leave it out.
+that padding is not part of the text, so the helpers leave it out: `generated_token_mask`
+(the one place that finds where a row's text ends, in `companion.generation`; notebook 07
+imports it from here) marks it.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from dataclasses import dataclass
 import torch
 
 from companion.errors import ArgumentTypeError, CompanionError
-from companion.generation import eos_token_id_list, require_positive_int, require_tokenizer
+from companion.generation import end_of_sequence_ids, generated_token_mask
 from companion.inspection import position_ids_for
 from companion.language import Messages, current_language, localized_number
+from companion.validation import require_new_token_scores, require_positive_int, require_tokenizer
 
 # The column headers of format_token_probability_table, in the notebook's language.
 MESSAGES = Messages(__name__, {
@@ -45,23 +48,6 @@ class TokenScore:
     token: str  # the token decoded on its own, e.g. " green" (leading space included)
     log_probability: float  # natural log of the probability, <= 0
     probability: float  # between 0 and 1
-
-
-def require_sequences(sequences: torch.Tensor, prompt_length: int) -> None:
-    """Raise an error that says what to pass unless `sequences` is (b, t + n) ids and 0 <= `prompt_length` <= t + n.
-
-    Used by `token_probability_table` and `generated_token_mask` (notebook 07).
-    """
-    if not isinstance(sequences, torch.Tensor) or sequences.dim() != 2:
-        raise ArgumentTypeError(
-            f"sequences must be a LongTensor of shape (batch, length), got {type(sequences).__name__}: pass "
-            "outputs.sequences from generate(..., return_dict_in_generate=True)."
-        )
-    if isinstance(prompt_length, bool) or not isinstance(prompt_length, int) or not 0 <= prompt_length <= sequences.shape[1]:
-        raise CompanionError(
-            f"prompt_length must be the prompt's number of columns, inputs['input_ids'].shape[1], "
-            f"between 0 and {sequences.shape[1]}; got {prompt_length!r}."
-        )
 
 
 def as_table_batch(table_batch) -> list[list[TokenScore]]:
@@ -90,59 +76,6 @@ def as_table_batch(table_batch) -> list[list[TokenScore]]:
     return [list(table) for table in table_batch]
 
 
-def check_new_token_scores(sequences: torch.Tensor, transition_scores: torch.Tensor, prompt_length: int) -> int:
-    """Return n, the number of new tokens, after checking that the shapes fit together.
-
-    Args:
-        sequences: LongTensor of shape (b, t + n), `outputs.sequences`.
-        transition_scores: FloatTensor of shape (b, n), from `compute_transition_scores`.
-        prompt_length: t, the number of prompt columns (`inputs["input_ids"].shape[1]`).
-    """
-    require_sequences(sequences, prompt_length)
-    new_tokens = sequences.shape[1] - prompt_length
-    if not isinstance(transition_scores, torch.Tensor) or tuple(transition_scores.shape) != (
-        sequences.shape[0],
-        new_tokens,
-    ):
-        shape = tuple(transition_scores.shape) if isinstance(transition_scores, torch.Tensor) else None
-        raise CompanionError(
-            f"transition_scores must have shape (batch, new tokens) = ({sequences.shape[0]}, {new_tokens}), "
-            f"got {shape}. Pass model.compute_transition_scores(outputs.sequences, outputs.scores, "
-            "normalize_logits=True) and the prompt length of the same generate() call."
-        )
-    return new_tokens
-
-
-def generated_token_mask(sequences: torch.Tensor, prompt_length: int, end_token_ids: Sequence[int]) -> torch.Tensor:
-    """Which new tokens belong to the text: all up to and including each row's first end token.
-
-    Args:
-        sequences: LongTensor of shape (b, t + n) as `generate()` returns it.
-        prompt_length: t, the number of prompt columns.
-        end_token_ids: the ids that end a generation (the generation config's EOS ids): a list
-            of ints, or handled: a single int, a tensor, or None (= no end token).
-    Returns:
-        BoolTensor of shape (b, n): True for real new tokens, False for the padding that
-        `generate()` appends to a row after it has ended.
-    Used in notebook 07 to sum log-probabilities per row.
-    """
-    require_sequences(sequences, prompt_length)
-    new_tokens = sequences[:, prompt_length:]
-    mask = torch.ones_like(new_tokens, dtype=torch.bool)
-    end_ids = torch.tensor(eos_token_id_list(end_token_ids), dtype=new_tokens.dtype, device=new_tokens.device)
-    for row in range(new_tokens.shape[0]):
-        for position in range(new_tokens.shape[1]):
-            if bool(torch.isin(new_tokens[row, position], end_ids)):
-                mask[row, position + 1:] = False  # the end token counts, what follows is padding
-                break
-    return mask
-
-
-def end_ids_for(tokenizer, end_token_ids: Sequence[int] | None = None) -> list[int]:
-    """The end-of-sequence ids to stop a row at: the given ones, else the tokenizer's."""
-    return eos_token_id_list(end_token_ids if end_token_ids is not None else tokenizer.eos_token_id)
-
-
 def token_probability_table(
     tokenizer,
     sequences: torch.Tensor,
@@ -166,8 +99,9 @@ def token_probability_table(
     Used in notebook 07.
     """
     require_tokenizer(tokenizer)
-    check_new_token_scores(sequences, transition_scores, prompt_length)
-    mask = generated_token_mask(sequences, prompt_length, end_ids_for(tokenizer, end_token_ids=end_token_ids))
+    require_new_token_scores(sequences, transition_scores, prompt_length)
+    end_ids = end_of_sequence_ids(tokenizer=tokenizer, eos_token_id=end_token_ids)  # no model here: the tokenizer's EOS
+    mask = generated_token_mask(sequences, prompt_length, end_ids)
     tables = []
     for row in range(sequences.shape[0]):
         table = []
@@ -199,7 +133,7 @@ def format_token_probability_table(table: Sequence[TokenScore]) -> str:
     headers = [MESSAGES(key) for key in ("position", "token", "token_id", "log_probability", "probability")]
     # Each column is as wide as its header in the notebook's language, at least as the English.
     position, token, token_id, log_probability, probability = (
-        max(width, len(header)) for width, header in zip((3, 14, 6, 8, 11), headers)
+        max(width, len(header)) for width, header in zip((3, 14, 6, 8, 11), headers, strict=True)
     )
     lines = [f"{headers[0]:>{position}}  {headers[1]:<{token}}  {headers[2]:>{token_id}}  "
              f"{headers[3]:>{log_probability}}  {headers[4]:>{probability}}"]
@@ -303,7 +237,7 @@ def plot_token_probabilities(
         len(table_batch), 1, figsize=(1.2 * tokens_per_line, sum(0.75 * lines + 0.6 for lines in lines_per_panel)),
         squeeze=False, gridspec_kw={"height_ratios": lines_per_panel},
     )
-    for panel, (axes, table) in enumerate(zip(all_axes[:, 0], table_batch)):
+    for panel, (axes, table) in enumerate(zip(all_axes[:, 0], table_batch, strict=True)):
         lines = lines_per_panel[panel]
         for score in table:
             column = score.position % tokens_per_line

@@ -23,17 +23,19 @@ import torch
 
 from companion.errors import CompanionError
 from companion.generation import (
-    as_prompt_list,
     end_of_sequence_ids,
-    eos_token_id_list,
     generate_ids,
+    generated_token_mask,
     pad_token_id_or_eos,
+    tokenize_batch,
+)
+from companion.validation import (
+    as_prompt_list,
     require_fits_context,
     require_max_new_tokens,
     require_model,
     require_positive_int,
     require_tokenizer,
-    tokenize_batch,
 )
 
 # Sixteen prompts of different lengths, so that a batch really needs padding.
@@ -87,17 +89,15 @@ def new_token_lists(sequences: torch.Tensor, prompt_length: int, eos_token_id) -
         eos_token_id: an int, a list of ints, or None.
     Returns:
         b lists of token ids. Rows that finished early are padded by `generate()` until the
-        whole batch is done; that padding is not part of the answer and is dropped here.
+        whole batch is done; that padding is not part of the answer and is dropped here
+        (`companion.generation.generated_token_mask` says where each row's text ends).
+    Used by `measure_batching` (notebook 06).
     """
-    stop_ids = set(eos_token_id_list(eos_token_id))
+    mask = generated_token_mask(sequences, prompt_length, eos_token_id)  # (b, n)
+    new_tokens = sequences[:, prompt_length:]  # (b, n)
     rows = []
-    for row in sequences[:, prompt_length:].tolist():
-        tokens = []
-        for token_id in row:
-            tokens.append(token_id)
-            if token_id in stop_ids:
-                break
-        rows.append(tokens)
+    for row in range(new_tokens.shape[0]):
+        rows.append(new_tokens[row][mask[row]].tolist())
     return rows
 
 
@@ -163,12 +163,16 @@ def measure_batching(
     def one_by_one():
         rows = []
         for prompt in prompt_list:
-            sequences, prompt_ids = generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False)
+            sequences, prompt_ids = generate_ids(
+                model, tokenizer, prompt, max_new_tokens=max_new_tokens, do_sample=False
+            )
             rows.extend(new_token_lists(sequences, prompt_ids.shape[1], eos_token_id))
         return rows
 
     def as_one_batch():
-        sequences, prompt_ids = generate_ids(model, tokenizer, prompt_list, max_new_tokens=max_new_tokens, do_sample=False)
+        sequences, prompt_ids = generate_ids(
+            model, tokenizer, prompt_list, max_new_tokens=max_new_tokens, do_sample=False
+        )
         return new_token_lists(sequences, prompt_ids.shape[1], eos_token_id)
 
     # Warm-up: the first generate() call of a process pays one-off costs (memory allocation).
@@ -178,7 +182,7 @@ def measure_batching(
 
     equal_rows = 0
     first_differences = []
-    for row_index, (alone, batched) in enumerate(zip(sequential_rows, batched_rows)):
+    for row_index, (alone, batched) in enumerate(zip(sequential_rows, batched_rows, strict=True)):
         if alone == batched:
             equal_rows += 1
             continue
@@ -275,7 +279,7 @@ def linear_layers_ms(model, repeats: int = 5) -> float:
             rows.append(torch.ones(1, layer.in_features, dtype=dtype, device=layer.weight.device))
         for _ in range(repeats + 1):  # the first run only warms up
             start = time.perf_counter()
-            for row, layer in zip(rows, layers):
+            for row, layer in zip(rows, layers, strict=True):
                 layer(row)
             best = min(best, time.perf_counter() - start)
     return best * 1000
@@ -291,11 +295,11 @@ def memory_bandwidth_gb_per_s(megabytes: int = 512, repeats: int = 5) -> dict[st
     """
     require_positive_int("megabytes", megabytes, "It is the size of the test tensors, e.g. 256.")
     require_positive_int("repeats", repeats, "It is how many runs to take the best of, e.g. 3.")
-    element_count = megabytes * 1024 * 1024 // 4
+    element_count = megabytes * 1024 * 1024 // torch.float32.itemsize
     source = torch.ones(element_count, dtype=torch.float32)
     target = torch.empty_like(source)
     target.copy_(source)  # touch every page once before timing
-    byte_count = element_count * 4
+    byte_count = source.numel() * source.element_size()
     best_copy = float("inf")
     best_read = float("inf")
     for _ in range(repeats):

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import torch  # in a kernel, before companion: `record` runs where companion has set OMP_WAIT_POLICY already
 
-from companion.generation import eos_token_id_list
+from companion.generation import end_of_sequence_ids, generated_token_mask
 from companion.inspection import position_ids_for
 from course_tools.layout import NOTEBOOKS, ROOT, languages, notebook_number, notebook_paths
 
@@ -89,7 +89,7 @@ def greedy_margins(
             (repetition_penalty, min_new_tokens, ...), or None for plain greedy decoding; the
             margins are taken on the processed scores, which is what the argmax chose from.
         end_token_ids: int or list of ints that end a row; default: the model's generation
-            config's eos_token_id.
+            config's eos_token_id (`companion.generation.end_of_sequence_ids`).
     Returns:
         GreedyMargins with tensors of shape (b, n), on the CPU.
     The teacher-forced pass (no KV cache) calls `model.forward` directly, so forward hooks on
@@ -125,11 +125,8 @@ def greedy_margins(
             others = scores.scatter(-1, chosen[:, step:step + 1], float("-inf"))
             best_other, runner_up[:, step] = others.max(dim=-1)
             margins[:, step] = chosen_scores - best_other
-    if end_token_ids is None:
-        end_token_ids = model.generation_config.eos_token_id
-    end_ids = torch.tensor(eos_token_id_list(end_token_ids), dtype=torch.long, device=device)
-    is_end = torch.isin(chosen, end_ids).long()
-    valid = (is_end.cumsum(-1) - is_end) == 0  # nothing has ended before this step
+    end_ids = end_of_sequence_ids(model, eos_token_id=end_token_ids)  # the given ids, else the generation config's
+    valid = generated_token_mask(sequences, prompt_length, end_ids)
     return GreedyMargins(margins.cpu(), runner_up.cpu(), chosen.cpu(), valid.cpu())
 
 

@@ -5,16 +5,10 @@ import torch
 from transformers import AutoTokenizer
 
 import companion
-from companion.chat import (
-    as_chat_batch,
-    chat,
-    check_messages,
-    render_chat,
-    require_chat_template,
-    tokenizer_adds_bos,
-)
+from companion.chat import chat, render_chat, require_chat_template, tokenizer_adds_bos
 from companion.errors import CompanionError
 from companion.models import resolve_model_path
+from companion.validation import as_chat_batch, require_messages
 
 QUESTION = "What is the capital of France?"
 CHATS = [
@@ -33,7 +27,8 @@ BOS_TEMPLATE = (
 
 
 def manual_chat_generate(model, model_name, chats, max_new_tokens):
-    """What notebook 05 teaches with plain calls: template -> left-padded inputs -> generate(**inputs) -> slice -> decode."""
+    """What notebook 05 teaches with plain calls: template -> left-padded inputs -> generate(**inputs) -> slice
+    -> decode."""
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model_name))  # a fresh tokenizer we may change
     tokenizer.padding_side = "left"
     inputs = tokenizer.apply_chat_template(
@@ -69,7 +64,8 @@ def test_render_chat_tokenizes_to_the_template_ids(smollm2):
     _, tokenizer = smollm2
     for messages in CHATS:
         text = render_chat(tokenizer, messages)
-        template_ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)["input_ids"]
+        template = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)
+        template_ids = template["input_ids"]
         assert tokenizer(text)["input_ids"] == list(template_ids)
         assert text.endswith("<|im_start|>assistant\n")
 
@@ -125,7 +121,7 @@ def test_smollm2_has_a_chat_template(smollm2):
 )
 def test_bad_chats_are_explained(messages):
     with pytest.raises(CompanionError):
-        check_messages(messages)
+        require_messages(messages)
 
 
 def test_one_chat_or_a_batch():

@@ -1,4 +1,5 @@
-"""companion.generation (tokenize_batch, generate_ids, generate_text) against the real tokenizer and model.generate(), token for token."""
+"""companion.generation (tokenize_batch, generate_ids, generate_text, end_of_sequence_ids, generated_token_mask)
+against the real tokenizer and model.generate(), token for token."""
 
 import pytest
 import torch
@@ -6,9 +7,11 @@ from transformers import AutoTokenizer
 
 import companion
 from companion.errors import CompanionError, PaddingError
-from companion.generation import end_of_sequence_ids, eos_token_id_list, require_max_new_tokens
+from companion.generation import end_of_sequence_ids, eos_token_id_list, generated_token_mask
+from companion.inspection import greedy_generate_by_hand
 from companion.models import resolve_model_path
 from companion.tiny import MODEL_DIR
+from companion.validation import require_max_new_tokens
 
 PROMPTS = ["1, 2, 3", "A list of colors: red, blue", "I am a cat."]
 
@@ -39,7 +42,7 @@ def test_generate_text_new_text_and_full_text(tiny):
     new_text = companion.generate_text(model, tokenizer, PROMPTS, max_new_tokens=10)
     full_text = companion.generate_text(model, tokenizer, PROMPTS, max_new_tokens=10, return_full_text=True)
     assert len(new_text) == len(PROMPTS)
-    for prompt, new, full in zip(PROMPTS, new_text, full_text):
+    for prompt, new, full in zip(PROMPTS, new_text, full_text, strict=True):
         assert full == prompt + new
 
 
@@ -116,14 +119,53 @@ def test_end_of_sequence_ids_is_where_generate_stops(model_name):
     model, tokenizer = companion.load_model(model_name)
     stop_ids = end_of_sequence_ids(model, tokenizer)
     assert stop_ids and all(isinstance(token_id, int) for token_id in stop_ids)
-    # The same ids generate() itself prepares from the generation config (or the tokenizer).
+    # The same ids generate() itself prepares: the generation config's (transformers 5.24.0,
+    # GenerationMixin._prepare_special_tokens), never the tokenizer's.
     expected = model.generation_config.eos_token_id
-    expected = tokenizer.eos_token_id if expected is None else expected
     assert stop_ids == ([expected] if isinstance(expected, int) else list(expected))
     sequences, prompt_ids = companion.generate_ids(model, tokenizer, "I am a cat.", max_new_tokens=60)
     new_tokens = sequences[0, prompt_ids.shape[1]:].tolist()
     if len(new_tokens) < 60:  # stopped early: the last token is one of the stop ids
         assert new_tokens[-1] in stop_ids
+
+
+def test_end_of_sequence_ids_follow_one_precedence(tiny):
+    """The call's ids, else the model's generation config (alone, as in generate()), else the tokenizer's."""
+    model, tokenizer = tiny
+    assert end_of_sequence_ids(model, tokenizer, eos_token_id=[5, 7]) == [5, 7]
+    assert end_of_sequence_ids(model, tokenizer, eos_token_id=torch.tensor(9)) == [9]
+    assert end_of_sequence_ids(model, tokenizer) == eos_token_id_list(model.generation_config.eos_token_id)
+    assert end_of_sequence_ids(tokenizer=tokenizer) == [tokenizer.eos_token_id]  # no model at hand
+    assert end_of_sequence_ids() == []
+
+
+def test_a_generation_config_without_eos_stops_no_row_early(tiny):
+    """generate() does not fall back to the tokenizer's EOS, and neither do the helpers."""
+    model, tokenizer = tiny
+    prompt = "Tom has a"  # tutorial-tiny ends this one early with its EOS token
+    sequences, prompt_ids = companion.generate_ids(model, tokenizer, prompt, max_new_tokens=30)
+    assert sequences.shape[1] - prompt_ids.shape[1] < 30 and sequences[0, -1] == tokenizer.eos_token_id
+    saved = model.generation_config.eos_token_id
+    model.generation_config.eos_token_id = None
+    try:
+        assert end_of_sequence_ids(model, tokenizer) == []
+        sequences, prompt_ids = companion.generate_ids(model, tokenizer, prompt, max_new_tokens=30)
+        assert sequences.shape[1] - prompt_ids.shape[1] == 30  # generate() ran on past the tokenizer's EOS
+        by_hand = greedy_generate_by_hand(model, tokenizer, prompt, max_new_tokens=30)
+        assert torch.equal(by_hand, sequences.cpu())
+        assert bool(generated_token_mask(sequences, prompt_ids.shape[1], end_of_sequence_ids(model, tokenizer)).all())
+    finally:
+        model.generation_config.eos_token_id = saved
+
+
+def test_generated_token_mask_keeps_each_row_up_to_its_first_end_token():
+    sequences = torch.tensor([[5, 6, 7, 2, 0, 0], [5, 6, 8, 9, 10, 11], [0, 6, 2, 2, 2, 2]])  # (b=3, t+n=6)
+    mask = generated_token_mask(sequences, 2, [2])
+    assert mask.dtype == torch.bool and mask.shape == (3, 4)
+    assert mask.tolist() == [[True, True, False, False], [True] * 4, [True, False, False, False]]
+    assert generated_token_mask(sequences, 2, [9, 2])[1].tolist() == [True, True, False, False]
+    assert bool(generated_token_mask(sequences, 2, None).all())  # no end token: every new token counts
+    assert generated_token_mask(sequences, 6, 2).shape == (3, 0)  # no new tokens
 
 
 def test_max_new_tokens_message_names_the_default():
