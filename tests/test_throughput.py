@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import companion  # noqa: F401  (quiet environment before torch)
+from companion.memory import bytes_per_parameter
 from companion.models import load_model
 from companion.throughput import (
     BATCH_PROMPTS,
@@ -46,7 +47,7 @@ def test_measure_batching_matches_generate_one_by_one(tiny):
     model, tokenizer = tiny
     prompts = BATCH_PROMPTS[:4]
     result = measure_batching(model, tokenizer, prompts, max_new_tokens=12)
-    for prompt, text in zip(prompts, result.sequential_texts):
+    for prompt, text in zip(prompts, result.sequential_texts, strict=True):
         # The reference: the plain generate() call of the guide, one prompt at a time.
         model_inputs = tokenizer(prompt, return_tensors="pt")
         generated = model.generate(
@@ -73,6 +74,14 @@ def test_weight_bytes_counts_each_parameter_once(tiny):
     assert weight_bytes(model) == expected
     # get_memory_footprint also counts buffers (e.g. rotary frequencies): never less.
     assert model.get_memory_footprint() >= weight_bytes(model)
+
+
+def test_bytes_per_parameter_is_bits_over_eight(tiny):
+    assert [bytes_per_parameter(bits) for bits in (32, 16, 8, 4)] == [4.0, 2.0, 1.0, 0.5]
+    model, _ = tiny
+    # The same conversion as torch's own element size for the model's dtype (float32 here).
+    parameter = next(model.parameters())
+    assert bytes_per_parameter(parameter.dtype.itemsize * 8) == parameter.element_size()
 
 
 def test_decode_ms_per_token_and_bandwidth_are_positive(tiny):
