@@ -10,9 +10,10 @@ and `duration`.
 Definitions, so that a figure can be checked by hand in an executed notebook:
 
 - **slowest cell**: the code cell with the largest `metadata.papermill.duration`.
-- **first model output**: the first code cell, in reading order, whose code calls the model,
-  `model(...)` (a forward pass) or `model.generate(...)` (FIRST_MODEL_CALL); if that cell prints
-  nothing, the first code cell after it that has an output. **Kernel start to first model
+- **first model output**: the first code cell, in reading order, whose code runs the model,
+  `model(...)` (a forward pass) or `model.generate` (FIRST_MODEL_CALL); if that cell prints
+  nothing, the first code cell after it that has an output. A companion helper that runs the
+  model for a figure (e.g. 06's ms per token) does not count: the lesson's own call does. **Kernel start to first model
   output** is that cell's `end_time` minus the notebook's `start_time`: the kernel's start and
   every cell before it, as a learner who runs the notebook from the top waits for them.
 
@@ -24,13 +25,14 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import shutil
 import statistics
-import tempfile
 from pathlib import Path
 
-# A call of the model itself: `model(**inputs)`, `model(input_ids=...)`, `model.generate(...)`.
-# Not `load_model(` (no word boundary before "model") and not `measured_model.generate(`.
-FIRST_MODEL_CALL = re.compile(r"(?<![\w.])model(?:\.generate)?\(")
+# The model itself at work: `model(**inputs)`, `model.generate(...)`, or `model.generate` handed to
+# a thread (notebook 09's streamer: `Thread(target=model.generate, ...)`). Not `load_model(`, not
+# `measured_model.generate(` ("model" must not follow a word character or a dot).
+FIRST_MODEL_CALL = re.compile(r"(?<![\w.])model(?:\(|\.generate\b)")
 SLOWEST_CELL_TARGET_SECONDS = 10.0
 FIRST_MODEL_OUTPUT_TARGET_SECONDS = 8.0
 # Thread settings a learner's kernel does not have; removed from the kernels' environment here.
@@ -132,36 +134,42 @@ def median_waits(runs: list[dict]) -> dict:
     }
 
 
-def measure_learner_waits(paths: list[Path], repeats: int = 1) -> dict:
+def measure_learner_waits(paths: list[Path], repeats: int = 1, executed_folder: Path | None = None) -> dict:
     """Execute `paths` one at a time, `repeats` rounds, and return the medians per notebook.
+
+    The executed copies stay in `executed_folder`/round-N/ (default build/bench/executed/, emptied
+    first), where every figure can be checked against papermill's timings.
 
     Rounds rather than back-to-back repeats of one notebook, so that a busy phase of a shared
     machine spreads over all notebooks. Every run records the load average at its start
     (1, 5, 15 minutes; it includes this measurement's own previous notebook).
     """
     from course_tools.bench.machine import load_average
+    from course_tools.layout import BUILD
     from course_tools.run import run_notebook
+
+    folder = Path(executed_folder or BUILD / "bench" / "executed")
+    shutil.rmtree(folder, ignore_errors=True)
 
     # Kernels inherit this process's environment; a learner's has no thread settings.
     removed = {name: os.environ.pop(name) for name in THREAD_VARIABLES if name in os.environ}
     runs: dict[str, list[dict]] = {path.name: [] for path in paths}
     try:
-        with tempfile.TemporaryDirectory(prefix="companion-bench-learner-") as folder:
-            for repeat in range(repeats):
-                for path in paths:
-                    load = load_average()
-                    output = Path(folder) / f"round-{repeat + 1}" / path.name
-                    run = run_notebook(path, output)
-                    if not output.exists():  # papermill stopped before writing anything
-                        raise RuntimeError(f"{path.name} could not be executed: {run.error}")
-                    waits = notebook_waits(output)  # after a failed cell: the cells up to it (see "errors")
-                    waits.update(load_average=load, error=run.error, wall_seconds=run.seconds)
-                    runs[path.name].append(waits)
-                    first = waits["first_model_output"]
-                    first_text = f"{first['seconds']:.1f} s" if first else "none"
-                    print(f"  {repeat + 1}/{repeats} {path.name}: {waits['seconds']:.1f} s, slowest cell "
-                          f"{waits['slowest_cell']['seconds']:.1f} s, first model output {first_text} "
-                          f"(load {load[0] if load else '?'}) {run.error or ''}", flush=True)
+        for repeat in range(repeats):
+            for path in paths:
+                load = load_average()
+                output = Path(folder) / f"round-{repeat + 1}" / path.name
+                run = run_notebook(path, output)
+                if not output.exists():  # papermill stopped before writing anything
+                    raise RuntimeError(f"{path.name} could not be executed: {run.error}")
+                waits = notebook_waits(output)  # after a failed cell: the cells up to it (see "errors")
+                waits.update(load_average=load, error=run.error, wall_seconds=run.seconds)
+                runs[path.name].append(waits)
+                first = waits["first_model_output"]
+                first_text = f"{first['seconds']:.1f} s" if first else "none"
+                print(f"  {repeat + 1}/{repeats} {path.name}: {waits['seconds']:.1f} s, slowest cell "
+                      f"{waits['slowest_cell']['seconds']:.1f} s, first model output {first_text} "
+                      f"(load {load[0] if load else '?'}) {run.error or ''}", flush=True)
     finally:
         os.environ.update(removed)
     notebooks = [median_waits(notebook_runs) for notebook_runs in runs.values()]

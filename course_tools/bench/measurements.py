@@ -16,13 +16,15 @@ def measure_course(quick: bool, repeats: int = 1) -> tuple[dict, dict]:
 
     The same runs give both: the course's execution time (every notebook's wall time, median
     over `repeats` rounds) and what a learner waits for in each (course_tools.bench.learner_waits).
+    The executed copies stay in build/bench/executed/round-N/ (--quick: build/bench/executed-quick/).
     With --quick only the first notebook runs: its waits are measured, the course is "skipped".
     """
     from course_tools.bench.learner_waits import measure_learner_waits
-    from course_tools.layout import notebook_paths
+    from course_tools.layout import BUILD, notebook_paths
 
     paths = notebook_paths("en")
-    waits = measure_learner_waits(paths[:1] if quick else paths, repeats)
+    executed_folder = BUILD / "bench" / ("executed-quick" if quick else "executed")
+    waits = measure_learner_waits(paths[:1] if quick else paths, repeats, executed_folder)
     if quick:
         return {"skipped": True, "notebooks": [], "total_seconds": None}, waits
     notebooks = [
