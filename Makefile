@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # CPU threads and quiet start-up are set in one place, companion.notebook_setup.QUIET_ENVIRONMENT,
 # applied when `companion` is imported (before torch); notebook kernels inherit it.
 
-.PHONY: install run test lab notebooks readme bench clean student site browser lock test-latest test-colab
+.PHONY: install run test check lab notebooks readme bench clean student site browser lock test-latest test-colab
 
 install:  ## create .venv/ with the locked versions (requirements-lock.txt)
 	@$(PYTHON) -m course_tools.bootstrap $(VENV)
@@ -29,9 +29,18 @@ run: install  ## execute every notebook of one edition headless into build/execu
 
 # pytest workers side by side, one CPU thread each; a test file or notebook stays on one worker.
 TEST_JOBS ?= 2
+# The venv's ruff (the lock's version, test extra); `uvx ruff` where the venv has none.
+RUFF = $(if $(wildcard $(BIN)/ruff),$(BIN)/ruff,uvx ruff)
+# The check tier (conftest.py, "tiers"): no real model, no notebook kernel, no browser, no CUDA.
+CHECK_TIER := not slow and not notebooks and not browser and not gpu
 
-test: install browser  ## the whole test suite (package, tiny model, notebooks in both languages, site and browser, README)
+test: install browser  ## the whole test suite (package, tiny model, notebooks in both languages, site and browser, README) and ruff
+	@$(RUFF) check .
 	@$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
+
+check: install  ## the quick loop before a commit (under a minute on 2 cores): ruff and the check tier of tests/
+	@$(RUFF) check .
+	@$(BIN)/python -m pytest tests -n $(TEST_JOBS) --dist loadfile -m "$(CHECK_TIER)"
 
 lab: install  ## open the course in JupyterLab
 	@$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)

