@@ -11,7 +11,7 @@ people who build, run and test the course, from a clone of the repository:
   `make test-latest`, `make test-colab`);
 - `devices`, `gpu_check`: what changes on a GPU (`make test-gpu`);
 - `margins`: how close each greedy choice in the notebooks is to a tie (`make margins`);
-- `bench`: speed and memory (`make bench`); `train_tiny`: rebuild the tutorial-tiny model.
+- `bench`: speed and memory, and what a learner waits for (`make bench`); `tiny`: rebuild the tutorial-tiny model.
 
 Run a module from the repository root (`python -m course_tools.run ...`; the Makefile does):
 the root is then on `sys.path`, and pytest puts it there through the root conftest.py.

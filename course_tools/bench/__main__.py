@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-import companion  # noqa: F401, I001  (first: it sets OMP_WAIT_POLICY=PASSIVE etc. before torch)
+import companion  # noqa: F401  (first: it sets OMP_WAIT_POLICY=PASSIVE etc. before torch)
 import course_tools.bench as bench_package
 from companion.models import REAL_MODEL
 from course_tools.bench.children import MEMORY_CONFIGURATIONS, TINY_MODEL, load_child, memory_child
@@ -21,7 +21,7 @@ from course_tools.bench.measurements import (
     measure_load_time,
     measure_memory,
 )
-from course_tools.bench.report import check_finite, format_table, target_rows
+from course_tools.bench.report import format_table, require_finite, target_rows
 
 
 def run_benchmarks(quick: bool, try_compile: bool, course_only: bool = False, course_repeats: int = 1) -> dict:
@@ -75,7 +75,7 @@ def finish(results: dict) -> dict:
     """Add the final load average and the targets; refuse NaN or infinite figures."""
     results["load_average_end"] = load_average()
     results["targets"] = target_rows(results)
-    check_finite(results)
+    require_finite(results)
     return results
 
 

@@ -151,13 +151,13 @@ def format_measurements(results: dict, row) -> None:
     row("6. smollm2-135m cached load", f"{load_time['cached_seconds']:.2f} s")
 
 
-def check_finite(value, path: str = "results") -> None:
+def require_finite(value, path: str = "results") -> None:
     """Raise if a number anywhere in the results is NaN or infinite (JSON would not hold it)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            check_finite(item, f"{path}.{key}")
+            require_finite(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            check_finite(item, f"{path}[{index}]")
+            require_finite(item, f"{path}[{index}]")
     elif isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{path} is {value}")
