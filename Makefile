@@ -34,13 +34,14 @@ RUFF = $(if $(wildcard $(BIN)/ruff),$(BIN)/ruff,uvx ruff)
 # The check tier (conftest.py, "tiers"): no real model, no notebook kernel, no browser, no CUDA.
 CHECK_TIER := not slow and not notebooks and not browser and not gpu
 
+# Both run ruff and then pytest, and fail if either failed (a contributor sees every problem at once).
 test: install browser  ## the whole test suite (package, tiny model, notebooks in both languages, site and browser, README) and ruff
-	@$(RUFF) check .
-	@$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
+	@status=0; $(RUFF) check . || status=1; \
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile || status=1; exit $$status
 
-check: install  ## the quick loop before a commit (under a minute on 2 cores): ruff and the check tier of tests/
-	@$(RUFF) check .
-	@$(BIN)/python -m pytest tests -n $(TEST_JOBS) --dist loadfile -m "$(CHECK_TIER)"
+check: install  ## the quick loop before a commit (under a minute on 2 cores): ruff and the check tier of tests/, no apt-get
+	@status=0; $(RUFF) check . || status=1; \
+	$(BIN)/python -m pytest tests -n $(TEST_JOBS) --dist load -m "$(CHECK_TIER)" || status=1; exit $$status
 
 lab: install  ## open the course in JupyterLab
 	@$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
