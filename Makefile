@@ -27,8 +27,7 @@ LANGUAGE ?= en
 run: install  ## execute every notebook of one edition headless into build/executed/<lang>/
 	@$(BIN)/python -m course_tools.run run --language $(LANGUAGE)
 
-# pytest workers side by side, one CPU thread each; a test file or notebook stays on one worker
-# (conftest.py's work_group: `make test` also splits the notebook runs of two files).
+# pytest workers side by side, one CPU thread each; a test file or notebook stays on one worker.
 TEST_JOBS ?= 2
 # The venv's ruff (the lock's version, test extra); `uvx ruff` where the venv has none.
 RUFF = $(if $(wildcard $(BIN)/ruff),$(BIN)/ruff,uvx ruff)
@@ -38,7 +37,7 @@ CHECK_TIER := not slow and not notebooks and not browser and not gpu
 # Both run ruff and then pytest, and fail if either failed (a contributor sees every problem at once).
 test: install browser  ## the whole test suite (package, tiny model, notebooks in both languages, site and browser, README) and ruff
 	@status=0; $(RUFF) check . || status=1; \
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup || status=1; exit $$status
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile || status=1; exit $$status
 
 check: install  ## the quick loop before a commit (under a minute on 2 cores): ruff and the check tier of tests/, no apt-get
 	@status=0; $(RUFF) check . || status=1; \

@@ -162,9 +162,9 @@ def item_seconds(item) -> float:
 def pytest_collection_modifyitems(config, items):
     """Mark every item with its tiers; then the test files with the most expected work first.
 
-    `make test` hands whole files (`work_group`) to two workers (`-n 2 --dist loadgroup`) in
-    collection order; a long one handed out last would run alone at the end while the other core
-    idles (the order of tests within a group is kept).
+    `make test` hands whole files to two workers (`-n 2 --dist loadfile`) in collection order;
+    a long file handed out last would run alone at the end while the other core idles
+    (the order of tests within a file is kept).
     """
     cuda = None
     for item in items:
@@ -177,36 +177,10 @@ def pytest_collection_modifyitems(config, items):
                 cuda = torch.cuda.is_available()
             if not cuda:
                 item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU"))
-    dist = getattr(config.option, "dist", "no")
     seconds = {}
     for item in items:
-        group = work_group(item)
-        if dist == "loadgroup":
-            item.add_marker(pytest.mark.xdist_group(group))
-        seconds[group] = seconds.get(group, 0.0) + item_seconds(item)
-    items.sort(key=lambda item: -seconds[work_group(item)])
-
-
-# Notebook runs that `make test` (`--dist loadgroup`) hands to the two workers one by one instead of
-# as one file: a file of nine notebook runs on one worker would bound the wall time.
-SPLIT_BY_PARAMETER = {
-    "tests/test_student_edition.py": "source",  # one student notebook per test
-    "tests/test_diagnose_notebooks.py": "record",  # one notebook per value of the module fixture
-}
-
-
-def work_group(item) -> str:
-    """What stays on one worker: the test file, or one notebook's run in the files of SPLIT_BY_PARAMETER.
-
-    A module-scoped fixture is made once per worker, so a file is split only by the values of
-    such a fixture (the tests of one value stay together).
-    """
-    path = item.location[0]
-    parameter = SPLIT_BY_PARAMETER.get(path)
-    value = getattr(getattr(item, "callspec", None), "params", {}).get(parameter) if parameter else None
-    if value is None:
-        return path
-    return f"{path}[{getattr(value, 'name', value)}]"
+        seconds[item.location[0]] = seconds.get(item.location[0], 0.0) + item_seconds(item)
+    items.sort(key=lambda item: -seconds[item.location[0]])
 
 
 # --- the guards of the check tier ---------------------------------------------------------------

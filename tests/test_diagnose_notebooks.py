@@ -14,6 +14,7 @@ of their code, as in the lesson tests.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -52,8 +53,7 @@ companion.load_model = companion.models.load_model = _recording_load
 def _tokenizer_in_notebook(model):
     """A tokenizer of the notebook's own for a model it loaded with from_pretrained: the same folder."""
     found = [value for value in get_ipython().user_ns.values()
-             if callable(getattr(value, "batch_decode", None))
-             and getattr(value, "name_or_path", None) == model.name_or_path]
+             if callable(getattr(value, "batch_decode", None)) and getattr(value, "name_or_path", None) == model.name_or_path]
     return found[0] if found else None
 get_ipython().events.register("pre_run_cell", lambda info: _cell.update(source=info.raw_cell))
 _original_generate = GenerationMixin.generate
@@ -99,8 +99,7 @@ DELIBERATE: list[tuple[str, str, set[str], str]] = [
      "a checkpoint whose generation config samples, called without do_sample"),
     ("03", "check_greedy_predictions(", {"sampling_flags_ignored"},
      "exercise: predict which of these calls sample (some set flags without do_sample)"),
-    ("04", "right_inputs = tokenizer(", {"right_padding"},
-     "the right-padded batches (the guide's pair and the course's)"),
+    ("04", "right_inputs = tokenizer(", {"right_padding"}, "the right-padded batches (the guide's pair and the course's)"),
     ("04", 'no_mask_ids = model.generate(input_ids=left_inputs["input_ids"]', {"no_attention_mask"},
      "the batch without its attention mask"),
     ("04", "compare_padding_sides(model, tokenizer, PROMPTS", {"right_padding"}, "the recap runs both sides"),
@@ -138,30 +137,30 @@ def with_recorder(notebook: Path, folder: Path) -> tuple[Path, Path]:
     return path, record_path
 
 
-NOTEBOOKS = [path for path in notebook_paths("en") if path.name[:2] < "09"]
-
-
-@pytest.fixture(scope="module", params=NOTEBOOKS, ids=lambda path: path.name[:2])
-def record(request, tmp_path_factory) -> tuple[str, list[dict]]:
-    """(notebook number, [one record per generate() call]) from running one of notebooks 01-08 with the recorder.
-
-    One notebook per fixture value, so that `make test`'s two workers can share the eight runs
-    (conftest.py gives each its own xdist group).
-    """
-    notebook = request.param
-    folder = tmp_path_factory.mktemp(f"doctor-{notebook.name[:2]}")
+@pytest.fixture(scope="module")
+def records(tmp_path_factory) -> dict[str, list[dict]]:
+    """{notebook number: [one record per generate() call]} from running notebooks 01-08 with the recorder."""
+    folder = tmp_path_factory.mktemp("doctor")
     use_one_thread_per_kernel()
-    copy, record_path = with_recorder(notebook, folder)
-    failure = None
-    try:
-        execute_notebook(copy, folder / "executed" / copy.name)
-    except Exception as error:  # papermill's PapermillExecutionError names the failing cell
-        failure = str(error)
-    lines = record_path.read_text().splitlines() if record_path.exists() else []
-    calls = [json.loads(line) for line in lines]
-    if failure:
-        calls.append({"cell": "", "error": f"the notebook failed: {failure[-1500:]}"})
-    return notebook.name[:2], calls
+    notebooks = [path for path in notebook_paths("en") if path.name[:2] < "09"]
+    copies = [with_recorder(path, folder) for path in notebooks]
+
+    def run(copy) -> str | None:
+        try:
+            execute_notebook(copy[0], folder / "executed" / copy[0].name)
+        except Exception as error:  # papermill's PapermillExecutionError names the failing cell
+            return str(error)
+        return None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failures = list(pool.map(run, copies))
+    result = {}
+    for notebook, (_, record_path), failure in zip(notebooks, copies, failures):
+        lines = record_path.read_text().splitlines() if record_path.exists() else []
+        result[notebook.name[:2]] = [json.loads(line) for line in lines]
+        if failure:
+            result[notebook.name[:2]].append({"cell": "", "error": f"the notebook failed: {failure[-1500:]}"})
+    return result
 
 
 def accepted(number: str, cell: str) -> set[str]:
@@ -175,37 +174,29 @@ def accepted(number: str, cell: str) -> set[str]:
     return rules
 
 
-def test_the_sweep_covers_notebooks_01_to_08():
-    assert [path.name[:2] for path in NOTEBOOKS] == [f"{number:02d}" for number in range(1, 9)]
+def test_every_notebook_calls_generate_and_the_doctor_reads_every_call(records):
+    assert sorted(records) == [f"{number:02d}" for number in range(1, 9)]
+    for number, calls in records.items():
+        assert calls, f"notebook {number}: no generate() call was recorded"
+        for call in calls:
+            assert "error" not in call, f"notebook {number}: the doctor failed on a call: {call['error']}\n{call['cell'][:300]}"
+            assert "skipped" not in call, f"notebook {number}: {call['skipped']}\n{call['cell'][:300]}"
 
 
-def test_every_notebook_calls_generate_and_the_doctor_reads_every_call(record):
-    number, calls = record
-    assert calls, f"notebook {number}: no generate() call was recorded"
-    for call in calls:
-        assert "error" not in call, (
-            f"notebook {number}: the doctor failed on a call: {call['error']}\n{call['cell'][:300]}")
-        assert "skipped" not in call, f"notebook {number}: {call['skipped']}\n{call['cell'][:300]}"
-
-
-def test_no_false_alarm_on_the_notebooks_calls(record):
-    number, calls = record
+def test_no_false_alarm_on_the_notebooks_calls(records):
     alarms = []
-    for call in calls:
-        unexpected = set(call.get("rules", [])) - accepted(number, call["cell"])
-        if unexpected:
-            alarms.append(f"notebook {number}: {sorted(unexpected)} in the cell\n{call['cell'][:400]}")
+    for number, calls in records.items():
+        for call in calls:
+            unexpected = set(call.get("rules", [])) - accepted(number, call["cell"])
+            if unexpected:
+                alarms.append(f"notebook {number}: {sorted(unexpected)} in the cell\n{call['cell'][:400]}")
     assert not alarms, "\n\n".join(alarms)
 
 
-def test_the_notebooks_deliberate_mistakes_are_found(record):
-    number, calls = record
-    for listed_number, snippet, rules, reason in DELIBERATE:
-        if listed_number != number:
-            continue
+def test_the_notebooks_deliberate_mistakes_are_found(records):
+    for number, snippet, rules, reason in DELIBERATE:
         found = set()
-        for call in calls:
+        for call in records[number]:
             if snippet in call["cell"]:
                 found |= set(call.get("rules", []))
-        assert rules <= found, (
-            f"notebook {number} ({reason}): expected {sorted(rules)}, the doctor found {sorted(found)}")
+        assert rules <= found, f"notebook {number} ({reason}): expected {sorted(rules)}, the doctor found {sorted(found)}"
