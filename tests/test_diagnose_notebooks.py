@@ -53,7 +53,8 @@ companion.load_model = companion.models.load_model = _recording_load
 def _tokenizer_in_notebook(model):
     """A tokenizer of the notebook's own for a model it loaded with from_pretrained: the same folder."""
     found = [value for value in get_ipython().user_ns.values()
-             if callable(getattr(value, "batch_decode", None)) and getattr(value, "name_or_path", None) == model.name_or_path]
+             if callable(getattr(value, "batch_decode", None))
+             and getattr(value, "name_or_path", None) == model.name_or_path]
     return found[0] if found else None
 get_ipython().events.register("pre_run_cell", lambda info: _cell.update(source=info.raw_cell))
 _original_generate = GenerationMixin.generate
@@ -99,7 +100,8 @@ DELIBERATE: list[tuple[str, str, set[str], str]] = [
      "a checkpoint whose generation config samples, called without do_sample"),
     ("03", "check_greedy_predictions(", {"sampling_flags_ignored"},
      "exercise: predict which of these calls sample (some set flags without do_sample)"),
-    ("04", "right_inputs = tokenizer(", {"right_padding"}, "the right-padded batches (the guide's pair and the course's)"),
+    ("04", "right_inputs = tokenizer(", {"right_padding"},
+     "the right-padded batches (the guide's pair and the course's)"),
     ("04", 'no_mask_ids = model.generate(input_ids=left_inputs["input_ids"]', {"no_attention_mask"},
      "the batch without its attention mask"),
     ("04", "compare_padding_sides(model, tokenizer, PROMPTS", {"right_padding"}, "the recap runs both sides"),
@@ -155,7 +157,7 @@ def records(tmp_path_factory) -> dict[str, list[dict]]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         failures = list(pool.map(run, copies))
     result = {}
-    for notebook, (_, record_path), failure in zip(notebooks, copies, failures):
+    for notebook, (_, record_path), failure in zip(notebooks, copies, failures, strict=True):
         lines = record_path.read_text().splitlines() if record_path.exists() else []
         result[notebook.name[:2]] = [json.loads(line) for line in lines]
         if failure:
@@ -179,7 +181,8 @@ def test_every_notebook_calls_generate_and_the_doctor_reads_every_call(records):
     for number, calls in records.items():
         assert calls, f"notebook {number}: no generate() call was recorded"
         for call in calls:
-            assert "error" not in call, f"notebook {number}: the doctor failed on a call: {call['error']}\n{call['cell'][:300]}"
+            assert "error" not in call, (
+                f"notebook {number}: the doctor failed on a call: {call['error']}\n{call['cell'][:300]}")
             assert "skipped" not in call, f"notebook {number}: {call['skipped']}\n{call['cell'][:300]}"
 
 
@@ -199,4 +202,5 @@ def test_the_notebooks_deliberate_mistakes_are_found(records):
         for call in records[number]:
             if snippet in call["cell"]:
                 found |= set(call.get("rules", []))
-        assert rules <= found, f"notebook {number} ({reason}): expected {sorted(rules)}, the doctor found {sorted(found)}"
+        assert rules <= found, (
+            f"notebook {number} ({reason}): expected {sorted(rules)}, the doctor found {sorted(found)}")

@@ -90,7 +90,7 @@ def stampede(script: str, count: int, tmp_path: Path, timeout_seconds: float):
     go.touch()
     results = [child.communicate(timeout=max(1.0, deadline - time.monotonic())) for _, child in children]
     wall_seconds = time.perf_counter() - start
-    for (_, child), (stdout, stderr) in zip(children, results):
+    for (_, child), (_, stderr) in zip(children, results, strict=True):
         assert child.returncode == 0, stderr[-3000:]
     return results, wall_seconds, marker
 

@@ -57,7 +57,7 @@ def test_student_copy_has_no_solution_and_no_output(student_folder, source):
     assert len(skeletons) == len(solutions)
     assert not [cell for cell in student.cells if "solution" in tags(cell)]
 
-    for before, after in zip(original.cells, student.cells):
+    for before, after in zip(original.cells, student.cells, strict=True):  # same length, asserted above
         assert after.cell_type == before.cell_type
         if before.cell_type == "markdown":
             assert after.source == before.source and after.metadata == before.metadata
