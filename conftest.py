@@ -35,6 +35,7 @@ offline_guard.install()
 # Before anything imports torch: importing companion applies its quiet environment
 # (OMP_WAIT_POLICY=PASSIVE, no progress bars), which the notebooks' kernels inherit too.
 import companion  # noqa: E402,F401  (imported for its side effect, before torch)
+from tests import doctor_sweep  # noqa: E402  (imports no torch; after the offline guard like the rest)
 
 # --- tiers ------------------------------------------------------------------------------------
 # `make check` runs the tier that needs neither the real model, nor a notebook kernel, nor a
@@ -88,6 +89,7 @@ SLOW_WITHOUT_THE_REAL_MODEL = {
     "tests/test_faults.py::test_the_small_gguf_converts": "a converter child Python (~3 s CPU)",
     "tests/test_faults.py::test_full_disk_during_the_conversion": "a converter child Python (~3 s CPU)",
     "tests/test_faults.py::test_conversion_killed_mid_write": "two converter child Pythons (~6 s CPU)",
+    "tests/test_faults.py::test_a_corrupted_cache_is_rebuilt_on_a_full_verify": "two converter children (~8 s CPU)",
     "site": "tests/test_site.py's fixture builds the course website from every notebook (~6 s CPU)",
 }
 # Check-tier tests allowed more than CHECK_TIER_CPU_SECONDS: the currency checks a contributor must
@@ -122,7 +124,7 @@ def module_source(item) -> str:
 
 def tiers_of(item) -> set[str]:
     """The tier markers that the rules above give `item` (besides those it already has)."""
-    if type(item).__name__ == "IPyNbCell":
+    if type(item).__name__ in ("IPyNbCell", "DoctorSweep"):
         return {"notebooks"}
     found = set()
     text = sources(item)
@@ -164,8 +166,11 @@ def pytest_collection_modifyitems(config, items):
 
     `make test` hands whole files to two workers (`-n 2 --dist loadfile`) in collection order;
     a long file handed out last would run alone at the end while the other core idles
-    (the order of tests within a file is kept).
+    (the order of tests within a file is kept). First, the pitfall doctor's sweep joins the nbval
+    run of notebooks/en/01-08: one `doctor sweep` item after each notebook's last cell
+    (tests/doctor_sweep.py).
     """
+    doctor_sweep.add_sweep_items(items, ROOT)
     cuda = None
     for item in items:
         for name in sorted(tiers_of(item)):
@@ -181,6 +186,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         seconds[item.location[0]] = seconds.get(item.location[0], 0.0) + item_seconds(item)
     items.sort(key=lambda item: -seconds[item.location[0]])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After an nbval cell passed, the doctor sweep counts it (and installs its recorder after the setup cell)."""
+    result = yield
+    if type(item).__name__ == "IPyNbCell":
+        doctor_sweep.after_cell(item)
+    return result
 
 
 # --- the guards of the check tier ---------------------------------------------------------------

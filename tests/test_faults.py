@@ -2,7 +2,7 @@
 
 Each fault must end in a CompanionError that says what to do (or a documented fallback) and
 leave nothing half-written that a later run would trust. A corrupt cached file (truncated,
-or same size with other bytes) is covered in test_cache.py and test_models.py.
+or same size with other bytes) is covered in test_cache.py and below.
 
 Tests run as root in the course's containers, where chmod does not stop writes: a read-only
 cache is then a read-only bind mount, and a full disk a 1 MiB tmpfs. Where `mount` is not
@@ -65,6 +65,24 @@ def test_the_small_gguf_converts_to_tutorial_tiny(small_gguf_as_smollm2, tiny, t
     assert tokenizer(prompt)["input_ids"] == tiny[1](prompt)["input_ids"]
     expected_text = companion.generate_text(*tiny, prompt, max_new_tokens=8)
     assert companion.generate_text(model, tokenizer, prompt, max_new_tokens=8) == expected_text
+
+
+def test_a_corrupted_cache_is_rebuilt_on_a_full_verify(small_gguf_as_smollm2, tiny, tmp_path, monkeypatch):
+    """Same-size damage in the middle of the weights: only a full verify (hashes) sees it, and rebuilds."""
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path))
+    companion.load_model("smollm2-135m")  # a good entry, converted from the small GGUF
+    entry = tmp_path / "smollm2-135m"
+    source_key = models.smollm2_source_key(small_gguf_as_smollm2)
+    weights = entry / "model.safetensors"
+    with open(weights, "r+b") as handle:  # damage the middle of the weights, keep the size
+        handle.seek(weights.stat().st_size // 2)
+        handle.write(b"\xff" * 64)
+    assert cache.is_valid_entry(entry, source_key)  # sizes alone cannot see it
+    assert not cache.is_valid_entry(entry, source_key, full=True)
+    monkeypatch.setenv(cache.FULL_VERIFY_VARIABLE, "1")  # a full verify hashes, finds it and rebuilds
+    model, _ = companion.load_model("smollm2-135m")  # converts the GGUF file again
+    assert cache.is_valid_entry(entry, source_key, full=True)
+    assert torch.equal(model.lm_head.weight, tiny[0].lm_head.weight)
 
 
 def write_files(target: Path) -> None:

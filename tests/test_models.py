@@ -1,6 +1,5 @@
 """load_model: built-in models offline, the GGUF cache, quantization on CPU, local paths, errors."""
 
-import shutil
 import time
 
 import pytest
@@ -38,23 +37,6 @@ def test_smollm2_second_load_uses_the_cache(smollm2):
     seconds = time.perf_counter() - start
     assert (folder / cache.MANIFEST_NAME).stat().st_mtime_ns == manifest_written  # not rebuilt
     assert seconds < 10, f"cached load took {seconds:.1f} s"  # ~1 s here; generous for slow CI disks
-    assert torch.equal(model.lm_head.weight, smollm2[0].lm_head.weight)
-
-
-def test_corrupted_smollm2_cache_is_rebuilt_on_a_full_verify(smollm2, tmp_path, monkeypatch):
-    good = models.smollm2_folder()
-    source_key = models.smollm2_source_key(models.smollm2_gguf_path())
-    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path))
-    shutil.copytree(good, tmp_path / "smollm2-135m")
-    weights = tmp_path / "smollm2-135m" / "model.safetensors"
-    with open(weights, "r+b") as handle:  # damage the middle of the weights, keep the size
-        handle.seek(weights.stat().st_size // 2)
-        handle.write(b"\xff" * 64)
-    assert cache.is_valid_entry(tmp_path / "smollm2-135m", source_key)  # sizes alone cannot see it
-    assert not cache.is_valid_entry(tmp_path / "smollm2-135m", source_key, full=True)
-    monkeypatch.setenv(cache.FULL_VERIFY_VARIABLE, "1")  # a full verify hashes, finds it and rebuilds
-    model, tokenizer = companion.load_model("smollm2-135m")  # converts the GGUF file again
-    assert cache.is_valid_entry(tmp_path / "smollm2-135m", source_key, full=True)
     assert torch.equal(model.lm_head.weight, smollm2[0].lm_head.weight)
 
 
