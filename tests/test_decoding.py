@@ -21,7 +21,9 @@ def test_recorder_sees_one_pass_per_new_token(tiny, use_cache):
     model_inputs = tokenize(tokenizer, "A list of colors: red, blue", model)
     prompt_length = model_inputs["input_ids"].shape[1]
     with torch.inference_mode(), ForwardPassRecorder(model) as passes:
-        output = model.generate(**model_inputs, max_new_tokens=6, min_new_tokens=6, do_sample=False, use_cache=use_cache)
+        output = model.generate(
+            **model_inputs, max_new_tokens=6, min_new_tokens=6, do_sample=False, use_cache=use_cache
+        )
     new_tokens = output.shape[1] - prompt_length
     assert passes.count == new_tokens == 6
     if use_cache:
@@ -115,7 +117,7 @@ def test_token_timer_refuses_a_batch_and_empty_runs(tiny):
     model, tokenizer = tiny
     timer = TokenTimer()
     with pytest.raises(companion.CompanionError):
-        timer.time_to_first_token_ms
+        _ = timer.time_to_first_token_ms
     model_inputs = companion.tokenize_batch(tokenizer, ["A list of colors:", "I am a cat."], device=model.device)
     with pytest.raises(companion.CompanionError, match="batch of 1"):
         model.generate(**model_inputs, max_new_tokens=2, do_sample=False, streamer=TokenTimer(),

@@ -81,7 +81,8 @@ def alone(model, tokenizer, prompt, max_new_tokens):
 
 
 def same_until_end(row: torch.Tensor, reference: torch.Tensor, eos_id: int) -> bool:
-    """True if a batch row's new ids equal the reference up to the reference's EOS (a finished row is padded after it)."""
+    """True if a batch row's new ids equal the reference up to the reference's EOS
+    (a finished row is padded after it)."""
     length = reference.shape[0]
     if eos_id in reference.tolist():
         length = reference.tolist().index(eos_id) + 1
@@ -221,11 +222,16 @@ def finite_per_step(output) -> list[int]:
 def test_default_top_k(smollm2):
     model, tokenizer = smollm2
     inputs = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "Tell me a story."}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+        [{"role": "user", "content": "Tell me a story."}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
     )
     findings = diagnose(model, tokenizer, inputs, max_new_tokens=3, do_sample=True, top_p=0.95)
     assert findings.rules == ["default_top_k"]
-    kept, left = map(int, re.search(r"alone would keep (\d+) tokens.* only (\d+) remain", findings[0].evidence).groups())
+    kept, left = map(
+        int, re.search(r"alone would keep (\d+) tokens.* only (\d+) remain", findings[0].evidence).groups()
+    )
     assert kept > 50 and left < kept
     set_seed(0)
     output = model.generate(**inputs, max_new_tokens=1, do_sample=True, top_p=0.95,
@@ -316,7 +322,8 @@ def test_doubled_special_token(tiny_with_bos_template):
     with torch.inference_mode():
         fixed_output = model.generate(**fixed, **kwargs)
     assert fixed_output.sequences[0, :2].tolist() != [bos, bos]
-    assert not torch.allclose(broken_output.scores[0], fixed_output.scores[0])  # the doubled token changes the prediction
+    # the doubled token changes the prediction
+    assert not torch.allclose(broken_output.scores[0], fixed_output.scores[0])
 
 
 def test_prompt_too_long(tiny):

@@ -40,7 +40,7 @@ def message_patterns() -> list[tuple[tuple, tuple]]:
             english, german = templates["en"].split("\n"), templates["de"].split("\n")
             if len(english) != len(german):
                 continue  # whole-message line counts differ: such a message cannot be compared line by line
-            for english_line, german_line in zip(english, german):
+            for english_line, german_line in zip(english, german, strict=True):
                 if re.sub(r"\{[^{}]*\}", "", english_line).strip():
                     pairs.append((rendered_pattern(english_line), rendered_pattern(german_line)))
     return pairs
@@ -59,8 +59,8 @@ def same_message(english_line: str, german_line: str) -> bool:
         english, german = en.match(english_line), de.match(german_line)
         if not (english and german):
             continue
-        english_values = dict(zip(english_names, english.groups()))
-        german_values = dict(zip(german_names, german.groups()))
+        english_values = dict(zip(english_names, english.groups(), strict=True))
+        german_values = dict(zip(german_names, german.groups(), strict=True))
         # The same values in both, whatever order the two sentences put them in; a value may
         # itself be a message in the two languages ("Running on {place}").
         if all(same_value(english_values[name], german_values[name]) for name in english_names):
@@ -109,8 +109,10 @@ def assert_same_text(english: str, german: str, where: str, varies: bool = False
     varies: the cell is tagged nbval-ignore-output (timings, versions), so numbers may differ.
     """
     english_lines, german_lines = english.split("\n"), german.split("\n")
-    assert len(english_lines) == len(german_lines), f"{where}: {len(english_lines)} lines in English, {len(german_lines)} in German"
-    for english_line, german_line in zip(english_lines, german_lines):
+    assert len(english_lines) == len(german_lines), (
+        f"{where}: {len(english_lines)} lines in English, {len(german_lines)} in German"
+    )
+    for english_line, german_line in zip(english_lines, german_lines, strict=True):
         if english_line == german_line or varies and squeezed(without_numbers(english_line)) == squeezed(
             without_numbers(german_line)
         ):
@@ -162,7 +164,7 @@ def test_the_editions_have_the_same_cells_code_and_outputs(english_path, german_
     english = nbformat.read(english_path, as_version=4)
     german = nbformat.read(german_path, as_version=4)
     assert [cell.cell_type for cell in english.cells] == [cell.cell_type for cell in german.cells]
-    for english_cell, german_cell in zip(english.cells, german.cells):
+    for english_cell, german_cell in zip(english.cells, german.cells, strict=True):
         where = f"{german_path.name}, cell {german_cell.id}"
         assert english_cell.id == german_cell.id, where
         assert english_cell.metadata.get("tags", []) == german_cell.metadata.get("tags", []), where
@@ -175,7 +177,7 @@ def test_the_editions_have_the_same_cells_code_and_outputs(english_path, german_
         english_outputs, german_outputs = streams_joined(english_cell.outputs), streams_joined(german_cell.outputs)
         assert len(english_outputs) == len(german_outputs), f"{where}: number of outputs"
         varies = "nbval-ignore-output" in english_cell.metadata.get("tags", [])
-        for english_output, german_output in zip(english_outputs, german_outputs):
+        for english_output, german_output in zip(english_outputs, german_outputs, strict=True):
             assert_same_output(english_output, german_output, where, varies)
 
 
@@ -186,17 +188,19 @@ def test_only_the_setup_line_differs_in_code(english_path, german_path):
     german = nbformat.read(german_path, as_version=4)
     differing = [
         (english_cell.source, german_cell.source)
-        for english_cell, german_cell in zip(english.cells, german.cells)
+        for english_cell, german_cell in zip(english.cells, german.cells, strict=True)
         if english_cell.cell_type == "code" and english_cell.source != german_cell.source
     ]
     assert len(differing) == 1
     english_lines, german_lines = (source.splitlines() for source in differing[0])
-    changed = [(a, b) for a, b in zip(english_lines, german_lines) if a != b]
+    changed = [(a, b) for a, b in zip(english_lines, german_lines, strict=True) if a != b]
     assert changed == [(build_notebooks.language_setup_line("en"), build_notebooks.language_setup_line("de"))]
 
 
 ENGLISH_WORDS = {"the", "and", "is", "you", "of", "to", "with", "that", "this", "it", "which", "what", "are", "for"}
-GERMAN_WORDS = {"der", "die", "das", "und", "ist", "sie", "mit", "ein", "eine", "nicht", "den", "dem", "zu", "für", "wie"}
+GERMAN_WORDS = {
+    "der", "die", "das", "und", "ist", "sie", "mit", "ein", "eine", "nicht", "den", "dem", "zu", "für", "wie"
+}
 
 
 def words_of_prose(markdown: str) -> list[str]:

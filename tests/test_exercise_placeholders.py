@@ -15,7 +15,9 @@ from course_tools.layout import all_notebook_paths
 EDITIONS = all_notebook_paths()
 NOT_YET = {"en": "Not yet. Hint: ", "de": "Noch nicht. Tipp: "}
 STORE_WORDS = {"en": re.compile(r"\b(store|give|hand in|write|fill in|compute|build|answer)\b", re.I),
-               "de": re.compile(r"\b(speichern|geben|tragen|füllen|berechnen|schreiben|erstellen|bauen|antwort|answer)\b", re.I)}
+               "de": re.compile(
+                   r"\b(speichern|geben|tragen|füllen|berechnen|schreiben|erstellen|bauen|antwort|answer)\b", re.I
+               )}
 
 
 def attempt_cells(notebook) -> list:
@@ -39,9 +41,13 @@ def test_every_untouched_exercise_says_not_yet_and_what_to_store(path):
     assert len(cells) >= 3 and len(cells) <= len(solutions), (len(cells), len(solutions))
     for cell in cells:
         stdout = "".join(output.text for output in cell.outputs if output.get("name") == "stdout")
-        verdicts = [line for line in stdout.splitlines() if line.startswith(("Not yet", "Noch nicht", "Correct", "Richtig"))]
+        verdicts = [
+            line for line in stdout.splitlines() if line.startswith(("Not yet", "Noch nicht", "Correct", "Richtig"))
+        ]
         assert verdicts, f"{path.name} cell {cell.id}: no verdict printed"
         for verdict in verdicts:
-            assert verdict.startswith(NOT_YET[language]), f"{path.name} cell {cell.id} judged the placeholder: {verdict}"
+            assert verdict.startswith(NOT_YET[language]), (
+                f"{path.name} cell {cell.id} judged the placeholder: {verdict}"
+            )
             hint = verdict[len(NOT_YET[language]):]
             assert len(hint) > 20 and STORE_WORDS[language].search(hint), f"{path.name} cell {cell.id}: {hint!r}"

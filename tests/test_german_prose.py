@@ -67,14 +67,19 @@ def test_german_prose_repeats_no_nine_words_of_the_guide():
             run = " ".join(found[start:start + RUN_LENGTH])
             if hashlib.sha256(run.encode()).hexdigest()[:16] in guide:
                 copied.append(f"{where}: {run!r}")
-    assert not copied, "German prose repeats the guide word for word; say it in the course's own words:\n" + "\n".join(copied)
+    assert not copied, (
+        "German prose repeats the guide word for word; say it in the course's own words:\n" + "\n".join(copied)
+    )
 
 
 def test_the_check_finds_a_copied_sentence_across_line_breaks_and_markup():
     sentence = "Ein Sprachmodell, das für *Causal Language Modeling* trainiert wurde, nimmt eine Folge"
     copy = "# Text\n\nEin Sprachmodell, das\nfür **causal language modeling** trainiert wurde, nimmt eine Folge ..."
     assert run_hashes(sentence) and run_hashes(sentence) <= run_hashes(copy)
-    assert not run_hashes("Ein kausales Sprachmodell beantwortet eine einzige Frage: welcher Token folgt") & run_hashes(sentence)
+    assert not (
+        run_hashes("Ein kausales Sprachmodell beantwortet eine einzige Frage: welcher Token folgt")
+        & run_hashes(sentence)
+    )
 
 
 def exercise_catalogues():

@@ -32,7 +32,9 @@ def on_both_devices(request):
 
 def test_fp32_matrix_products_are_full_precision_on_cuda():
     """With TF32 on, CUDA fp32 products would round inputs to 10 mantissa bits and greedy paths could flip."""
-    assert torch.get_float32_matmul_precision() == "highest", "TF32 is on: set torch.set_float32_matmul_precision('highest')"
+    assert torch.get_float32_matmul_precision() == "highest", (
+        "TF32 is on: set torch.set_float32_matmul_precision('highest')"
+    )
 
 
 def test_builtin_model_loads_on_cuda_and_generates(on_both_devices):

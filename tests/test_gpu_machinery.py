@@ -63,7 +63,10 @@ def test_the_cells_tagged_device_dependent_are_exactly_the_table():
     committed = [nbformat.read(path, as_version=4) for path in notebook_paths("en")]
     tagged = tagged_cell_ids(committed)
     if not tagged:
-        pytest.skip("no cell is tagged device-dependent yet: run `python -m course_tools.tag_device_cells`, then `make notebooks`")
+        pytest.skip(
+            "no cell is tagged device-dependent yet: "
+            "run `python -m course_tools.tag_device_cells`, then `make notebooks`"
+        )
     assert tagged == listed_cell_ids(), (
         f"tagged but not listed: {sorted(tagged - listed_cell_ids())}; listed but not tagged: "
         f"{sorted(listed_cell_ids() - tagged)}. Run `python -m course_tools.tag_device_cells`, then `make notebooks`."
@@ -80,7 +83,7 @@ def test_the_tag_script_tags_exactly_the_listed_cells_and_changes_only_headers(t
     for source in source_paths(sources):
         old_lines, new_lines = before[source.name].splitlines(), source.read_text().splitlines()
         assert len(old_lines) == len(new_lines)
-        for old, new in zip(old_lines, new_lines):
+        for old, new in zip(old_lines, new_lines, strict=True):
             assert old == new or (old.startswith("# %%") and new.startswith("# %%")), f"{source.name}: {new!r}"
         notebook = build_notebooks.build_notebook(source, "en")
         committed = nbformat.read(ROOT / "notebooks" / "en" / f"{source.stem}.ipynb", as_version=4)
@@ -112,7 +115,7 @@ def test_nbval_copies_ignore_the_outputs_of_device_dependent_cells_and_change_no
     original = copy.deepcopy(notebook)
     changed = gpu_check.ignore_device_dependent_outputs(notebook)
     assert changed and set(changed) == {cell.id for cell in original.cells if cell.id in listed_cell_ids()}
-    for before, after in zip(original.cells, notebook.cells):
+    for before, after in zip(original.cells, notebook.cells, strict=True):
         tags = after.metadata.pop("tags", [])
         before_tags = before.metadata.pop("tags", [])
         expected = [*before_tags, "nbval-ignore-output"] if before.id in changed else before_tags
@@ -147,12 +150,16 @@ def test_hub_parameters_per_notebook():
     assert set(HUB_OVERRIDES) <= set(numbers)
     for number in numbers:
         parameters = hub_parameters(number)
-        assert set(parameters) <= set(default_parameters(notebook_path(number))), f"{number}: papermill would inject an unknown name"
+        assert set(parameters) <= set(default_parameters(notebook_path(number))), (
+            f"{number}: papermill would inject an unknown name"
+        )
         assert parameters["QUANTIZATION"] == "4bit"
         assert None not in parameters.get("QUANTIZATIONS_TO_COMPARE", []), f"{number}: no fp32 load of a 7B model"
     assert hub_parameters("01")["MODEL"] == HUB_MODEL
     assert hub_parameters("05")["MODEL"] == HUB_INSTRUCT_MODEL, "the chat lessons get an instruct model"
-    assert hub_parameters("06") == {"MODEL": HUB_MODEL, "QUANTIZATION": "4bit", "QUANTIZATIONS_TO_COMPARE": ["8bit", "4bit"]}
+    assert hub_parameters("06") == {
+        "MODEL": HUB_MODEL, "QUANTIZATION": "4bit", "QUANTIZATIONS_TO_COMPARE": ["8bit", "4bit"]
+    }
     assert hub_parameters("05", STAND_IN, "4bit", STAND_IN) == {"MODEL": STAND_IN, "QUANTIZATION": "4bit"}
 
 

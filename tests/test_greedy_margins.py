@@ -110,6 +110,9 @@ def test_every_greedy_path_of_the_notebooks_is_farther_from_a_tie_than_the_thres
     assert summary["errors"] == [], f"the recorder failed on some calls: {summary['errors']}\n{report}"
     assert summary["environment"]["device"] == "cpu", "the committed outputs, and so the margins, come from a CPU"
     smallest = min(
-        entry["min_margin"] for models in summary["notebooks"].values() for entries in models.values() for entry in entries
+        entry["min_margin"]
+        for models in summary["notebooks"].values()
+        for entries in models.values()
+        for entry in entries
     )
     assert smallest >= THRESHOLD, report

@@ -73,7 +73,7 @@ def test_next_token_probabilities_are_the_sorted_top_of_the_distribution(tiny):
     tables = next_token_probabilities(model, tokenizer, PROMPTS, top_k=5)
     distribution = next_token_distribution(model, tokenizer, PROMPTS)
     assert len(tables) == len(PROMPTS)
-    for rows, full in zip(tables, distribution):
+    for rows, full in zip(tables, distribution, strict=True):
         assert [row.rank for row in rows] == [1, 2, 3, 4, 5]
         probabilities = [row.probability for row in rows]
         assert probabilities == sorted(probabilities, reverse=True)

@@ -56,7 +56,9 @@ def test_the_guides_50_token_run_is_explained_by_the_tokenizers(cells):
     tokenizer keeps the space and the number in one token, so its 50 tokens reach "27"."""
     pieces = printed(code_cell(cells, 'tokenizer(", 3, 16,", add_special_tokens=False)'), "stdout").strip()
     assert pieces == "[',', 'Ġ3', ',', 'Ġ16', ',']"
-    run = printed(code_cell(cells, "generated_ids = model.generate(**model_inputs, max_new_tokens=MAX_NEW_TOKENS"), "stdout")
+    run = printed(
+        code_cell(cells, "generated_ids = model.generate(**model_inputs, max_new_tokens=MAX_NEW_TOKENS"), "stdout"
+    )
     assert run.splitlines()[0].endswith(", 26, 27") and "new: 50 tokens" in run
     assert "7 × 3 + 7 × 4 + 1" in prose(cells)
 

@@ -125,7 +125,7 @@ def test_temperature_outputs_differ_as_the_prose_says(code_cells):
     assert sorted(blocks) == [0.3, 1.0, 1.5]
     assert blocks[0.3][:2] == (10, 1), "at 0.3 all ten samples are the greedy loop"
     assert blocks[1.0][0] == 0 and blocks[1.5][0] == 0, "at 1.0 and 1.5 none is"
-    for low, high in zip(blocks[1.0][2], blocks[1.5][2]):
+    for low, high in zip(blocks[1.0][2], blocks[1.5][2], strict=True):
         assert low != high, "the samples at 1.0 and 1.5 differ"
         assert low.split()[0] == high.split()[0], "... but begin with the same words"
     assert re.search(r"\d", blocks[1.5][2][2]), "the third sample at 1.5 turns into numbers"

@@ -125,8 +125,12 @@ def test_the_guides_own_pair_comes_first(cells):
     """The guide's pair runs before the longer one: right padding drops a comma (easy to miss), left padding
     gives the guide's own output '1, 2, 3, 4, 5, 6,' verbatim."""
     code = [cell.source for cell in cells if cell.cell_type == "code"]
-    guide_cell = next(index for index, source in enumerate(code) if 'GUIDE_PROMPTS = ["1, 2, 3", "A, B, C, D, E"]' in source)
-    longer_cell = next(index for index, source in enumerate(code) if "right_ids = model.generate(**right_inputs" in source)
+    guide_cell = next(
+        index for index, source in enumerate(code) if 'GUIDE_PROMPTS = ["1, 2, 3", "A, B, C, D, E"]' in source
+    )
+    longer_cell = next(
+        index for index, source in enumerate(code) if "right_ids = model.generate(**right_inputs" in source
+    )
     assert guide_cell < longer_cell
     right = printed(code_cell(cells, "guide_right_ids = model.generate("), "stdout")
     assert right.startswith("['1, 2, 3 4, 5, 6, 7'")
@@ -135,5 +139,7 @@ def test_the_guides_own_pair_comes_first(cells):
 
 
 def test_the_position_formula_is_revealed_only_after_exercise_2(cells):
-    attempt = next(index for index, cell in enumerate(cells) if "check_position_ids(exercise_mask, answer)" in cell.source)
+    attempt = next(
+        index for index, cell in enumerate(cells) if "check_position_ids(exercise_mask, answer)" in cell.source
+    )
     assert not any("cumsum" in cell.source for cell in cells[:attempt] if cell.cell_type == "markdown")

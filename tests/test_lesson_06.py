@@ -37,8 +37,8 @@ def test_a_plain_batched_generate_call_comes_before_the_helper(cells):
 
 def test_further_reading_names_serving_engines_and_the_strategies_that_left(cells):
     text = " ".join(prose(cells).split())
-    for name in ("vLLM", "SGLang", "transformers serve", "maintenance mode", "transformers-community/contrastive-search",
-                 "transformers-community/dola", "trust_remote_code=True"):
+    for name in ("vLLM", "SGLang", "transformers serve", "maintenance mode",
+                 "transformers-community/contrastive-search", "transformers-community/dola", "trust_remote_code=True"):
         assert name in text, name
 
 
@@ -75,7 +75,9 @@ def test_right_padding_warning_in_the_broken_call(cells):
 
 
 def test_exercises_attempts_hint_and_solutions_pass(cells):
-    attempts = [cell for cell in code_cells(cells) if re.search(r"^answer = None  # your (code|answer) here", cell.source, re.M)]
+    attempts = [
+        cell for cell in code_cells(cells) if re.search(r"^answer = None  # your (code|answer) here", cell.source, re.M)
+    ]
     solutions = [cell for cell in code_cells(cells) if "solution" in cell.metadata.get("tags", [])]
     assert len(attempts) >= 3 and len(solutions) == len(attempts)
     for cell in attempts:

@@ -114,7 +114,7 @@ def test_candidates_prose(cells):
     best_total = totals.index(max(totals))
     # prose: the sample that stops right after the name has the highest total and is the shortest
     assert rows[best_total][0].startswith("sample") and rows[best_total][3].endswith("</s>")
-    lengths = [float(total) / float(mean) for total, mean in zip(totals, means)]
+    lengths = [float(total) / float(mean) for total, mean in zip(totals, means, strict=True)]
     assert lengths[best_total] == min(lengths)
     # prose: per token, the greedy answer scores best
     assert means.index(max(means)) == 4

@@ -1,4 +1,5 @@
-"""Notebook 08 (KV cache and faster decoding): the committed notebook teaches the real API and its outputs match its prose.
+"""Notebook 08 (KV cache and faster decoding): the committed notebook teaches the real API
+and its outputs match its prose.
 
 Reads notebooks/en/08_kv_cache_and_faster_decoding.ipynb as committed (no execution) and
 finds cells by their code, not by their position.
@@ -131,17 +132,21 @@ def test_exercises_attempts_hint_and_solutions_pass(cells):
 
 
 def test_time_to_first_token_is_measured_by_hand_before_the_helper(cells):
-    """A plain streamer that notes time.perf_counter() and a plain generate() call come before time_prefill_and_decode."""
+    """A plain streamer that notes time.perf_counter() and a plain generate() call come before
+    time_prefill_and_decode."""
     code = [cell.source for cell in cells if cell.cell_type == "code"]
     plain = next(index for index, source in enumerate(code) if "class ClockStreamer(BaseStreamer)" in source)
     helper = next(index for index, source in enumerate(code) if "time_prefill_and_decode(model" in source)
     assert plain < helper
     assert "time.perf_counter()" in code[plain] and "model.generate(**passage_inputs" in code[plain]
     text = printed(code_cell(cells, "class ClockStreamer(BaseStreamer)"), "stdout")
-    assert re.search(r"time to first token:\s+[\d.]+ ms", text) and re.search(r"decode:\s+[\d.]+ ms per new token", text)
+    assert re.search(r"time to first token:\s+[\d.]+ ms", text) and re.search(
+        r"decode:\s+[\d.]+ ms per new token", text
+    )
 
 
 def test_the_cache_names_come_with_the_version_they_run_on(cells):
-    """outputs.cache / cache= are new in transformers 5.24.0 (5.23.0's modeling_outputs.py still says past_key_values)."""
+    """outputs.cache / cache= are new in transformers 5.24.0
+    (5.23.0's modeling_outputs.py still says past_key_values)."""
     text = " ".join(cell.source for cell in cells if cell.cell_type == "markdown")
     assert "new in 5.24.0" in text and "5.23 and earlier call it `past_key_values`" in " ".join(text.split())

@@ -1,4 +1,5 @@
-"""Notebook 09 (generate() inside an application): the committed notebook teaches the real API and its outputs match its prose.
+"""Notebook 09 (generate() inside an application): the committed notebook teaches the real API
+and its outputs match its prose.
 
 Reads notebooks/en/09_generate_in_an_application.ipynb as committed (no execution) and finds
 cells by their code. The notebook's own `LogitsProcessor` is also run here, taken from the
@@ -57,7 +58,9 @@ def test_stopping_leaves_what_the_prose_says(cells):
 
 def test_steered_answer_has_only_digits_commas_and_spaces(cells):
     steered = printed(code_cell(cells, "class OnlyTheseTokens(LogitsProcessor)"))
-    text = ast.literal_eval(printed_line(code_cell(cells, "class OnlyTheseTokens(LogitsProcessor)"), "steered:", "stdout").strip())
+    text = ast.literal_eval(
+        printed_line(code_cell(cells, "class OnlyTheseTokens(LogitsProcessor)"), "steered:", "stdout").strip()
+    )
     assert text and set(text) <= set("0123456789, ")
     assert "free:" in steered
     assert "same tokens as suppress_tokens: True" in printed(code_cell(cells, "suppress_tokens=blocked_ids"))
@@ -96,8 +99,10 @@ def test_the_notebooks_processor_equals_transformers_suppress_tokens(cells, tiny
     only_these_tokens = the_notebooks_processor(cells)
     model, tokenizer = tiny
     vocabulary = model.config.vocab_size
-    allowed = [token_id for token_id in range(vocabulary)
-               if (text := tokenizer.decode([token_id])) and set(text) <= set("0123456789, ")] + [tokenizer.eos_token_id]
+    allowed = [
+        token_id for token_id in range(vocabulary)
+        if (text := tokenizer.decode([token_id])) and set(text) <= set("0123456789, ")
+    ] + [tokenizer.eos_token_id]
     blocked = [token_id for token_id in range(vocabulary) if token_id not in set(allowed)]
     scores = torch.randn(2, vocabulary, generator=torch.Generator().manual_seed(0))
     input_ids = torch.zeros(2, 3, dtype=torch.long)

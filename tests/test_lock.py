@@ -60,7 +60,9 @@ def test_the_lock_asks_for_nothing_that_pyproject_no_longer_declares():
         for block in blocks
         if lock.REQUIREMENT_LINE.match(block) and "companion (pyproject.toml)" in block
     }
-    assert direct <= declared, f"locked for pyproject but no longer declared: {sorted(direct - declared)}: run make lock"
+    assert direct <= declared, (
+        f"locked for pyproject but no longer declared: {sorted(direct - declared)}: run make lock"
+    )
 
 
 def test_the_lock_pins_pyprojects_torch_and_leaves_out_only_torchs_build_packages():

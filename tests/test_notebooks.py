@@ -110,7 +110,9 @@ def test_exercises_are_checked_and_solutions_come_after_their_check(path):
     for index in solutions:
         assert any(attempt < index for attempt in attempts), "a solution comes after the exercise's check"
         assert "check_" in code_cells[index].source, "a solution cell ends by running the check"
-        assert correct in printed(code_cells[index]), f"the reference solution in cell {code_cells[index].id} is not correct"
+        assert correct in printed(code_cells[index]), (
+            f"the reference solution in cell {code_cells[index].id} is not correct"
+        )
     hints = "".join(printed(code_cells[index]) for index in attempts)
     assert "model.generate(" not in hints and "tokenizer(" not in hints, "hints point at concepts, not at calls"
 

@@ -48,7 +48,9 @@ def without_trailing_padding(token_ids, pad_token_id):
 def test_require_left_padded_raises_on_right_padding(tiny):
     _, tokenizer = tiny
     with pytest.raises(PaddingError, match="padded on the right"):
-        companion.require_left_padded(companion.tokenize_batch(tokenizer, LESSON_PROMPTS, side="right")["attention_mask"])
+        companion.require_left_padded(
+            companion.tokenize_batch(tokenizer, LESSON_PROMPTS, side="right")["attention_mask"]
+        )
     companion.require_left_padded(companion.tokenize_batch(tokenizer, LESSON_PROMPTS, side="left")["attention_mask"])
 
 
@@ -61,7 +63,9 @@ def test_left_padded_batch_equals_unbatched_token_for_token(model_name):
     for row, prompt in enumerate(LESSON_PROMPTS):
         single = tokenizer(prompt, return_tensors="pt")
         single_ids = learner_new_ids(model, single, pad_token_id, MAX_NEW_TOKENS)[0]
-        assert without_trailing_padding(left_ids[row], pad_token_id) == without_trailing_padding(single_ids, pad_token_id)
+        assert without_trailing_padding(left_ids[row], pad_token_id) == without_trailing_padding(
+            single_ids, pad_token_id
+        )
 
     comparisons = compare_padding_sides(model, tokenizer, LESSON_PROMPTS, max_new_tokens=MAX_NEW_TOKENS)
     for row, comparison in enumerate(comparisons):
@@ -89,7 +93,9 @@ def test_predicted_next_token_is_the_first_generated_token(tiny):
         first_ids = [row[0] for row in learner_new_ids(model, batch, tokenizer.eos_token_id, 1)]
         pairs = predicted_next_tokens(model, tokenizer, batch)
         assert [next_token for _, next_token in pairs] == [repr(tokenizer.decode([i])) for i in first_ids]
-    right_pairs = predicted_next_tokens(model, tokenizer, companion.tokenize_batch(tokenizer, LESSON_PROMPTS, side="right"))
+    right_pairs = predicted_next_tokens(
+        model, tokenizer, companion.tokenize_batch(tokenizer, LESSON_PROMPTS, side="right")
+    )
     assert right_pairs[0][0] == tokenizer.eos_token  # the short row's last column is padding
 
 
@@ -106,7 +112,7 @@ def test_padding_table_shows_tokens_mask_and_positions(tiny, side):
     position_cells = lines[3].split()[1:]
     assert mask_cells == mask
     positions = position_ids_for(batch["attention_mask"])[0].tolist()
-    for cell, position, is_real in zip(position_cells, positions, mask):
+    for cell, position, is_real in zip(position_cells, positions, mask, strict=True):
         # Real tokens count 0, 1, 2, ...; padding shows "-": its position is masked and does not matter.
         assert cell == (str(position) if is_real else "-")
     real_positions = [int(cell) for cell in position_cells if cell != "-"]

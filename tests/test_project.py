@@ -9,10 +9,10 @@ import nbformat
 import yaml
 
 from companion.dependencies import INSTALL_COMMANDS
+from course_tools import bootstrap
 from course_tools.layout import ROOT, notebook_paths
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-from course_tools import bootstrap
 
 
 def test_environment_yml_installs_the_package_with_its_extras_only():
@@ -80,7 +80,9 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 def test_readme_notebook_table_is_current():
-    completed = subprocess.run([sys.executable, "-m", "course_tools.readme_table", "--check"], cwd=ROOT, capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "course_tools.readme_table", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert completed.returncode == 0, completed.stdout
 
 
@@ -115,6 +117,8 @@ def test_workflow_is_valid_and_has_cpu_and_gpu_jobs():
     gpu = workflow["jobs"]["gpu"]
     assert gpu["runs-on"] == ["self-hosted", "gpu"]
     gpu_runs = [step["run"] for step in gpu["steps"] if "run" in step]
-    assert gpu_runs == ["make install", "make test-gpu"], "the GPU job installs as the README does, then runs exactly make test-gpu"
+    assert gpu_runs == ["make install", "make test-gpu"], (
+        "the GPU job installs as the README does, then runs exactly make test-gpu"
+    )
     artefacts = [step for step in gpu["steps"] if step.get("uses", "").startswith("actions/upload-artifact")]
     assert artefacts and artefacts[0]["with"]["path"] == "build/gpu" and artefacts[0]["if"] == "always()"

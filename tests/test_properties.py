@@ -100,13 +100,16 @@ def test_batched_greedy_equals_one_prompt_at_a_time(tiny, batch, max_new_tokens)
     sequences, prompt_ids = companion.generate_ids(model, tokenizer, batch, max_new_tokens=max_new_tokens)
     batch_new = sequences[:, prompt_ids.shape[1]:]
     for row, prompt in enumerate(batch):
-        alone_sequence, alone_prompt_ids = companion.generate_ids(model, tokenizer, prompt, max_new_tokens=max_new_tokens)
+        alone_sequence, alone_prompt_ids = companion.generate_ids(
+            model, tokenizer, prompt, max_new_tokens=max_new_tokens
+        )
         alone_new = alone_sequence[0, alone_prompt_ids.shape[1]:].tolist()
         in_batch = up_to_first_eos(batch_new[row].tolist(), eos)
         assert up_to_first_eos(alone_new, eos) == alone_new  # nothing after EOS when alone
         if in_batch != alone_new:
             first = next(
-                (k for k, (a, b) in enumerate(zip(in_batch, alone_new)) if a != b), min(len(in_batch), len(alone_new))
+                (k for k, (a, b) in enumerate(zip(in_batch, alone_new, strict=False)) if a != b),
+                min(len(in_batch), len(alone_new)),
             )
             margins = top_two_margins(model, alone_sequence[0], alone_prompt_ids.shape[1])
             margin = f"{margins[first]:.3g}" if first < len(margins) else "n/a"
@@ -210,7 +213,7 @@ def test_full_text_is_prompt_text_plus_new_text(tiny, batch, max_new_tokens, do_
             model, tokenizer, batch, max_new_tokens=max_new_tokens, return_full_text=return_full_text, **sampling
         )
     assert len(texts[False]) == len(texts[True]) == len(batch)
-    for prompt, new, full in zip(batch, texts[False], texts[True]):
+    for prompt, new, full in zip(batch, texts[False], texts[True], strict=True):
         prompt_text = tokenizer.decode(tokenizer(prompt)["input_ids"], skip_special_tokens=True)
         assert prompt_text == SPECIAL_TOKEN_PATTERN.sub("", prompt)
         assert full == prompt_text + new

@@ -78,7 +78,9 @@ def test_the_panel_starts_with_the_chart_of_its_settings(tiny):
     assert output["output_type"] == "display_data" and output["data"]["image/png"] == panel.png
     bundle = panel._repr_mimebundle_()
     assert bundle["image/png"] == panel.png, "viewers without a kernel show the chart"
-    assert bundle["text/plain"] == "SamplingPanel(prompt='I am a cat.', temperature=0.7, top_k=50, top_p=0.9, min_p=0.0)"
+    assert bundle["text/plain"] == (
+        "SamplingPanel(prompt='I am a cat.', temperature=0.7, top_k=50, top_p=0.9, min_p=0.0)"
+    )
     assert WIDGET_VIEW in bundle, "a kernel-backed frontend shows the live widget"
 
 
@@ -114,7 +116,7 @@ def test_top_p_keeps_the_smallest_prefix_whose_mass_reaches_p(panel, tiny, top_p
     probabilities = panel.update(top_p=top_p)
     original = torch.softmax(logits_after(tiny, PROMPT), dim=-1)
     prefix, mass = [], 0.0
-    for probability, token_id in zip(*torch.sort(original, descending=True)):
+    for probability, token_id in zip(*torch.sort(original, descending=True), strict=True):
         prefix.append(int(token_id))
         mass += float(probability)
         if mass >= top_p:
@@ -128,7 +130,9 @@ def test_min_p_drops_the_tokens_below_min_p_times_the_top_probability(panel, tin
     probabilities = panel.update(min_p=min_p)
     original = torch.softmax(logits_after(tiny, PROMPT), dim=-1)
     threshold = min_p * original.max()
-    assert kept_ids(probabilities) == {token_id for token_id, probability in enumerate(original) if probability >= threshold}
+    assert kept_ids(probabilities) == {
+        token_id for token_id, probability in enumerate(original) if probability >= threshold
+    }
 
 
 @pytest.mark.parametrize("settings", [

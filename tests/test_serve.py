@@ -87,7 +87,10 @@ def test_chat_completions_of_an_instruct_model(smollm2):
         client = OpenAI(base_url=base_url, api_key="not-checked")
         request = dict(model=model.name_or_path, messages=messages, max_tokens=NEW_TOKENS, temperature=0)
         reply = client.chat.completions.create(**request).choices[0].message.content
-        chunks = [chunk.choices[0].delta.content or "" for chunk in client.chat.completions.create(**request, stream=True)
-                  if chunk.choices]
+        chunks = [
+            chunk.choices[0].delta.content or ""
+            for chunk in client.chat.completions.create(**request, stream=True)
+            if chunk.choices
+        ]
     assert reply == expected
     assert len(chunks) > 1 and "".join(chunks) == reply
