@@ -15,8 +15,8 @@ from companion.notebook_setup import apply_quiet_environment, require_supported_
 apply_quiet_environment()
 require_supported_transformers()  # one clear sentence instead of an AttributeError deep in notebook 08
 
-from companion.doctor import diagnose  # noqa: E402
-from companion.errors import (  # noqa: E402
+from companion.doctor import diagnose
+from companion.errors import (
     ArgumentTypeError,
     CompanionError,
     MissingPackageError,
@@ -24,11 +24,11 @@ from companion.errors import (  # noqa: E402
     PaddingError,
     UnknownModelError,
 )
-from companion.generation import generate_ids, generate_text, tokenize_batch  # noqa: E402
-from companion.memory import footprint_mib  # noqa: E402
-from companion.models import BUILTIN_MODELS, load_model  # noqa: E402
-from companion.notebook_setup import setup_notebook  # noqa: E402
-from companion.validation import require_left_padded  # noqa: E402
+from companion.generation import generate_ids, generate_text, tokenize_batch
+from companion.memory import footprint_mib
+from companion.models import BUILTIN_MODELS, load_model
+from companion.notebook_setup import setup_notebook
+from companion.validation import require_left_padded
 
 __version__ = "0.1.0"
 
