@@ -4,6 +4,7 @@ pytest loads this file first however it is started (`make test`, or `pytest note
 alone), so the notebook kernels that nbval starts are always one-threaded and offline.
 """
 
+import functools
 import inspect
 import os
 import re
@@ -100,6 +101,7 @@ CHECK_TIER_ALLOWANCES = {
 }
 
 
+@functools.cache  # fixtures are shared by many tests: read each source once (collection time)
 def source_of(function) -> str:
     try:
         return inspect.getsource(function)

@@ -1,6 +1,8 @@
 """The exercise checks of notebooks 04 (padding side) and 05 (prompt format): right answers pass,
 typical wrong ones get a hint."""
 
+import copy
+
 import pytest
 import torch
 
@@ -100,8 +102,9 @@ def learner_generate(model, tokenizer, prompts, side, with_mask):
 
 
 @pytest.mark.parametrize("model_name", ["tutorial-tiny", "smollm2-135m"])
-def test_batch_continuations(capsys, model_name):
-    model, tokenizer = companion.load_model(model_name)  # a fresh tokenizer of its own, which this test changes
+def test_batch_continuations(capsys, model_name, built_in):
+    model, tokenizer = built_in(model_name)
+    tokenizer = copy.deepcopy(tokenizer)  # a tokenizer of its own, which this test changes
     tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
     fixed = learner_generate(model, tokenizer, EXERCISE_PROMPTS, "left", with_mask=True)
     correct, printed = verdict(capsys, check_batch_continuations(model, tokenizer, EXERCISE_PROMPTS, fixed,

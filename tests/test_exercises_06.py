@@ -3,9 +3,16 @@
 import pytest
 
 import companion  # noqa: F401  (quiet environment before torch)
-from companion.exercises.going_further import check_floor_ms_per_token, check_seven_billion_memory
+from companion.exercises.going_further import (
+    check_batch_forward_passes,
+    check_floor_ms_per_token,
+    check_left_padded_answers,
+    check_quantization_for_gpu,
+    check_seven_billion_memory,
+)
+from companion.generation import tokenize_batch
 from companion.models import load_model
-from companion.throughput import weight_bytes
+from companion.throughput import BATCH_PROMPTS, weight_bytes
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +59,6 @@ def test_seven_billion_memory(capsys):
 
 
 # ---------------------------------------------------------------- checks added with notebook 08's recorder
-
-from companion.exercises.going_further import (  # noqa: E402
-    check_batch_forward_passes,
-    check_left_padded_answers,
-    check_quantization_for_gpu,
-)
-from companion.generation import tokenize_batch  # noqa: E402
-from companion.throughput import BATCH_PROMPTS  # noqa: E402
 
 EXERCISE_PROMPTS = BATCH_PROMPTS[:4]
 

@@ -1,6 +1,8 @@
 """companion.generation (tokenize_batch, generate_ids, generate_text, end_of_sequence_ids, generated_token_mask)
 against the real tokenizer and model.generate(), token for token."""
 
+import copy
+
 import pytest
 import torch
 from transformers import AutoTokenizer
@@ -28,10 +30,10 @@ def reference_generate(model, tokenizer, prompts, max_new_tokens, **kwargs):
 
 
 @pytest.mark.parametrize("model_name", ["tutorial-tiny", "smollm2-135m"])
-def test_generate_ids_equal_model_generate(model_name):
-    model, tokenizer = companion.load_model(model_name)
+def test_generate_ids_equal_model_generate(model_name, built_in):
+    model, tokenizer = built_in(model_name)
     sequences, prompt_ids = companion.generate_ids(model, tokenizer, PROMPTS, max_new_tokens=12)
-    _, reference_tokenizer = companion.load_model(model_name)
+    reference_tokenizer = copy.deepcopy(tokenizer)  # the learner's own, which reference_generate changes
     inputs, reference = reference_generate(model, reference_tokenizer, PROMPTS, 12, do_sample=False)
     assert torch.equal(prompt_ids, inputs["input_ids"])
     assert torch.equal(sequences, reference)
@@ -89,9 +91,9 @@ def test_tokenize_batch_refuses_an_unknown_side(tiny):
 
 
 @pytest.mark.parametrize("model_name", ["tutorial-tiny", "smollm2-135m"])
-def test_right_padded_generate_ids_equal_model_generate(model_name):
+def test_right_padded_generate_ids_equal_model_generate(model_name, built_in):
     """side="right" (notebook 04's broken batch) is still exactly what generate() does with it."""
-    model, tokenizer = companion.load_model(model_name)
+    model, tokenizer = built_in(model_name)
     prompts = ["A, B", "A sequence of numbers: 1, 2, 3, 4, 5, 6, 7"]
     sequences, prompt_ids = companion.generate_ids(model, tokenizer, prompts, max_new_tokens=8, side="right")
     reference_tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model_name))
@@ -115,8 +117,8 @@ def test_eos_token_id_list_takes_every_form():
 
 
 @pytest.mark.parametrize("model_name", ["tutorial-tiny", "smollm2-135m"])
-def test_end_of_sequence_ids_is_where_generate_stops(model_name):
-    model, tokenizer = companion.load_model(model_name)
+def test_end_of_sequence_ids_is_where_generate_stops(model_name, built_in):
+    model, tokenizer = built_in(model_name)
     stop_ids = end_of_sequence_ids(model, tokenizer)
     assert stop_ids and all(isinstance(token_id, int) for token_id in stop_ids)
     # The same ids generate() itself prepares: the generation config's (transformers 5.24.0,

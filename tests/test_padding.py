@@ -55,8 +55,8 @@ def test_require_left_padded_raises_on_right_padding(tiny):
 
 
 @pytest.mark.parametrize("model_name", ["tutorial-tiny", "smollm2-135m"])
-def test_left_padded_batch_equals_unbatched_token_for_token(model_name):
-    model, tokenizer = companion.load_model(model_name)
+def test_left_padded_batch_equals_unbatched_token_for_token(model_name, built_in):
+    model, tokenizer = built_in(model_name)
     pad_token_id = tokenizer.eos_token_id
     left = learner_batch(model_name, LESSON_PROMPTS, "left")
     left_ids = learner_new_ids(model, left, pad_token_id, MAX_NEW_TOKENS)
@@ -75,8 +75,8 @@ def test_left_padded_batch_equals_unbatched_token_for_token(model_name):
 
 
 @pytest.mark.parametrize("model_name", ["tutorial-tiny", "smollm2-135m"])
-def test_right_padding_breaks_the_short_row(model_name):
-    model, tokenizer = companion.load_model(model_name)
+def test_right_padding_breaks_the_short_row(model_name, built_in):
+    model, tokenizer = built_in(model_name)
     right = learner_batch(model_name, LESSON_PROMPTS, "right")
     right_ids = learner_new_ids(model, right, tokenizer.eos_token_id, MAX_NEW_TOKENS)
     comparisons = compare_padding_sides(model, tokenizer, LESSON_PROMPTS, max_new_tokens=MAX_NEW_TOKENS)
