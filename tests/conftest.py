@@ -4,15 +4,15 @@ import pytest
 
 import companion
 
-# Each built-in model's session fixture; tokenizer state (padding side, pad token) as loaded.
+# Each built-in model's session fixture; fixture name -> (its tokenizer, the tokenizer's state as loaded).
 BUILT_IN_FIXTURES = {"tutorial-tiny": "tiny", "smollm2-135m": "smollm2"}
-LOADED_STATE: dict[str, tuple] = {}
+LOADED_TOKENIZERS: dict[str, tuple] = {}
 
 
 def loaded(name: str):
     """(model, tokenizer) of a built-in model, noting its tokenizer's state for the guard below."""
     model, tokenizer = companion.load_model(name)
-    LOADED_STATE[BUILT_IN_FIXTURES[name]] = tokenizer_state(tokenizer)
+    LOADED_TOKENIZERS[BUILT_IN_FIXTURES[name]] = tokenizer, tokenizer_state(tokenizer)
     return model, tokenizer
 
 
@@ -49,9 +49,9 @@ def shared_tokenizers_stay_unchanged(request):
     test against the state as loaded, for each fixture the test used (by name or through `built_in`).
     """
     yield
-    for name, state in LOADED_STATE.items():
+    for name, (tokenizer, state) in LOADED_TOKENIZERS.items():
         if name in request.fixturenames or "built_in" in request.fixturenames:
-            after = tokenizer_state(request.getfixturevalue(name)[1])
+            after = tokenizer_state(tokenizer)
             assert after == state, f"the test changed the shared {name} tokenizer: {state} -> {after}"
 
 
