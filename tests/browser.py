@@ -99,7 +99,7 @@ def free_port() -> int:
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     """http.server's file handler without a log line per request."""
 
-    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+    def log_message(self, format, *args):  # the base class names its argument `format`
         pass
 
 
