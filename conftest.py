@@ -91,6 +91,7 @@ SLOW_WITHOUT_THE_REAL_MODEL = {
     "tests/test_faults.py::test_full_disk_during_the_conversion": "a converter child Python (~3 s CPU)",
     "tests/test_faults.py::test_conversion_killed_mid_write": "two converter child Pythons (~6 s CPU)",
     "tests/test_faults.py::test_a_corrupted_cache_is_rebuilt_on_a_full_verify": "two converter children (~8 s CPU)",
+    "tests/test_notebooks.py::test_xdist_cannot_split_a_notebooks_cells_between_workers": "a child pytest (~3 s CPU)",
     "site": "tests/test_site.py's fixture builds the course website from every notebook (~6 s CPU)",
 }
 # Check-tier tests allowed more than CHECK_TIER_CPU_SECONDS: the currency checks a contributor must
@@ -197,6 +198,24 @@ def pytest_runtest_call(item):
     if type(item).__name__ == "IPyNbCell":
         doctor_sweep.after_cell(item)
     return result
+
+
+def pytest_configure(config):
+    """nbval runs a notebook's cells in one kernel, in order: xdist must hand out whole files.
+
+    `-n 2` alone means `--dist load`, which spreads single cells over the workers; each worker's
+    kernel then misses the cells before its own and fails with NameErrors that point nowhere near
+    the cause. One clear error instead, before any worker starts (in xdist's controller).
+    """
+    dist = getattr(config.option, "dist", "no")
+    if hasattr(config, "workerinput") or dist not in ("load", "worksteal") or not config.getoption("nbval", False):
+        return
+    paths = [Path(config.invocation_params.dir, argument.split("::")[0]) for argument in config.args]
+    if any(path.suffix == ".ipynb" or (path.is_dir() and next(path.rglob("*.ipynb"), None)) for path in paths):
+        raise pytest.UsageError(
+            f"--dist {dist} would split a notebook's cells between workers, but nbval runs them in one kernel: "
+            "run notebooks with --dist loadfile (as `make test` does), or without -n"
+        )
 
 
 # --- the guards of the check tier ---------------------------------------------------------------

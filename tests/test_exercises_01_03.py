@@ -306,6 +306,9 @@ def test_tokens_left(request, model_name, capsys):
         assert "Which filter" in verdict(capsys)
     assert not check_tokens_left(None, model, tokenizer, "I like to", 0.8)
     assert "store one whole number" in verdict(capsys)
+    # A count is a whole number, as in check_max_length_new_tokens: the float with the right value gets the hint.
+    assert not check_tokens_left(float(needed), model, tokenizer, "I like to", 0.8)
+    assert "store one whole number" in verdict(capsys)
 
 
 CAT_PROMPT = "I am a cat."

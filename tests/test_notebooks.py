@@ -192,3 +192,13 @@ def test_two_at_a_time_starts_the_real_model_notebooks_first_and_gives_each_kern
     for run in runs:
         executed = nbformat.read(run.output, as_version=4)  # each kernel in its notebook's folder
         assert printed(executed.cells[-1]).split() == ["1", "1", str(folder)], run.notebook.name
+
+
+def test_xdist_cannot_split_a_notebooks_cells_between_workers():
+    """`pytest -n 2` alone (--dist load) would hand single nbval cells to each worker: one clear error instead."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "notebooks/en/02_output_length.ipynb", "-n", "2", "-q"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert completed.returncode == pytest.ExitCode.USAGE_ERROR, completed.stdout + completed.stderr
+    assert "--dist loadfile" in completed.stderr and "Cell" not in completed.stdout
