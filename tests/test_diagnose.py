@@ -5,7 +5,8 @@ For each rule: a call that hits it (the doctor finds it, and `model.generate()` 
 output is right). Nothing is mocked: the models are the course's own, the calls are real, and
 the expected results are computed from the model in use. The README's rule table names these
 tests (test_readme_lists_every_rule_with_its_test checks it). That the doctor raises no false
-alarm on the notebooks' own generate() calls is tests/test_diagnose_notebooks.py.
+alarm on the notebooks' own generate() calls is the sweep that rides along strict nbval
+(tests/doctor_sweep.py; its static checks are in tests/test_diagnose_notebooks.py).
 """
 
 from __future__ import annotations
