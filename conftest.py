@@ -173,7 +173,7 @@ def pytest_collection_modifyitems(config, items):
     run of notebooks/en/01-08: one `doctor sweep` item after each notebook's last cell
     (tests/doctor_sweep.py).
     """
-    doctor_sweep.add_sweep_items(items, ROOT)
+    doctor_sweep.add_sweep_items(items)
     cuda = None
     for item in items:
         for name in sorted(tiers_of(item)):

@@ -22,8 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from course_tools.layout import NOTEBOOKS, notebook_number, notebook_paths
+
 # The notebooks swept: every English notebook but 09, whose calls run in a server process.
-SWEPT = ("01", "02", "03", "04", "05", "06", "07", "08")
+NOT_SWEPT = ("09",)
+SWEPT = tuple(number for number in map(notebook_number, notebook_paths("en")) if number not in NOT_SWEPT)
 # The cell after which the recorder goes in: the setup cell.
 SETUP_CALL = "companion.setup_notebook("
 
@@ -149,10 +152,10 @@ def records(path: Path) -> list[dict]:
 def require_sound(number: str, calls: list[dict]) -> None:
     """Assert the sweep of notebook `number`: every call read, no false alarm, every deliberate mistake found."""
     assert calls, f"notebook {number}: no generate() call was recorded (did its setup cell run?)"
+    where = f"notebook {number}"
     for call in calls:
-        where = f"notebook {number}"
         assert "error" not in call, f"{where}: the doctor failed on a call: {call['error']}\n{call['cell'][:300]}"
-        assert "skipped" not in call, f"notebook {number}: {call['skipped']}\n{call['cell'][:300]}"
+        assert "skipped" not in call, f"{where}: {call['skipped']}\n{call['cell'][:300]}"
     alarms = []
     for call in calls:
         unexpected = set(call.get("rules", [])) - accepted(number, call["cell"])
@@ -189,7 +192,6 @@ class DoctorSweep(pytest.Item):
         self.cells = cells  # the notebook's code cells, each an nbval item
         self.passed_cells: set[int] = set()
         self.record_path: Path | None = None  # set when the recorder is installed in the kernel
-        self.add_marker("notebooks")
 
     def runtest(self):
         if self.record_path is None:
@@ -205,24 +207,21 @@ class DoctorSweep(pytest.Item):
         return self.path, None, f"{self.path.name}::doctor sweep"
 
 
-def swept_number(path: Path, root: Path) -> str | None:
-    """The notebook's number if nbval runs it from notebooks/en/ and the sweep covers it, else None."""
-    if path.suffix != ".ipynb" or path.parent != root / "notebooks" / "en":
-        return None
-    number = path.name[:2]
-    return number if number in SWEPT else None
+def add_sweep_items(items: list) -> None:
+    """Put a DoctorSweep item right after the last nbval cell of every swept notebook in `items`.
 
-
-def add_sweep_items(items: list, root: Path) -> None:
-    """Put a DoctorSweep item right after the last nbval cell of every swept notebook in `items`."""
-    last_cell: dict = {}
+    Swept: a notebook that nbval runs from notebooks/en/ and whose number is in SWEPT. Its tier
+    (`notebooks`) is given with everyone else's, by the root conftest's tiers_of.
+    """
+    last_cell, cells = {}, {}  # per notebook (nbval's IPyNbFile): index of its last cell, its cell count
     for index, item in enumerate(items):
-        if type(item).__name__ == "IPyNbCell" and swept_number(Path(item.path), root):
+        path = Path(item.path)
+        if type(item).__name__ == "IPyNbCell" and path.parent == NOTEBOOKS / "en" and notebook_number(path) in SWEPT:
             last_cell[item.parent] = index
-    for notebook, index in sorted(last_cell.items(), key=lambda entry: -entry[1]):
-        cells = sum(1 for item in items if getattr(item, "parent", None) is notebook)
-        sweep = DoctorSweep.from_parent(notebook, name="doctor sweep",
-                                        number=swept_number(Path(notebook.path), root), cells=cells)
+            cells[item.parent] = cells.get(item.parent, 0) + 1
+    for notebook, index in sorted(last_cell.items(), key=lambda entry: -entry[1]):  # from the end: indices hold
+        sweep = DoctorSweep.from_parent(notebook, name="doctor sweep", number=notebook_number(Path(notebook.path)),
+                                        cells=cells[notebook])
         notebook.stash[SWEEP_KEY] = sweep
         items.insert(index + 1, sweep)
 

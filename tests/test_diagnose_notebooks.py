@@ -6,6 +6,7 @@ check, without executing anything, that the sweep covers what it claims.
 """
 
 import nbformat
+import pytest
 
 from course_tools.layout import notebook_number, notebook_paths
 from tests import doctor_sweep
@@ -28,8 +29,6 @@ def test_every_deliberate_mistake_names_code_cells_after_the_setup_cell():
 
 
 def test_a_record_with_a_false_alarm_or_a_missed_mistake_fails_the_sweep():
-    import pytest
-
     number, snippet, rules, _ = doctor_sweep.DELIBERATE[0]
     found = [{"cell": f"x = 1\n{snippet}", "rules": sorted(rules)}]
     doctor_sweep.require_sound(number, found)
